@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make serve` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8080
+STAMP := $(VENV)/.installed
+
+.PHONY: install serve test lint train lock bench load clean
+
+$(STAMP): requirements/dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+install: $(STAMP) ## Create .venv from the lock
+
+serve: $(STAMP) ## Serve the bundled model on http://127.0.0.1:$(PORT)
+	$(BIN)/functions-framework --target predict --source functions/predict/main.py --port $(PORT)
+
+test: $(STAMP) ## Install and run the whole suite
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+train: $(STAMP) ## Retrain the bundled Iris artifact
+	$(BIN)/python -m training.train --output src/irisserve/artifacts/iris
+
+lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it)
+	$(BIN)/uv pip compile pyproject.toml --extra pubsub --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 --no-header -o requirements/serve.txt
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 --no-header -c requirements/serve.txt \
+		-o requirements/dev.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

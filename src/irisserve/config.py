@@ -1,0 +1,73 @@
+"""Settings read from the environment, each with a safe default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from irisserve.errors import ConfigurationError
+
+__all__ = ["BUNDLED_MODEL_DIR", "Settings"]
+
+BUNDLED_MODEL_DIR = Path(__file__).parent / "artifacts" / "iris"
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be a positive integer, got {raw!r}")
+    return value
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise ConfigurationError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one serving process.
+
+    Every field has an ``IRISSERVE_*`` environment variable; see the README.
+    """
+
+    model_dir: Path = BUNDLED_MODEL_DIR
+    eager_load: bool = False
+    scorer: str = "auto"
+    max_batch_rows: int = 10_000
+    max_body_bytes: int = 4 * 1024 * 1024
+    load_wait_seconds: float = 10.0
+    retry_after_seconds: int = 5
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read the settings from ``os.environ``."""
+        scorer = os.environ.get("IRISSERVE_SCORER", "auto").strip().lower() or "auto"
+        if scorer not in {"auto", "linear", "sklearn"}:
+            raise ConfigurationError(f"IRISSERVE_SCORER must be auto, linear or sklearn, got {scorer!r}")
+        return cls(
+            model_dir=Path(os.environ.get("IRISSERVE_MODEL_DIR") or BUNDLED_MODEL_DIR),
+            eager_load=os.environ.get("IRISSERVE_EAGER_LOAD", "").strip().lower() in _TRUE,
+            scorer=scorer,
+            max_batch_rows=_int("IRISSERVE_MAX_BATCH_ROWS", cls.max_batch_rows),
+            max_body_bytes=_int("IRISSERVE_MAX_BODY_BYTES", cls.max_body_bytes),
+            load_wait_seconds=_float("IRISSERVE_LOAD_WAIT_SECONDS", cls.load_wait_seconds),
+            retry_after_seconds=_int("IRISSERVE_RETRY_AFTER_SECONDS", cls.retry_after_seconds),
+        )

@@ -1,0 +1,80 @@
+"""The exceptions irisserve raises.
+
+Each subclasses a built-in, so callers can catch what they already know
+(``ValueError``, ``LookupError``...). HTTP statuses are *not* attached here:
+``irisserve.http`` maps exception types to statuses in one table.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArtifactIntegrityError",
+    "ArtifactMissing",
+    "BatchTooLarge",
+    "ConfigurationError",
+    "IncompatibleArtifact",
+    "InvalidInput",
+    "MalformedJSON",
+    "MethodNotAllowed",
+    "ModelLoadTimeout",
+    "ModelUnavailable",
+    "NotFound",
+    "PayloadTooLarge",
+    "UnsupportedMediaType",
+]
+
+
+class InvalidInput(ValueError):
+    """The request body does not describe rows the model can score."""
+
+
+class MalformedJSON(InvalidInput):
+    """The request body is not strict JSON (RFC 8259) in UTF-8."""
+
+
+class BatchTooLarge(InvalidInput):
+    """More rows than the configured limit."""
+
+
+class PayloadTooLarge(ValueError):
+    """The request body is larger than the configured byte limit."""
+
+
+class UnsupportedMediaType(ValueError):
+    """The request body is not declared as JSON."""
+
+
+class NotFound(LookupError):
+    """No route serves this path."""
+
+
+class MethodNotAllowed(LookupError):
+    """The path exists but not for this HTTP method."""
+
+    def __init__(self, message: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.allowed = allowed
+
+
+class ModelUnavailable(RuntimeError):
+    """The model cannot be served right now; retrying later may succeed."""
+
+
+class ArtifactMissing(ModelUnavailable, FileNotFoundError):
+    """The artifact folder or one of its files does not exist."""
+
+
+class ArtifactIntegrityError(ModelUnavailable):
+    """A file does not match the sha256 its manifest records, or the manifest is malformed."""
+
+
+class IncompatibleArtifact(ModelUnavailable):
+    """The artifact was trained with library versions this process does not run."""
+
+
+class ModelLoadTimeout(ModelUnavailable, TimeoutError):
+    """Another request is still loading the model and did not finish in time."""
+
+
+class ConfigurationError(ValueError):
+    """An ``IRISSERVE_*`` environment variable holds a value that cannot be used."""

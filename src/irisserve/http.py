@@ -1,0 +1,284 @@
+"""The HTTP layer: route a request, decode it, call the model, encode the answer.
+
+Every exception becomes a JSON error here, through one table that maps
+exception types to statuses (most specific first). Entry points in
+``functions/predict/main.py`` hand their request to :func:`handle`.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import flask
+from werkzeug.exceptions import MethodNotAllowed as _WerkzeugMethodNotAllowed
+from werkzeug.exceptions import NotFound as _WerkzeugNotFound
+from werkzeug.routing import Map, Rule
+
+from irisserve import jsoncodec, loader, logs
+from irisserve.config import Settings
+from irisserve.errors import (
+    ArtifactIntegrityError,
+    ArtifactMissing,
+    BatchTooLarge,
+    ConfigurationError,
+    IncompatibleArtifact,
+    InvalidInput,
+    MalformedJSON,
+    MethodNotAllowed,
+    ModelLoadTimeout,
+    ModelUnavailable,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from irisserve.protocol import predictions_payload
+from irisserve.schema import parse_body
+
+__all__ = ["ERROR_TABLE", "Context", "Route", "error_status", "handle", "warm_up"]
+
+SERVICE = "irisserve"
+
+#: Exception type → (HTTP status, error code). The first matching row wins.
+ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
+    (MalformedJSON, 400, "malformed_json"),
+    (BatchTooLarge, 413, "batch_too_large"),
+    (InvalidInput, 400, "invalid_input"),
+    (PayloadTooLarge, 413, "payload_too_large"),
+    (UnsupportedMediaType, 415, "unsupported_media_type"),
+    (NotFound, 404, "not_found"),
+    (MethodNotAllowed, 405, "method_not_allowed"),
+    (ModelLoadTimeout, 503, "model_loading"),
+    (ArtifactMissing, 503, "artifact_missing"),
+    (ArtifactIntegrityError, 503, "artifact_corrupt"),
+    (IncompatibleArtifact, 503, "artifact_incompatible"),
+    (ModelUnavailable, 503, "model_unavailable"),
+    (ConfigurationError, 500, "misconfigured"),
+)
+
+
+def error_status(exc: BaseException) -> tuple[int, str]:
+    """The status and code for an exception; anything unknown is a bug (500)."""
+    for kind, status, code in ERROR_TABLE:
+        if isinstance(exc, kind):
+            return status, code
+    return 500, "internal"
+
+
+@dataclass
+class Context:
+    """One request on its way through: the request, the settings, and what to log."""
+
+    request: flask.Request
+    settings: Settings
+    log: dict[str, Any] = field(default_factory=dict)
+
+    def read_body(self) -> bytes:
+        """The raw body, refusing more than ``max_body_bytes`` before reading it all."""
+        limit = self.settings.max_body_bytes
+        declared = self.request.content_length
+        if declared is not None and declared > limit:
+            raise PayloadTooLarge(f"the body is {declared} bytes, over the limit of {limit}")
+        data = self.request.stream.read(limit + 1)
+        if len(data) > limit:
+            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+        return data
+
+    def read_json(self) -> Any:
+        """The body as strict JSON; the request must say it is JSON."""
+        mimetype = self.request.mimetype
+        if mimetype != "application/json" and not mimetype.endswith("+json"):
+            shown = self.request.content_type or "no Content-Type"
+            raise UnsupportedMediaType(
+                f"expected Content-Type: application/json, got {shown}"
+            )
+        return jsoncodec.decode(self.read_body())
+
+
+Handler = Callable[[Context], flask.Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A path pattern (werkzeug syntax), its methods and the handler serving them."""
+
+    path: str
+    methods: tuple[str, ...]
+    handler: Handler
+
+
+def json_response(payload: Any, status: int = 200) -> flask.Response:
+    """A JSON response with the right Content-Type."""
+    return flask.Response(jsoncodec.encode(payload), status=status, mimetype="application/json")
+
+
+def _health(ctx: Context) -> flask.Response:
+    model = loader.loaded_model()
+    return json_response(
+        {
+            "status": "healthy",
+            "service": SERVICE,
+            "model_loaded": model is not None,
+            "model_version": model.version if model is not None else None,
+        }
+    )
+
+
+def _model_info(ctx: Context) -> flask.Response:
+    model = loader.get_model(ctx.settings)
+    manifest = model.manifest
+    return json_response(
+        {
+            "model_name": manifest.model_name,
+            "model_type": manifest.model_type,
+            "model_version": manifest.model_version,
+            "input_features": len(manifest.feature_names),
+            "output_classes": len(manifest.class_names),
+            "feature_names": manifest.feature_names,
+            "class_names": manifest.class_names,
+            "backend": model.backend,
+            "created_at": manifest.created_at,
+            "artifact_sha256": manifest.files,
+            "libraries": manifest.libraries,
+            "platform": manifest.platform,
+            "training_data": manifest.training_data,
+            "hyperparameters": manifest.hyperparameters,
+            "random_seed": manifest.random_seed,
+            "metrics": manifest.metrics,
+        }
+    )
+
+
+def _predict(ctx: Context) -> flask.Response:
+    body = ctx.read_json()
+    model = loader.get_model(ctx.settings)
+    rows = parse_body(body, model.feature_names, ctx.settings.max_batch_rows)
+    predictions = model.predict(rows.values)
+    ctx.log["rows"] = len(rows.values)
+    return json_response(predictions_payload(model, predictions, rows.single))
+
+
+def _root(ctx: Context) -> flask.Response:
+    return _predict(ctx) if ctx.request.method == "POST" else _health(ctx)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("/", ("GET", "POST"), _root),
+    Route("/predict", ("POST",), _predict),
+    Route("/model-info", ("GET",), _model_info),
+)
+
+
+def _build_map(routes: Iterable[Route]) -> tuple[Map, dict[str, Handler]]:
+    rules, handlers = [], {}
+    for index, route in enumerate(routes):
+        endpoint = f"r{index}"
+        rules.append(Rule(route.path, endpoint=endpoint, methods=list(route.methods)))
+        handlers[endpoint] = route.handler
+    return Map(rules, strict_slashes=False, merge_slashes=False), handlers
+
+
+_url_map, _handlers = _build_map(ROUTES)
+
+
+def _resolve(request: flask.Request) -> Handler:
+    adapter = _url_map.bind("localhost")
+    try:
+        endpoint, _ = adapter.match(request.path, method=request.method)
+    except _WerkzeugNotFound:
+        raise NotFound(f"no route for {request.path}; see GET /openapi.json") from None
+    except _WerkzeugMethodNotAllowed as exc:
+        allowed = tuple(sorted(exc.valid_methods or ()))
+        raise MethodNotAllowed(
+            f"{request.method} is not allowed on {request.path}; use {', '.join(allowed)}",
+            allowed,
+        ) from None
+    return _handlers[str(endpoint)]
+
+
+def _error_response(exc: BaseException, settings: Settings | None) -> flask.Response:
+    status, code = error_status(exc)
+    message = str(exc) if status < 500 or code == "misconfigured" else "internal error"
+    if status == 413:
+        # Streamed, so functions-framework does not buffer the rest of an oversized body.
+        response = flask.Response(
+            iter([jsoncodec.encode({"error": message, "code": code})]),
+            status=status,
+            mimetype="application/json",
+        )
+    else:
+        response = json_response({"error": message, "code": code}, status)
+    if isinstance(exc, MethodNotAllowed):
+        response.headers["Allow"] = ", ".join(exc.allowed)
+    if status == 503:
+        retry = (settings or Settings()).retry_after_seconds
+        response.headers["Retry-After"] = str(retry)
+    return response
+
+
+def handle(request: flask.Request) -> flask.Response:
+    """Serve one HTTP request; never raises."""
+    started = time.perf_counter()
+    extra: dict[str, Any] = {}
+    settings: Settings | None = None
+    try:
+        settings = Settings.from_env()
+        ctx = Context(request=request, settings=settings, log=extra)
+        response = _resolve(request)(ctx)
+    except Exception as exc:
+        response = _error_response(exc, settings)
+        status, code = error_status(exc)
+        extra.update(error_code=code, error_type=type(exc).__name__, error=str(exc))
+        if status == 500:
+            extra["traceback"] = traceback.format_exc()
+    _log_request(request, response, started, extra)
+    return response
+
+
+def _log_request(
+    request: flask.Request, response: flask.Response, started: float, extra: dict[str, Any]
+) -> None:
+    status = response.status_code
+    model = loader.loaded_model()
+    stats = loader.load_stats()
+    logs.emit(
+        "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO",
+        f"{request.method} {request.path} {status}",
+        httpRequest=logs.http_request_fields(
+            method=request.method,
+            path=request.path,
+            status=status,
+            latency_seconds=time.perf_counter() - started,
+            request_size=request.content_length,
+            response_size=response.calculate_content_length() or 0,
+            user_agent=request.user_agent.string or None,
+        ),
+        irisserve={
+            "model_version": model.version if model is not None else None,
+            "model_loads": stats.loads,
+            **extra,
+        },
+        **logs.trace_fields(request.headers),
+    )
+
+
+def warm_up() -> None:
+    """Load the model now when ``IRISSERVE_EAGER_LOAD`` is set (long-running containers).
+
+    A failure is logged, not raised: the process still starts, and the next
+    request tries the load again.
+    """
+    try:
+        settings = Settings.from_env()
+        if settings.eager_load:
+            loader.get_model(settings)
+            logs.emit("INFO", "model loaded eagerly", irisserve={"model_loads": 1})
+    except (ModelUnavailable, ConfigurationError) as exc:
+        logs.emit(
+            "ERROR",
+            f"eager model load failed: {exc}",
+            irisserve={"error_type": type(exc).__name__},
+        )

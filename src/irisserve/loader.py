@@ -1,0 +1,89 @@
+"""The one piece of global state: the loaded model of this process.
+
+Loads lazily on first use, exactly once however many threads arrive together,
+never caches a failure, and lets callers give up after a bounded wait.
+``reset()`` returns the module to its cold state (for tests).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from irisserve.artifact import open_artifact
+from irisserve.config import Settings
+from irisserve.errors import ModelLoadTimeout
+from irisserve.model import Model
+
+__all__ = ["LoadStats", "get_model", "load_stats", "loaded_model", "reset"]
+
+
+@dataclass(frozen=True)
+class LoadStats:
+    """How the current model got into memory."""
+
+    loads: int
+    failures: int
+    last_load_seconds: float | None
+
+
+_lock = threading.Lock()
+_model: Model | None = None
+_loads = 0
+_failures = 0
+_last_load_seconds: float | None = None
+
+
+def loaded_model() -> Model | None:
+    """The model if it is in memory; never triggers a load."""
+    return _model
+
+
+def load_stats() -> LoadStats:
+    """Counters for logs and tests."""
+    return LoadStats(loads=_loads, failures=_failures, last_load_seconds=_last_load_seconds)
+
+
+def get_model(settings: Settings) -> Model:
+    """Return the model, loading it on first use.
+
+    Raises ``ModelUnavailable`` (or a subclass) when it cannot be loaded; the
+    next call tries again. Waits at most ``settings.load_wait_seconds`` for a
+    load already under way in another thread.
+    """
+    model = _model
+    if model is not None:
+        return model
+    if not _lock.acquire(timeout=settings.load_wait_seconds):
+        raise ModelLoadTimeout(
+            f"the model is still loading after {settings.load_wait_seconds:g}s; retry shortly"
+        )
+    try:
+        return _model if _model is not None else _load(settings)
+    finally:
+        _lock.release()
+
+
+def _load(settings: Settings) -> Model:
+    global _model, _loads, _failures, _last_load_seconds
+    started = time.perf_counter()
+    try:
+        model = open_artifact(settings.model_dir, settings.scorer)
+    except BaseException:
+        _failures += 1
+        raise
+    _last_load_seconds = time.perf_counter() - started
+    _loads += 1
+    _model = model
+    return model
+
+
+def reset() -> None:
+    """Forget the model and the counters, as in a fresh process."""
+    global _model, _loads, _failures, _last_load_seconds
+    with _lock:
+        _model = None
+        _loads = 0
+        _failures = 0
+        _last_load_seconds = None

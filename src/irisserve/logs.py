@@ -1,0 +1,85 @@
+"""One JSON line per event on stdout, in the shape Cloud Logging parses.
+
+See https://cloud.google.com/logging/docs/structured-logging: ``severity``,
+``message``, ``httpRequest`` and ``logging.googleapis.com/trace`` are lifted
+into the LogEntry; everything else lands in ``jsonPayload``. A failed write is
+swallowed: logging never turns an answer into an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["emit", "http_request_fields", "trace_fields"]
+
+_write_lock = threading.Lock()
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+_CLOUD_TRACE = re.compile(r"^([0-9a-fA-F]{32})(?:/(\d+))?(?:;o=([01]))?$")
+
+
+def emit(severity: str, message: str, **fields: Any) -> None:
+    """Write one structured log line to stdout."""
+    entry = {"severity": severity, "message": message, **fields}
+    line = json.dumps(entry, separators=(",", ":"), default=str) + "\n"
+    try:
+        with _write_lock:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+    except (OSError, ValueError):  # closed or broken stdout
+        pass
+
+
+def trace_fields(headers: Mapping[str, str]) -> dict[str, Any]:
+    """Trace correlation from ``traceparent`` (W3C) or ``X-Cloud-Trace-Context``."""
+    trace_id = span_id = None
+    sampled = False
+    w3c = _TRACEPARENT.match(headers.get("traceparent", "").strip())
+    cloud = _CLOUD_TRACE.match(headers.get("X-Cloud-Trace-Context", "").strip())
+    if w3c:
+        trace_id, span_id, sampled = w3c[1], w3c[2], int(w3c[3], 16) & 1 == 1
+    elif cloud:
+        trace_id, sampled = cloud[1].lower(), cloud[3] == "1"
+        span_id = f"{int(cloud[2]):016x}" if cloud[2] else None
+    if trace_id is None:
+        return {}
+    project = os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCP_PROJECT")
+    fields: dict[str, Any] = {
+        "logging.googleapis.com/trace": (
+            f"projects/{project}/traces/{trace_id}" if project else trace_id
+        ),
+        "logging.googleapis.com/trace_sampled": sampled,
+    }
+    if span_id:
+        fields["logging.googleapis.com/spanId"] = span_id
+    return fields
+
+
+def http_request_fields(
+    *,
+    method: str,
+    path: str,
+    status: int,
+    latency_seconds: float,
+    request_size: int | None,
+    response_size: int,
+    user_agent: str | None,
+) -> dict[str, Any]:
+    """Cloud Logging's ``HttpRequest`` object."""
+    fields: dict[str, Any] = {
+        "requestMethod": method,
+        "requestUrl": path,
+        "status": status,
+        "latency": f"{latency_seconds:.6f}s",
+        "responseSize": str(response_size),
+    }
+    if request_size is not None:
+        fields["requestSize"] = str(request_size)
+    if user_agent:
+        fields["userAgent"] = user_agent
+    return fields

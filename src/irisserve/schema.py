@@ -1,0 +1,134 @@
+"""Validate decoded JSON into a float64 array of rows. Pure: no Flask, no I/O.
+
+Every rejection is an ``InvalidInput`` whose message names the exact place,
+e.g. ``instances[3][2]: expected a finite number, got "abc"``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from irisserve.errors import BatchTooLarge, InvalidInput
+
+__all__ = ["Rows", "parse_body", "parse_instances", "parse_row"]
+
+_NUMBER_TYPES = (int, float)
+_BODY_KEYS = ("features", "instances")
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Validated rows, and whether the caller sent one row (``features``) or a batch."""
+
+    values: npt.NDArray[np.float64]
+    single: bool
+
+
+def _show(value: Any) -> str:
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number(value: Any, where: str) -> float:
+    if type(value) not in _NUMBER_TYPES:
+        raise InvalidInput(f"{where}: expected a finite number, got {_show(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise InvalidInput(f"{where}: number is too large to be a feature value") from None
+    if not math.isfinite(number):
+        raise InvalidInput(f"{where}: expected a finite number, got {_show(value)}")
+    return number
+
+
+def parse_row(row: Any, feature_names: Sequence[str], where: str) -> list[float]:
+    """One row: a list of numbers in feature order, or an object keyed by feature name."""
+    if isinstance(row, dict):
+        unknown = [key for key in row if key not in feature_names]
+        if unknown:
+            raise InvalidInput(
+                f"{where}: unknown feature {_show(unknown[0])}; expected {list(feature_names)}"
+            )
+        missing = [name for name in feature_names if name not in row]
+        if missing:
+            raise InvalidInput(f"{where}: missing feature {_show(missing[0])}")
+        return [_number(row[name], f"{where}.{name}") for name in feature_names]
+    if not isinstance(row, list):
+        raise InvalidInput(
+            f"{where}: expected a list of {len(feature_names)} numbers or an object keyed by "
+            f"feature name, got {_show(row)}"
+        )
+    if len(row) != len(feature_names):
+        raise InvalidInput(
+            f"{where}: expected {len(feature_names)} features, got {len(row)}"
+        )
+    return [_number(value, f"{where}[{i}]") for i, value in enumerate(row)]
+
+
+def _fast_array(instances: list[Any], n_features: int) -> npt.NDArray[np.float64] | None:
+    """The common case (lists of plain numbers) in one pass; ``None`` sends it to the slow path."""
+    for row in instances:
+        if type(row) is not list or len(row) != n_features:
+            return None
+        for value in row:
+            if type(value) not in _NUMBER_TYPES:
+                return None
+    try:
+        array = np.array(instances, dtype=np.float64)
+    except OverflowError:
+        return None
+    return array if bool(np.isfinite(array).all()) else None
+
+
+def parse_instances(
+    instances: Any, feature_names: Sequence[str], max_rows: int, where: str = "instances"
+) -> npt.NDArray[np.float64]:
+    """A batch: a non-empty list of rows, at most ``max_rows`` long."""
+    if not isinstance(instances, list):
+        raise InvalidInput(f"{where}: expected a list of rows, got {_show(instances)}")
+    if not instances:
+        raise InvalidInput(f"{where}: the batch is empty; send at least one row")
+    if len(instances) > max_rows:
+        raise BatchTooLarge(
+            f"{where}: {len(instances)} rows is over the limit of {max_rows} per request; "
+            "split the batch"
+        )
+    n_features = len(feature_names)
+    fast = _fast_array(instances, n_features)
+    if fast is not None:
+        return fast
+    rows = [parse_row(row, feature_names, f"{where}[{i}]") for i, row in enumerate(instances)]
+    return np.array(rows, dtype=np.float64).reshape(len(rows), n_features)
+
+
+def parse_body(body: Any, feature_names: Sequence[str], max_rows: int) -> Rows:
+    """A request body: ``{"features": row}`` or ``{"instances": [row, ...]}``."""
+    if not isinstance(body, dict):
+        raise InvalidInput(
+            f'the body must be a JSON object with "features" or "instances", got {_show(body)}'
+        )
+    present = [key for key in _BODY_KEYS if key in body]
+    extra = sorted(key for key in body if key not in _BODY_KEYS)
+    if extra:
+        raise InvalidInput(
+            f'unknown key {_show(extra[0])}: the body takes "features" (one row) '
+            'or "instances" (a batch)'
+        )
+    if len(present) != 1:
+        raise InvalidInput(
+            'the body must have exactly one of "features" (one row) or "instances" (a batch)'
+        )
+    if present[0] == "features":
+        row = parse_row(body["features"], feature_names, "features")
+        return Rows(values=np.array([row], dtype=np.float64), single=True)
+    return Rows(values=parse_instances(body["instances"], feature_names, max_rows), single=False)
