@@ -38,3 +38,9 @@ lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
+
+bench: $(STAMP) ## Cold start vs warm harness (bench/results/)
+	$(BIN)/python -m bench.harness $(BENCH_ARGS)
+
+load: $(STAMP) ## Bounded 60 s load test against a real process
+	$(BIN)/python -m bench.load $(LOAD_ARGS)

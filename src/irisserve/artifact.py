@@ -66,7 +66,5 @@ def open_artifact(directory: Path, backend: str = "auto") -> Model:
     if wanted not in manifest.files:
         raise ArtifactIntegrityError(f"the manifest lists no {wanted} for the {backend} backend")
     data = verify_files(directory, manifest)[wanted]
-    scorer: Scorer = (
-        LinearScorer.from_json(data) if backend == "linear" else _sklearn_scorer(data)
-    )
+    scorer: Scorer = LinearScorer.from_json(data) if backend == "linear" else _sklearn_scorer(data)
     return Model(manifest=manifest, scorer=scorer, backend=backend)

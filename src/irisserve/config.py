@@ -61,7 +61,9 @@ class Settings:
         """Read the settings from ``os.environ``."""
         scorer = os.environ.get("IRISSERVE_SCORER", "auto").strip().lower() or "auto"
         if scorer not in {"auto", "linear", "sklearn"}:
-            raise ConfigurationError(f"IRISSERVE_SCORER must be auto, linear or sklearn, got {scorer!r}")
+            raise ConfigurationError(
+                f"IRISSERVE_SCORER must be auto, linear or sklearn, got {scorer!r}"
+            )
         return cls(
             model_dir=Path(os.environ.get("IRISSERVE_MODEL_DIR") or BUNDLED_MODEL_DIR),
             eager_load=os.environ.get("IRISSERVE_EAGER_LOAD", "").strip().lower() in _TRUE,

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 import flask
@@ -20,6 +19,7 @@ from werkzeug.routing import Map, Rule
 
 from irisserve import jsoncodec, loader, logs
 from irisserve.config import Settings
+from irisserve.context import Context, Handler, Route, json_response
 from irisserve.errors import (
     ArtifactIntegrityError,
     ArtifactMissing,
@@ -38,7 +38,7 @@ from irisserve.errors import (
 from irisserve.protocol import predictions_payload
 from irisserve.schema import parse_body
 
-__all__ = ["ERROR_TABLE", "Context", "Route", "error_status", "handle", "warm_up"]
+__all__ = ["ERROR_TABLE", "ROUTES", "error_status", "handle", "warm_up"]
 
 SERVICE = "irisserve"
 
@@ -66,53 +66,6 @@ def error_status(exc: BaseException) -> tuple[int, str]:
         if isinstance(exc, kind):
             return status, code
     return 500, "internal"
-
-
-@dataclass
-class Context:
-    """One request on its way through: the request, the settings, and what to log."""
-
-    request: flask.Request
-    settings: Settings
-    log: dict[str, Any] = field(default_factory=dict)
-
-    def read_body(self) -> bytes:
-        """The raw body, refusing more than ``max_body_bytes`` before reading it all."""
-        limit = self.settings.max_body_bytes
-        declared = self.request.content_length
-        if declared is not None and declared > limit:
-            raise PayloadTooLarge(f"the body is {declared} bytes, over the limit of {limit}")
-        data = self.request.stream.read(limit + 1)
-        if len(data) > limit:
-            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
-        return data
-
-    def read_json(self) -> Any:
-        """The body as strict JSON; the request must say it is JSON."""
-        mimetype = self.request.mimetype
-        if mimetype != "application/json" and not mimetype.endswith("+json"):
-            shown = self.request.content_type or "no Content-Type"
-            raise UnsupportedMediaType(
-                f"expected Content-Type: application/json, got {shown}"
-            )
-        return jsoncodec.decode(self.read_body())
-
-
-Handler = Callable[[Context], flask.Response]
-
-
-@dataclass(frozen=True)
-class Route:
-    """A path pattern (werkzeug syntax), its methods and the handler serving them."""
-
-    path: str
-    methods: tuple[str, ...]
-    handler: Handler
-
-
-def json_response(payload: Any, status: int = 200) -> flask.Response:
-    """A JSON response with the right Content-Type."""
-    return flask.Response(jsoncodec.encode(payload), status=status, mimetype="application/json")
 
 
 def _health(ctx: Context) -> flask.Response:
@@ -261,7 +214,9 @@ def _log_request(
             "model_loads": stats.loads,
             **extra,
         },
-        **logs.trace_fields(request.headers),
+        **logs.trace_fields(
+            request.headers.get("traceparent"), request.headers.get("X-Cloud-Trace-Context")
+        ),
     )
 
 

@@ -13,7 +13,6 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["emit", "http_request_fields", "trace_fields"]
@@ -35,12 +34,12 @@ def emit(severity: str, message: str, **fields: Any) -> None:
         pass
 
 
-def trace_fields(headers: Mapping[str, str]) -> dict[str, Any]:
+def trace_fields(traceparent: str | None, cloud_trace_context: str | None) -> dict[str, Any]:
     """Trace correlation from ``traceparent`` (W3C) or ``X-Cloud-Trace-Context``."""
     trace_id = span_id = None
     sampled = False
-    w3c = _TRACEPARENT.match(headers.get("traceparent", "").strip())
-    cloud = _CLOUD_TRACE.match(headers.get("X-Cloud-Trace-Context", "").strip())
+    w3c = _TRACEPARENT.match((traceparent or "").strip())
+    cloud = _CLOUD_TRACE.match((cloud_trace_context or "").strip())
     if w3c:
         trace_id, span_id, sampled = w3c[1], w3c[2], int(w3c[3], 16) & 1 == 1
     elif cloud:

@@ -88,7 +88,9 @@ class Manifest:
                 name: FeatureStatistics(**values)
                 for name, values in raw["feature_statistics"].items()
             }
-            manifest = cls(**{**{k: v for k, v in raw.items() if k in known}, "feature_statistics": stats})
+            manifest = cls(
+                **{**{k: v for k, v in raw.items() if k in known}, "feature_statistics": stats}
+            )
         except (TypeError, AttributeError) as exc:
             raise ArtifactIntegrityError(f"manifest is malformed: {exc}") from exc
         _check_types(manifest)

@@ -69,9 +69,7 @@ def parse_row(row: Any, feature_names: Sequence[str], where: str) -> list[float]
             f"feature name, got {_show(row)}"
         )
     if len(row) != len(feature_names):
-        raise InvalidInput(
-            f"{where}: expected {len(feature_names)} features, got {len(row)}"
-        )
+        raise InvalidInput(f"{where}: expected {len(feature_names)} features, got {len(row)}")
     return [_number(value, f"{where}[{i}]") for i, value in enumerate(row)]
 
 

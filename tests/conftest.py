@@ -1,0 +1,48 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import flask
+import pytest
+from functions_framework import create_app
+
+from irisserve import loader
+from tests.support import MAIN, copy_bundled
+
+
+@pytest.fixture(autouse=True)
+def _cold_loader(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts with no model in memory and no IRISSERVE_* settings."""
+    for name in [
+        "IRISSERVE_MODEL_DIR",
+        "IRISSERVE_EAGER_LOAD",
+        "IRISSERVE_SCORER",
+        "IRISSERVE_MAX_BATCH_ROWS",
+        "IRISSERVE_MAX_BODY_BYTES",
+        "IRISSERVE_LOAD_WAIT_SECONDS",
+        "IRISSERVE_RETRY_AFTER_SECONDS",
+    ]:
+        monkeypatch.delenv(name, raising=False)
+    loader.reset()
+    yield
+    loader.reset()
+
+
+@pytest.fixture
+def artifact_dir(tmp_path: Path) -> Path:
+    """A writable copy of the bundled artifact."""
+    return copy_bundled(tmp_path / "artifact")
+
+
+@pytest.fixture(scope="session")
+def app() -> flask.Flask:
+    """The predict function inside functions-framework's Flask app (no server)."""
+    return create_app(target="predict", source=str(MAIN))
+
+
+@pytest.fixture
+def client(app: flask.Flask) -> flask.testing.FlaskClient:
+    return app.test_client()
