@@ -154,3 +154,36 @@ class FunctionProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def edit_manifest(directory: Path, **changes: Any) -> None:
+    """Rewrite fields of an artifact's manifest.json in place."""
+    path = directory / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest.update(changes)
+    path.write_text(json.dumps(manifest))
+
+
+def break_artifact(directory: Path, how: str) -> None:
+    """Damage an artifact folder the ways the fault tests need."""
+    if how == "missing":
+        shutil.rmtree(directory)
+    elif how == "truncated":
+        path = directory / "linear.json"
+        path.write_bytes(path.read_bytes()[:40])
+    elif how == "tampered":
+        with (directory / "model.joblib").open("ab") as handle:
+            handle.write(b"\0")
+    elif how == "other-sklearn":
+        manifest = json.loads((directory / "manifest.json").read_text())
+        edit_manifest(directory, libraries={**manifest["libraries"], "scikit-learn": "0.24.2"})
+    else:
+        raise ValueError(how)
+
+
+BREAKAGES = {
+    "missing": ("artifact_missing", "does not exist"),
+    "truncated": ("artifact_corrupt", "sha256"),
+    "tampered": ("artifact_corrupt", "sha256"),
+    "other-sklearn": ("artifact_incompatible", "scikit-learn 0.24.2"),
+}

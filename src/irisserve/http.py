@@ -154,7 +154,11 @@ def _resolve(request: flask.Request) -> Handler:
 
 def _error_response(exc: BaseException, settings: Settings | None) -> flask.Response:
     status, code = error_status(exc)
-    message = str(exc) if status < 500 or code == "misconfigured" else "internal error"
+    message = (
+        "internal error; the request's log line holds the details"
+        if code == "internal"
+        else str(exc)
+    )
     if status == 413:
         # Streamed, so functions-framework does not buffer the rest of an oversized body.
         response = flask.Response(

@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from irisserve import logs
 from irisserve.artifact import open_artifact
 from irisserve.config import Settings
 from irisserve.errors import ModelLoadTimeout
@@ -76,6 +77,17 @@ def _load(settings: Settings) -> Model:
     _last_load_seconds = time.perf_counter() - started
     _loads += 1
     _model = model
+    logs.emit(
+        "INFO",
+        f"model {model.version} loaded from {settings.model_dir}",
+        irisserve={
+            "event": "model_loaded",
+            "model_version": model.version,
+            "backend": model.backend,
+            "load_seconds": round(_last_load_seconds, 6),
+            "model_loads": _loads,
+        },
+    )
     return model
 
 

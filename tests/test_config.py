@@ -1,0 +1,57 @@
+"""irisserve.config: environment variables and their validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from irisserve.config import BUNDLED_MODEL_DIR, Settings
+from irisserve.errors import ConfigurationError
+
+
+def test_defaults_serve_the_bundled_model() -> None:
+    settings = Settings.from_env()
+    assert settings.model_dir == BUNDLED_MODEL_DIR
+    assert (BUNDLED_MODEL_DIR / "manifest.json").is_file()
+    assert not settings.eager_load
+    assert settings.scorer == "auto"
+
+
+def test_variables_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("IRISSERVE_MODEL_DIR", str(tmp_path))
+    monkeypatch.setenv("IRISSERVE_EAGER_LOAD", "true")
+    monkeypatch.setenv("IRISSERVE_SCORER", "sklearn")
+    monkeypatch.setenv("IRISSERVE_MAX_BATCH_ROWS", "7")
+    monkeypatch.setenv("IRISSERVE_MAX_BODY_BYTES", "1000")
+    monkeypatch.setenv("IRISSERVE_LOAD_WAIT_SECONDS", "0.5")
+    monkeypatch.setenv("IRISSERVE_RETRY_AFTER_SECONDS", "9")
+    settings = Settings.from_env()
+    assert settings == Settings(
+        model_dir=tmp_path,
+        eager_load=True,
+        scorer="sklearn",
+        max_batch_rows=7,
+        max_body_bytes=1000,
+        load_wait_seconds=0.5,
+        retry_after_seconds=9,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("IRISSERVE_MAX_BATCH_ROWS", "abc"),
+        ("IRISSERVE_MAX_BATCH_ROWS", "0"),
+        ("IRISSERVE_MAX_BODY_BYTES", "-5"),
+        ("IRISSERVE_LOAD_WAIT_SECONDS", "nan"),
+        ("IRISSERVE_LOAD_WAIT_SECONDS", "inf"),
+        ("IRISSERVE_SCORER", "tensorflow"),
+    ],
+)
+def test_bad_values_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
+        Settings.from_env()

@@ -1,0 +1,78 @@
+"""irisserve.loader: lazy, exactly once, no cached failure, bounded waits."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from irisserve import loader
+from irisserve.config import Settings
+from irisserve.errors import ArtifactMissing, ModelLoadTimeout
+from tests.support import BUNDLED
+
+
+def test_nothing_is_loaded_until_asked() -> None:
+    assert loader.loaded_model() is None
+    model = loader.get_model(Settings())
+    assert loader.loaded_model() is model
+    assert loader.get_model(Settings()) is model
+    stats = loader.load_stats()
+    assert stats.loads == 1
+    assert stats.last_load_seconds is not None
+
+
+def test_sixteen_threads_arriving_together_load_once() -> None:
+    barrier = threading.Barrier(16)
+
+    def arrive() -> object:
+        barrier.wait()
+        return loader.get_model(Settings())
+
+    with ThreadPoolExecutor(16) as pool:
+        models = list(pool.map(lambda _: arrive(), range(16)))
+    assert len({id(model) for model in models}) == 1
+    assert loader.load_stats().loads == 1
+
+
+def test_a_failure_is_not_cached(tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    settings = Settings(model_dir=folder)
+    with pytest.raises(ArtifactMissing):
+        loader.get_model(settings)
+    assert loader.loaded_model() is None
+    assert loader.load_stats().failures == 1
+    shutil.copytree(BUNDLED, folder)
+    assert loader.get_model(settings).version == "1.0.0"
+    assert loader.load_stats().loads == 1
+
+
+def test_a_caller_gives_up_after_the_load_wait() -> None:
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold_the_lock() -> None:
+        with loader._lock:
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        with pytest.raises(ModelLoadTimeout, match="still loading"):
+            loader.get_model(Settings(load_wait_seconds=0.05))
+    finally:
+        release.set()
+        holder.join(10)
+    assert loader.get_model(Settings()).version == "1.0.0"
+
+
+def test_reset_forgets_the_model_and_counters() -> None:
+    loader.get_model(Settings())
+    loader.reset()
+    assert loader.loaded_model() is None
+    assert loader.load_stats() == loader.LoadStats(loads=0, failures=0, last_load_seconds=None)
