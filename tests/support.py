@@ -59,6 +59,8 @@ class FunctionProcess:
     port: int = field(default_factory=free_port)
     log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
+    executable: Path = FUNCTIONS_FRAMEWORK  # another venv's functions-framework
+    cwd: Path = REPO  # the folder the process runs in (a deployed function: its source)
 
     @property
     def url(self) -> str:
@@ -66,7 +68,7 @@ class FunctionProcess:
 
     def start(self, ready_path: str = "/", timeout: float = 30.0) -> FunctionProcess:
         command = [
-            str(FUNCTIONS_FRAMEWORK),
+            str(self.executable),
             "--target",
             self.target,
             "--source",
@@ -83,7 +85,7 @@ class FunctionProcess:
             self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"ff-{self.port}.log"
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.cwd
             )
         self.wait_ready(ready_path, timeout)
         return self
