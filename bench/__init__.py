@@ -1,0 +1,1 @@
+"""The cold/warm harness: functions-framework processes measured beside a no-op floor."""

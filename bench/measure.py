@@ -1,0 +1,130 @@
+"""What the harness measures on one running process; every call is bounded.
+
+Times are client-side wall clock (``time.perf_counter``) over loopback.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.processes import Probe, TimedProcess, Variant
+
+__all__ = [
+    "batch_body",
+    "batch_rates",
+    "latencies",
+    "peak_rss_mb",
+    "percentile",
+    "spawn_until_ok",
+    "throughput",
+]
+
+#: Training range of the bundled Iris model's features (min, max per column).
+_FEATURE_RANGES = ((4.3, 7.9), (2.0, 4.4), (1.1, 6.9), (0.1, 2.5))
+_TIMEOUT = 60.0
+
+
+def spawn_until_ok(variant: Variant, probe: Probe, log_dir: Path) -> tuple[TimedProcess, float]:
+    """Start ``variant`` and time spawn → first 200 on ``probe`` (seconds)."""
+    process = TimedProcess(source=variant.source, env=dict(variant.env), probe=probe)
+    process.log_path = log_dir / f"{variant.name}-{process.port}.log"
+    started = time.perf_counter()
+    try:
+        process.start(timeout=_TIMEOUT)
+    except BaseException:
+        process.stop()
+        raise
+    return process, time.perf_counter() - started
+
+
+def _send(conn: http.client.HTTPConnection, probe: Probe) -> bytes:
+    conn.request(probe.method, probe.path, probe.body, probe.headers)
+    response = conn.getresponse()
+    body = response.read()
+    if response.status != 200:
+        raise RuntimeError(
+            f"{probe.method} {probe.path} answered {response.status}: {body[:200]!r}"
+        )
+    return body
+
+
+def latencies(port: int, probe: Probe, count: int, warmup: int = 20) -> list[float]:
+    """Seconds per request for ``count`` requests on one keep-alive connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=_TIMEOUT)
+    try:
+        for _ in range(warmup):
+            _send(conn, probe)
+        timings = []
+        for _ in range(count):
+            started = time.perf_counter()
+            _send(conn, probe)
+            timings.append(time.perf_counter() - started)
+        return timings
+    finally:
+        conn.close()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (``fraction`` in (0, 1])."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * fraction // 1))
+    return ordered[int(rank) - 1]
+
+
+def throughput(port: int, probe: Probe, concurrency: int, seconds: float) -> float:
+    """Requests per second answered 200, from a load generator in its own process."""
+    command = [
+        sys.executable,
+        "-m",
+        "bench.loadgen",
+        f"--port={port}",
+        f"--concurrency={concurrency}",
+        f"--seconds={seconds}",
+        f"--method={probe.method}",
+        f"--path={probe.path}",
+        f"--body={(probe.body or b'').decode()}",
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + _TIMEOUT, check=True
+    )
+    result = json.loads(done.stdout)
+    if result["other"]:
+        raise RuntimeError(f"{result['other']} answers were not 200 under load")
+    return float(result["rps"])
+
+
+def batch_body(rows: int, seed: int = 0) -> bytes:
+    """A ``{"instances": [...]}`` body of ``rows`` random rows inside the training range."""
+    rng = random.Random(seed)
+    instances = [[round(rng.uniform(lo, hi), 1) for lo, hi in _FEATURE_RANGES] for _ in range(rows)]
+    return json.dumps({"instances": instances}).encode()
+
+
+def batch_rates(port: int, body: bytes, rows: int, repeats: int) -> list[float]:
+    """Rows per second, end to end (send, score, read the whole answer), per repeat."""
+    probe = Probe("POST", "/predict", body)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=_TIMEOUT)
+    try:
+        _send(conn, probe)  # first batch: warms the numpy path
+        rates = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            _send(conn, probe)
+            rates.append(rows / (time.perf_counter() - started))
+        return rates
+    finally:
+        conn.close()
+
+
+def peak_rss_mb(pid: int) -> float:
+    """``VmHWM`` (peak resident set size) of a process, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(f"no VmHWM for process {pid}")

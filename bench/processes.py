@@ -1,0 +1,130 @@
+"""The variants the harness compares, and one functions-framework process per sample.
+
+A process is the production command (``functions-framework --target predict
+--source ... --host 127.0.0.1 --port N``) started by ``tests.support.FunctionProcess``;
+here "ready" means the first 200 answer to a probe request, polled every ~2 ms.
+"""
+
+from __future__ import annotations
+
+import http.client
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.support import MAIN, FunctionProcess
+
+__all__ = [
+    "FLOOR_MAIN",
+    "HEALTH",
+    "PREDICT",
+    "VARIANTS",
+    "Probe",
+    "TimedProcess",
+    "Variant",
+    "worker_pid",
+]
+
+FLOOR_MAIN = Path(__file__).resolve().parent / "floor" / "main.py"
+_POLL_SECONDS = 0.002
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One HTTP request the harness sends: method, path and (for a POST) a JSON body."""
+
+    method: str
+    path: str
+    body: bytes | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Content-Type": "application/json"} if self.body is not None else {}
+
+
+PREDICT = Probe("POST", "/predict", b'{"features": [5.1, 3.5, 1.4, 0.2]}')
+HEALTH = Probe("GET", "/")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A function to measure: its source file and the environment it runs with."""
+
+    name: str
+    label: str
+    source: Path
+    env: dict[str, str]
+
+
+#: The floor first: every ratio is taken against it. The irisserve variants set
+#: both switches explicitly so an IRISSERVE_* in the caller's shell cannot leak in.
+VARIANTS: tuple[Variant, ...] = (
+    Variant("floor", "no-op function (floor)", FLOOR_MAIN, {}),
+    Variant(
+        "lazy",
+        "irisserve lazy (default)",
+        MAIN,
+        {"IRISSERVE_EAGER_LOAD": "0", "IRISSERVE_SCORER": "auto"},
+    ),
+    Variant(
+        "eager",
+        "irisserve eager (container)",
+        MAIN,
+        {"IRISSERVE_EAGER_LOAD": "1", "IRISSERVE_SCORER": "auto"},
+    ),
+    Variant(
+        "sklearn",
+        "irisserve joblib + scikit-learn",
+        MAIN,
+        {"IRISSERVE_EAGER_LOAD": "0", "IRISSERVE_SCORER": "sklearn"},
+    ),
+)
+
+
+def _answer(port: int, probe: Probe, timeout: float) -> int:
+    """Status of one request on a fresh connection; raises ``OSError`` if none."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(probe.method, probe.path, probe.body, probe.headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+@dataclass
+class TimedProcess(FunctionProcess):
+    """A ``FunctionProcess`` that is ready once ``probe`` is answered with a 200."""
+
+    probe: Probe = field(default=HEALTH)
+
+    def wait_ready(self, path: str = "/", timeout: float = 30.0) -> None:
+        """Send ``probe`` every ~2 ms until a 200 (bounded by ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        status = None
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"functions-framework exited early:\n{self.output()}")
+            try:
+                status = _answer(self.port, self.probe, max(deadline - time.monotonic(), 0.01))
+            except OSError:
+                status = None
+            if status == 200:
+                return
+            time.sleep(_POLL_SECONDS)
+        raise TimeoutError(
+            f"no 200 within {timeout}s (last status {status}):\n{self.output()[-2000:]}"
+        )
+
+
+def worker_pid(master_pid: int) -> int:
+    """The gunicorn worker: the child process of the functions-framework master."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # the process ended while we looked
+            continue
+        if int(fields[1]) == master_pid:
+            return int(stat.parent.name)
+    raise LookupError(f"process {master_pid} has no worker child")
