@@ -17,7 +17,7 @@ from werkzeug.exceptions import MethodNotAllowed as _WerkzeugMethodNotAllowed
 from werkzeug.exceptions import NotFound as _WerkzeugNotFound
 from werkzeug.routing import Map, Rule
 
-from irisserve import jsoncodec, loader, logs
+from irisserve import jsoncodec, loader, logs, oip
 from irisserve.config import Settings
 from irisserve.context import Context, Handler, Route, json_response
 from irisserve.errors import (
@@ -122,6 +122,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/", ("GET", "POST"), _root),
     Route("/predict", ("POST",), _predict),
     Route("/model-info", ("GET",), _model_info),
+    *oip.ROUTES,
 )
 
 

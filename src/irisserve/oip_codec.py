@@ -1,0 +1,386 @@
+"""The Open Inference Protocol (KServe V2) codec. Pure: no Flask, no I/O.
+
+Request bodies become a float64 ``(n, n_features)`` array and the outputs asked
+for; predictions become a response body. Both the JSON tensor form and the binary
+tensor data extension are handled: tensors as raw little-endian bytes after the
+JSON header, whose length ``Inference-Header-Content-Length`` gives, each sized
+by its ``binary_data_size`` parameter (BYTES elements carry a 4-byte
+little-endian length prefix). Every rejection is an ``InvalidInput`` (or
+``BatchTooLarge``) whose message names the place, e.g. ``inputs[0].shape``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import struct
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from irisserve import jsoncodec
+from irisserve.errors import BatchTooLarge, InvalidInput
+from irisserve.model import Model, Predictions
+from irisserve.schema import _show
+
+__all__ = [
+    "EXTENSIONS",
+    "INPUT_DATATYPES",
+    "INPUT_NAME",
+    "OUTPUTS",
+    "InferRequest",
+    "RequestedOutput",
+    "encode_response",
+    "model_metadata",
+    "parse_request",
+    "split_body",
+]
+
+INPUT_NAME = "input-0"
+#: Output name → OIP datatype, in the order a response lists them.
+OUTPUTS: dict[str, str] = {"predict": "INT64", "predict_proba": "FP64", "label": "BYTES"}
+#: Input datatype → the little-endian numpy dtype its elements are read as.
+INPUT_DATATYPES: dict[str, np.dtype[Any]] = {
+    name: np.dtype(code)
+    for name, code in (
+        ("FP64", "<f8"),
+        ("FP32", "<f4"),
+        ("FP16", "<f2"),
+        ("INT64", "<i8"),
+        ("INT32", "<i4"),
+        ("INT16", "<i2"),
+        ("INT8", "i1"),
+        ("UINT64", "<u8"),
+        ("UINT32", "<u4"),
+        ("UINT16", "<u2"),
+        ("UINT8", "u1"),
+    )
+}
+#: Protocol datatypes this model cannot take as input.
+_UNSUPPORTED_DATATYPES = ("BOOL", "BYTES", "BF16")
+#: Server metadata ``extensions``.
+EXTENSIONS = ("binary_tensor_data",)
+_PLATFORM = "sklearn"
+_REQUEST_KEYS = ("id", "parameters", "inputs", "outputs")
+_INPUT_KEYS = ("name", "shape", "datatype", "parameters", "data")
+_OUTPUT_KEYS = ("name", "parameters")
+_FLOAT_TYPES = frozenset({int, float})
+_INT_TYPES = frozenset({int})
+
+
+class RequestedOutput(NamedTuple):
+    """An output to return, and whether as binary data."""
+
+    name: str
+    binary: bool
+
+
+class InferRequest(NamedTuple):
+    """A decoded inference request: its id, the rows to score, the outputs to return."""
+
+    id: str | None
+    rows: npt.NDArray[np.float64]
+    outputs: tuple[RequestedOutput, ...]
+
+
+def split_body(body: bytes, header_length: str | None) -> tuple[bytes, memoryview]:
+    """The JSON header and the binary section, split at ``Inference-Header-Content-Length``."""
+    if header_length is None:
+        return body, memoryview(b"")
+    text = header_length.strip()
+    if not (text.isascii() and text.isdigit()):
+        raise InvalidInput(
+            f"Inference-Header-Content-Length must be a byte count, got {header_length!r}"
+        )
+    size = int(text)
+    if size > len(body):
+        raise InvalidInput(
+            f"Inference-Header-Content-Length is {size} but the body is only {len(body)} bytes"
+        )
+    return body[:size], memoryview(body)[size:]
+
+
+def _object(value: Any, keys: tuple[str, ...], where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{where}: expected a JSON object, got {_show(value)}")
+    for key in value:
+        if key not in keys:
+            raise InvalidInput(f"{where}: unknown key {_show(key)}; expected one of {list(keys)}")
+    return value
+
+
+def _parameters(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{where}: expected a JSON object, got {_show(value)}")
+    return value
+
+
+def _flag(parameters: dict[str, Any], key: str, default: bool, where: str) -> bool:
+    value = parameters.get(key, default)
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{where}.{key}: expected true or false, got {_show(value)}")
+    return value
+
+
+def _datatype(value: Any, where: str) -> tuple[str, np.dtype[Any]]:
+    if isinstance(value, str) and value in INPUT_DATATYPES:
+        return value, INPUT_DATATYPES[value]
+    accepted = ", ".join(INPUT_DATATYPES)
+    if value in _UNSUPPORTED_DATATYPES:
+        raise InvalidInput(f"{where}: {value} is not supported for {INPUT_NAME}; send {accepted}")
+    raise InvalidInput(f"{where}: unknown datatype {_show(value)}; send {accepted}")
+
+
+def _rows(value: Any, n_features: int, max_rows: int, where: str) -> int:
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or any(type(dim) is not int for dim in value)
+        or value[1] != n_features
+        or value[0] < 1
+    ):
+        raise InvalidInput(
+            f"{where}: expected [rows, {n_features}] with rows >= 1, got {_show(value)}"
+        )
+    rows: int = value[0]
+    if rows > max_rows:
+        raise BatchTooLarge(
+            f"{where}: {rows} rows is over the limit of {max_rows} per request; split the batch"
+        )
+    return rows
+
+
+def _place(index: int, n_features: int) -> str:
+    return f"element {index} (row {index // n_features}, column {index % n_features})"
+
+
+class _Tensor(NamedTuple):
+    """What the input tensor's header declares: where it is, its datatype and shape."""
+
+    where: str
+    datatype: str
+    dtype: np.dtype[Any]
+    rows: int
+    n_features: int
+
+    @property
+    def elements(self) -> int:
+        return self.rows * self.n_features
+
+    @property
+    def shape(self) -> str:
+        return f"[{self.rows}, {self.n_features}]"
+
+
+def _flat_json(data: Any, tensor: _Tensor) -> list[Any]:
+    """Row-major elements of flat or nested ``data``, checked against the shape."""
+    where = f"{tensor.where}.data"
+    if not isinstance(data, list):
+        raise InvalidInput(f"{where}: expected a list of numbers, got {_show(data)}")
+    flat: list[Any] = data
+    if data and type(data[0]) is list:
+        if len(data) != tensor.rows:
+            raise InvalidInput(f"{where}: {len(data)} rows do not match shape {tensor.shape}")
+        for i, row in enumerate(data):
+            if type(row) is not list or len(row) != tensor.n_features:
+                raise InvalidInput(
+                    f"{where}[{i}]: expected {tensor.n_features} numbers, got {_show(row)}"
+                )
+        flat = list(itertools.chain.from_iterable(data))
+    if len(flat) != tensor.elements:
+        raise InvalidInput(
+            f"{where}: {len(flat)} values do not match shape {tensor.shape} "
+            f"({tensor.elements} values)"
+        )
+    return flat
+
+
+def _json_values(data: Any, tensor: _Tensor) -> npt.NDArray[np.float64]:
+    flat = _flat_json(data, tensor)
+    floating = tensor.dtype.kind == "f"
+    allowed = _FLOAT_TYPES if floating else _INT_TYPES
+    if not set(map(type, flat)) <= allowed:
+        index = next(i for i, value in enumerate(flat) if type(value) not in allowed)
+        raise InvalidInput(
+            f"{tensor.where}.data: {_place(index, tensor.n_features)}: expected "
+            f"{'a number' if floating else 'an integer'} for {tensor.datatype}, "
+            f"got {_show(flat[index])}"
+        )
+    try:
+        if floating:
+            with np.errstate(over="ignore"):  # out of range becomes inf, refused later
+                return np.array(flat, dtype=np.float64).astype(tensor.dtype).astype(np.float64)
+        return np.array(flat, dtype=tensor.dtype).astype(np.float64)
+    except OverflowError:
+        raise InvalidInput(
+            f"{tensor.where}.data: a value is out of range for {tensor.datatype}"
+        ) from None
+
+
+def _binary_values(binary: memoryview, size: Any, tensor: _Tensor) -> npt.NDArray[np.float64]:
+    where = f"{tensor.where}.parameters.binary_data_size"
+    if type(size) is not int or size < 0:
+        raise InvalidInput(f"{where}: expected a byte count, got {_show(size)}")
+    expected = tensor.elements * tensor.dtype.itemsize
+    if size != expected:
+        raise InvalidInput(
+            f"{where}: {size} bytes do not match shape {tensor.shape} of {tensor.datatype} "
+            f"({expected} bytes)"
+        )
+    if size > len(binary):
+        raise InvalidInput(
+            f"{tensor.where}: the binary section is truncated: {len(binary)} bytes after the "
+            f"JSON header, binary_data_size needs {size}"
+        )
+    return np.frombuffer(binary, dtype=tensor.dtype, count=tensor.elements).astype(np.float64)
+
+
+def _input_rows(
+    value: Any, binary: memoryview, n_features: int, max_rows: int
+) -> npt.NDArray[np.float64]:
+    where = "inputs[0]"
+    header = _object(value, _INPUT_KEYS, where)
+    name = header.get("name")
+    if name != INPUT_NAME:
+        raise InvalidInput(
+            f"{where}.name: unknown input {_show(name)}; this model takes one input, {INPUT_NAME}"
+        )
+    datatype, dtype = _datatype(header.get("datatype"), f"{where}.datatype")
+    rows = _rows(header.get("shape"), n_features, max_rows, f"{where}.shape")
+    tensor = _Tensor(where, datatype, dtype, rows, n_features)
+    size = _parameters(header.get("parameters"), f"{where}.parameters").get("binary_data_size")
+    if size is None:
+        if "data" not in header:
+            raise InvalidInput(f'{where}: no "data" and no parameters.binary_data_size')
+        values = _json_values(header["data"], tensor)
+        size = 0
+    else:
+        if "data" in header:
+            raise InvalidInput(f'{where}: send "data" or parameters.binary_data_size, not both')
+        values = _binary_values(binary, size, tensor)
+    if len(binary) != size:
+        raise InvalidInput(
+            f"the body has {len(binary) - size} bytes after the JSON header that no input claims"
+        )
+    finite = np.isfinite(values)
+    if not finite.all():
+        index = int(np.flatnonzero(~finite)[0])
+        raise InvalidInput(
+            f"{where}: {_place(index, n_features)} is not a finite {datatype} number"
+        )
+    return values.reshape(rows, n_features)
+
+
+def _requested_outputs(value: Any, binary_default: bool) -> tuple[RequestedOutput, ...]:
+    if value is None or value == []:
+        return tuple(RequestedOutput(name, binary_default) for name in OUTPUTS)
+    if not isinstance(value, list):
+        raise InvalidInput(f"outputs: expected a list of outputs, got {_show(value)}")
+    requested: list[RequestedOutput] = []
+    for i, item in enumerate(value):
+        where = f"outputs[{i}]"
+        name = _object(item, _OUTPUT_KEYS, where).get("name")
+        if not isinstance(name, str) or name not in OUTPUTS:
+            raise InvalidInput(
+                f"{where}.name: unknown output {_show(name)}; this model has {list(OUTPUTS)}"
+            )
+        if any(output.name == name for output in requested):
+            raise InvalidInput(f"{where}.name: {name} is requested twice")
+        parameters = _parameters(item.get("parameters"), f"{where}.parameters")
+        if parameters.get("classification"):
+            raise InvalidInput(
+                f"{where}.parameters.classification: the classification extension is not "
+                "supported; request predict_proba and label"
+            )
+        binary = _flag(parameters, "binary_data", binary_default, f"{where}.parameters")
+        requested.append(RequestedOutput(name, binary))
+    return tuple(requested)
+
+
+def parse_request(header: Any, binary: memoryview, n_features: int, max_rows: int) -> InferRequest:
+    """Decode an inference request: its JSON header and the binary section after it."""
+    request = _object(header, _REQUEST_KEYS, "the request")
+    request_id = request.get("id")
+    if request_id is not None and not isinstance(request_id, str):
+        raise InvalidInput(f"id: expected a string, got {_show(request_id)}")
+    parameters = _parameters(request.get("parameters"), "parameters")
+    binary_default = _flag(parameters, "binary_data_output", False, "parameters")
+    inputs = request.get("inputs")
+    if not isinstance(inputs, list) or len(inputs) != 1:
+        raise InvalidInput(
+            f"inputs: expected a list of one tensor, {INPUT_NAME}, got {_show(inputs)}"
+        )
+    rows = _input_rows(inputs[0], binary, n_features, max_rows)
+    outputs = _requested_outputs(request.get("outputs"), binary_default)
+    return InferRequest(id=request_id, rows=rows, outputs=outputs)
+
+
+def _length_prefixed(text: str) -> bytes:
+    data = text.encode()
+    return struct.pack("<I", len(data)) + data
+
+
+def _output_tensor(
+    name: str, model: Model, predictions: Predictions, binary: bool
+) -> tuple[dict[str, Any], bytes]:
+    """One output's JSON description and, when binary, its raw bytes (else ``b""``)."""
+    labels = predictions.labels
+    tensor: dict[str, Any] = {"name": name, "datatype": OUTPUTS[name]}
+    if name == "label":
+        tensor["shape"] = [len(labels)]
+        if not binary:
+            tensor["data"] = np.array(model.class_names, dtype=object)[labels].tolist()
+            return tensor, b""
+        encoded = np.array([_length_prefixed(c) for c in model.class_names], dtype=object)
+        raw = b"".join(encoded[labels].tolist())
+    else:
+        values = labels if name == "predict" else predictions.probabilities
+        tensor["shape"] = list(values.shape)
+        if not binary:
+            tensor["data"] = values.ravel().tolist()
+            return tensor, b""
+        raw = values.astype(values.dtype.newbyteorder("<"), copy=False).tobytes()
+    tensor["parameters"] = {"binary_data_size": len(raw)}
+    return tensor, raw
+
+
+def encode_response(
+    model: Model, request: InferRequest, predictions: Predictions
+) -> tuple[bytes, int | None]:
+    """The response body, and the JSON header's length when binary outputs follow it."""
+    header: dict[str, Any] = {
+        "model_name": model.manifest.model_name,
+        "model_version": model.version,
+    }
+    if request.id is not None:
+        header["id"] = request.id
+    outputs, chunks = [], []
+    for output in request.outputs:
+        tensor, raw = _output_tensor(output.name, model, predictions, output.binary)
+        outputs.append(tensor)
+        if output.binary:
+            chunks.append(raw)
+    header["outputs"] = outputs
+    encoded = jsoncodec.encode(header)
+    if not chunks:
+        return encoded, None
+    return b"".join([encoded, *chunks]), len(encoded)
+
+
+def model_metadata(model: Model) -> dict[str, Any]:
+    """The model metadata document: name, versions, platform, input and output tensors."""
+    shapes = {"predict": [-1], "predict_proba": [-1, len(model.class_names)], "label": [-1]}
+    return {
+        "name": model.manifest.model_name,
+        "versions": [model.version],
+        "platform": _PLATFORM,
+        "inputs": [
+            {"name": INPUT_NAME, "datatype": "FP64", "shape": [-1, len(model.feature_names)]}
+        ],
+        "outputs": [
+            {"name": name, "datatype": datatype, "shape": shapes[name]}
+            for name, datatype in OUTPUTS.items()
+        ],
+    }
