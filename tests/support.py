@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -61,6 +62,10 @@ class FunctionProcess:
     process: subprocess.Popen[bytes] | None = None
     executable: Path = FUNCTIONS_FRAMEWORK  # another venv's functions-framework
     cwd: Path = REPO  # the folder the process runs in (a deployed function: its source)
+    #: stdout goes to the "log" (with stderr), a "separate" file (``stdout_path``), or a
+    #: "closed" pipe nobody reads, so every write to it fails.
+    stdout: str = "log"
+    stdout_path: Path | None = None
 
     @property
     def url(self) -> str:
@@ -83,10 +88,15 @@ class FunctionProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         if self.log_path is None:
             self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"ff-{self.port}.log"
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.cwd
-            )
+        with contextlib.ExitStack() as files:
+            log = files.enter_context(self.log_path.open("wb"))
+            out: Any = {"log": log, "closed": subprocess.PIPE}.get(self.stdout)
+            if self.stdout == "separate":
+                self.stdout_path = self.log_path.with_suffix(".stdout")
+                out = files.enter_context(self.stdout_path.open("wb"))
+            self.process = subprocess.Popen(command, env=env, stdout=out, stderr=log, cwd=self.cwd)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         self.wait_ready(ready_path, timeout)
         return self
 
@@ -107,6 +117,11 @@ class FunctionProcess:
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+    def stdout_text(self) -> str:
+        """What the process wrote to stdout (``stdout="separate"`` only)."""
+        assert self.stdout_path is not None, 'start with stdout="separate"'
+        return self.stdout_path.read_text()
 
     def log_lines(self) -> list[dict[str, Any]]:
         """Every JSON line the process wrote (stdout and stderr share the log)."""

@@ -28,16 +28,18 @@ def _int(name: str, default: int) -> int:
     return value
 
 
-def _float(name: str, default: float) -> float:
+def _float(name: str, default: float, *, allow_zero: bool = False) -> float:
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
         return default
     try:
         value = float(raw)
     except ValueError:
-        value = 0.0
-    if not 0 < value < float("inf"):
-        raise ConfigurationError(f"{name} must be a positive number, got {raw!r}")
+        value = float("nan")
+    in_range = value > 0 or (allow_zero and value == 0)  # False for NaN
+    if not in_range or value == float("inf"):
+        kind = "non-negative" if allow_zero else "positive"
+        raise ConfigurationError(f"{name} must be a {kind} number, got {raw!r}")
     return value
 
 
@@ -55,6 +57,7 @@ class Settings:
     max_body_bytes: int = 4 * 1024 * 1024
     load_wait_seconds: float = 10.0
     retry_after_seconds: int = 5
+    drift_margin: float = 0.1
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -72,4 +75,5 @@ class Settings:
             max_body_bytes=_int("IRISSERVE_MAX_BODY_BYTES", cls.max_body_bytes),
             load_wait_seconds=_float("IRISSERVE_LOAD_WAIT_SECONDS", cls.load_wait_seconds),
             retry_after_seconds=_int("IRISSERVE_RETRY_AFTER_SECONDS", cls.retry_after_seconds),
+            drift_margin=_float("IRISSERVE_DRIFT_MARGIN", cls.drift_margin, allow_zero=True),
         )

@@ -20,6 +20,7 @@ from werkzeug.routing import Map, Rule
 from irisserve import jsoncodec, loader, logs, oip
 from irisserve.config import Settings
 from irisserve.context import Context, Handler, Route, json_response
+from irisserve.drift import class_counts, out_of_range
 from irisserve.errors import (
     ArtifactIntegrityError,
     ArtifactMissing,
@@ -110,8 +111,19 @@ def _predict(ctx: Context) -> flask.Response:
     model = loader.get_model(ctx.settings)
     rows = parse_body(body, model.feature_names, ctx.settings.max_batch_rows)
     predictions = model.predict(rows.values)
-    ctx.log["rows"] = len(rows.values)
-    return json_response(predictions_payload(model, predictions, rows.single))
+    drift = out_of_range(
+        rows.values,
+        model.feature_names,
+        model.manifest.feature_statistics,
+        ctx.settings.drift_margin,
+    )
+    ctx.log.update(
+        rows=len(rows.values),
+        class_counts=class_counts(predictions.labels, model.class_names),
+        out_of_range_rows=drift.rows,
+        out_of_range=drift.counts,
+    )
+    return json_response(predictions_payload(model, predictions, rows.single, drift.warnings))
 
 
 def _root(ctx: Context) -> flask.Response:
@@ -180,7 +192,7 @@ def _error_response(exc: BaseException, settings: Settings | None) -> flask.Resp
 def handle(request: flask.Request) -> flask.Response:
     """Serve one HTTP request; never raises."""
     started = time.perf_counter()
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"cold": loader.begin_request()}
     settings: Settings | None = None
     try:
         settings = Settings.from_env()
@@ -202,6 +214,9 @@ def _log_request(
     status = response.status_code
     model = loader.loaded_model()
     stats = loader.load_stats()
+    load_seconds = loader.load_seconds_this_request()
+    if load_seconds is not None:
+        extra["load_seconds"] = round(load_seconds, 6)
     logs.emit(
         "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO",
         f"{request.method} {request.path} {status}",
@@ -213,6 +228,7 @@ def _log_request(
             request_size=request.content_length,
             response_size=response.calculate_content_length() or 0,
             user_agent=request.user_agent.string or None,
+            remote_ip=request.remote_addr,
         ),
         irisserve={
             "model_version": model.version if model is not None else None,
@@ -235,10 +251,12 @@ def warm_up() -> None:
         settings = Settings.from_env()
         if settings.eager_load:
             loader.get_model(settings)
-            logs.emit("INFO", "model loaded eagerly", irisserve={"model_loads": 1})
+            logs.emit(
+                "INFO", "model loaded eagerly", irisserve={"event": "eager_load", "model_loads": 1}
+            )
     except (ModelUnavailable, ConfigurationError) as exc:
         logs.emit(
             "ERROR",
             f"eager model load failed: {exc}",
-            irisserve={"error_type": type(exc).__name__},
+            irisserve={"event": "eager_load", "error_type": type(exc).__name__},
         )

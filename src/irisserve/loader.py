@@ -1,8 +1,10 @@
 """The one piece of global state: the loaded model of this process.
 
 Loads lazily on first use, exactly once however many threads arrive together,
-never caches a failure, and lets callers give up after a bounded wait.
-``reset()`` returns the module to its cold state (for tests).
+never caches a failure, and lets callers give up after a bounded wait. It also
+remembers whether this process has served a request yet (the cold one) and which
+request's call performed the load. ``reset()`` returns the module to its cold
+state (for tests).
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from irisserve.config import Settings
 from irisserve.errors import ModelLoadTimeout
 from irisserve.model import Model
 
-__all__ = ["LoadStats", "get_model", "load_stats", "loaded_model", "reset"]
+__all__ = [
+    "LoadStats",
+    "begin_request",
+    "get_model",
+    "load_seconds_this_request",
+    "load_stats",
+    "loaded_model",
+    "reset",
+]
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,24 @@ _model: Model | None = None
 _loads = 0
 _failures = 0
 _last_load_seconds: float | None = None
+_cold_lock = threading.Lock()
+_cold = True  # no request served yet
+_this_thread = threading.local()  # load_seconds of a load this thread's request performed
+
+
+def begin_request() -> bool:
+    """Start a request on this thread; True for exactly one: the first this process serves."""
+    global _cold
+    _this_thread.load_seconds = None
+    with _cold_lock:
+        cold, _cold = _cold, False
+    return cold
+
+
+def load_seconds_this_request() -> float | None:
+    """How long the load took, if the current request's call performed it."""
+    seconds: float | None = getattr(_this_thread, "load_seconds", None)
+    return seconds
 
 
 def loaded_model() -> Model | None:
@@ -77,6 +105,7 @@ def _load(settings: Settings) -> Model:
     _last_load_seconds = time.perf_counter() - started
     _loads += 1
     _model = model
+    _this_thread.load_seconds = _last_load_seconds
     logs.emit(
         "INFO",
         f"model {model.version} loaded from {settings.model_dir}",
@@ -93,9 +122,11 @@ def _load(settings: Settings) -> Model:
 
 def reset() -> None:
     """Forget the model and the counters, as in a fresh process."""
-    global _model, _loads, _failures, _last_load_seconds
-    with _lock:
+    global _model, _loads, _failures, _last_load_seconds, _cold, _this_thread
+    with _lock, _cold_lock:
         _model = None
         _loads = 0
         _failures = 0
         _last_load_seconds = None
+        _cold = True
+        _this_thread = threading.local()

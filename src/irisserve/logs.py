@@ -4,6 +4,9 @@ See https://cloud.google.com/logging/docs/structured-logging: ``severity``,
 ``message``, ``httpRequest`` and ``logging.googleapis.com/trace`` are lifted
 into the LogEntry; everything else lands in ``jsonPayload``. A failed write is
 swallowed: logging never turns an answer into an error.
+
+Lines are written directly rather than through the standard library's ``logging``
+with a JSON formatter: measured, that costs twice as much per line (README, Monitoring).
 """
 
 from __future__ import annotations
@@ -68,8 +71,9 @@ def http_request_fields(
     request_size: int | None,
     response_size: int,
     user_agent: str | None,
+    remote_ip: str | None = None,
 ) -> dict[str, Any]:
-    """Cloud Logging's ``HttpRequest`` object."""
+    """Cloud Logging's ``HttpRequest`` object (sizes are strings, latency ``"0.001234s"``)."""
     fields: dict[str, Any] = {
         "requestMethod": method,
         "requestUrl": path,
@@ -81,4 +85,6 @@ def http_request_fields(
         fields["requestSize"] = str(request_size)
     if user_agent:
         fields["userAgent"] = user_agent
+    if remote_ip:
+        fields["remoteIp"] = remote_ip
     return fields

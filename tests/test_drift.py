@@ -1,0 +1,159 @@
+"""Drift flags: irisserve.drift (pure), the margin setting, and the warnings /predict returns."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+from flask.testing import FlaskClient
+
+from irisserve.artifact import open_artifact
+from irisserve.config import BUNDLED_MODEL_DIR, Settings
+from irisserve.drift import class_counts, out_of_range
+from irisserve.errors import ConfigurationError
+from irisserve.manifest import FeatureStatistics
+from irisserve.model import Model
+from tests.support import SETOSA
+
+NAMES = ["a", "b"]
+STATS = {"a": FeatureStatistics(min=1.0, max=3.0, mean=2.0, std=0.5)}  # "b" has none
+FAR = [500.0, -3.0, 1e6, 0.2]  # sepal_length, sepal_width, petal_length far outside
+
+
+def rows(*values: list[float]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    return np.array(values, dtype=np.float64)
+
+
+def test_rows_inside_the_ranges_are_not_flagged() -> None:
+    report = out_of_range(rows([1.0, 0.0], [3.0, 1e9]), NAMES, STATS, 0.0)
+    assert (report.warnings, report.counts, report.rows) == ({}, {}, 0)
+
+
+@pytest.mark.parametrize(
+    ("margin", "value", "flagged"),
+    [
+        (0.0, 3.0, False),
+        (0.0, 3.0001, True),
+        (0.0, 0.9999, True),
+        (0.5, 4.0, False),  # the range is 2 wide: 3 + 0.5 * 2
+        (0.5, 4.0001, True),
+        (0.5, 0.0, False),
+        (0.5, -0.0001, True),
+    ],
+)
+def test_the_margin_widens_the_training_range(margin: float, value: float, flagged: bool) -> None:
+    report = out_of_range(rows([value, 0.0]), NAMES, STATS, margin)
+    assert bool(report.warnings) is flagged
+
+
+def test_a_warning_names_the_feature_the_value_and_the_range() -> None:
+    report = out_of_range(rows([2.0, 0.0], [42.0, 7.0], [-1.0, 0.0]), NAMES, STATS, 0.1)
+    assert sorted(report.warnings) == [1, 2]
+    [warning] = report.warnings[1]
+    assert warning == {
+        "feature": "a",
+        "value": 42.0,
+        "training_min": 1.0,
+        "training_max": 3.0,
+        "message": "a is outside its training range [1.0, 3.0] by more than 10% of that range; "
+        "the prediction is an extrapolation",
+    }
+    assert report.warnings[2][0]["value"] == -1.0
+    assert report.counts == {"a": 2}
+    assert report.rows == 2
+
+
+@pytest.fixture(scope="module")
+def bundled_model() -> Model:
+    return open_artifact(BUNDLED_MODEL_DIR)
+
+
+def test_counts_are_per_feature_and_rows_count_once(bundled_model: Model) -> None:
+    batch = rows(SETOSA, FAR, [SETOSA[0], SETOSA[1], 100.0, SETOSA[3]])
+    report = out_of_range(
+        batch, bundled_model.feature_names, bundled_model.manifest.feature_statistics, 0.1
+    )
+    assert report.counts == {"sepal_length": 1, "sepal_width": 1, "petal_length": 2}
+    assert report.rows == 2
+    assert [w["feature"] for w in report.warnings[1]] == [
+        "sepal_length",
+        "sepal_width",
+        "petal_length",
+    ]
+
+
+def test_class_counts_name_every_class() -> None:
+    labels = np.array([2, 0, 2], dtype=np.int64)
+    assert class_counts(labels, ["x", "y", "z"]) == {"x": 1, "y": 0, "z": 2}
+
+
+@pytest.mark.parametrize(("raw", "margin"), [("", 0.1), ("0", 0.0), ("0.25", 0.25), ("2", 2.0)])
+def test_margin_setting(monkeypatch: pytest.MonkeyPatch, raw: str, margin: float) -> None:
+    monkeypatch.setenv("IRISSERVE_DRIFT_MARGIN", raw)
+    assert Settings.from_env().drift_margin == margin
+
+
+@pytest.mark.parametrize("raw", ["-0.1", "ten", "nan", "inf"])
+def test_a_bad_margin_names_the_variable(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("IRISSERVE_DRIFT_MARGIN", raw)
+    with pytest.raises(ConfigurationError, match="IRISSERVE_DRIFT_MARGIN must be a non-negative"):
+        Settings.from_env()
+
+
+def predict(client: FlaskClient, payload: Any) -> Any:
+    response = client.post("/predict", json=payload)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def without_warnings(prediction: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in prediction.items() if key != "warnings"}
+
+
+def test_a_far_row_gets_warnings_and_rows_inside_do_not(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = {"instances": [SETOSA, FAR, [6.5, 3.0, 5.5, 2.0]]}
+    flagged = predict(client, batch)["predictions"]
+    assert "warnings" not in flagged[0]
+    assert "warnings" not in flagged[2]
+    assert [w["feature"] for w in flagged[1]["warnings"]] == [
+        "sepal_length",
+        "sepal_width",
+        "petal_length",
+    ]
+    assert flagged[1]["warnings"][2]["value"] == 1e6
+    assert flagged[1]["warnings"][2]["training_max"] == 6.9
+
+    monkeypatch.setenv("IRISSERVE_DRIFT_MARGIN", "1e9")  # nothing is out of range now
+    plain = predict(client, batch)["predictions"]
+    assert all("warnings" not in p for p in plain)
+    assert [without_warnings(p) for p in flagged] == plain
+
+
+def test_a_single_far_row_carries_warnings_beside_its_scores(client: FlaskClient) -> None:
+    body = predict(client, {"features": FAR})
+    assert body["model_version"] == "1.0.0"
+    assert {w["feature"] for w in body["warnings"]} == {
+        "sepal_length",
+        "sepal_width",
+        "petal_length",
+    }
+    assert sum(body["probabilities"].values()) == pytest.approx(1.0)
+
+
+def test_the_log_line_counts_out_of_range_rows_per_feature(
+    client: FlaskClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    predict(client, {"instances": [FAR, FAR, SETOSA, [5.0, 3.0, 20.0, 0.2]]})
+    [line] = [
+        json.loads(text) for text in capsys.readouterr().out.splitlines() if "httpRequest" in text
+    ]
+    assert line["irisserve"]["out_of_range_rows"] == 3
+    assert line["irisserve"]["out_of_range"] == {
+        "sepal_length": 2,
+        "sepal_width": 2,
+        "petal_length": 3,
+    }
