@@ -57,6 +57,13 @@ Settings (Cloud Functions and Cloud Run alike):
   --allow-unauthenticated   make the HTTP endpoint public (default: private,
                             callers need roles/run.invoker and an identity token)
 
+Monitoring:
+  --create-log-metrics      also create (or, when they exist, update) log-based metrics
+                            over the request log lines: NAME-request-latency
+                            (distribution of httpRequest.latency, labelled cold),
+                            NAME-errors (4xx/5xx count by error_code and status),
+                            NAME-out-of-range-rows (distribution of drifted rows)
+
 Running:
   --stage-dir DIR           where to stage (default: build/deploy/NAME); replaced
                             only if empty or staged before by this script
@@ -87,7 +94,7 @@ project="" region=us-central1 name=irisserve-predict platform=functions
 trigger=http trigger_http=0 topic="" model_dir=$BUNDLED_MODEL wheel=""
 memory=512Mi cpu=1 concurrency=8 min_instances=0 max_instances=10 timeout=60s
 result_topic="" dead_letter_topic="" service_account="" allow_unauthenticated=0
-stage_dir="" dry_run=0
+stage_dir="" dry_run=0 create_log_metrics=0
 extra_env=()
 # Worked out from the arguments: the deployed environment, the commands to run in order
 # (plan_deploy queues the deployment; more steps queue theirs with plan) and the URL query.
@@ -147,6 +154,7 @@ parse_args() {
       --service-account) service_account=$value ;;
       --allow-unauthenticated) allow_unauthenticated=1 ;;
       --stage-dir) stage_dir=$value ;;
+      --create-log-metrics) create_log_metrics=1 ;;
       --dry-run) dry_run=1 ;;
       -*) usage_error "unknown option $arg (see --help)" ;;
       *) usage_error "unexpected argument '$arg' (see --help)" ;;
@@ -323,9 +331,11 @@ stage() {
     echo "./wheels/$(basename "${wheels[0]}")"
   } >"$stage_dir/requirements.txt"
   cat >"$stage_dir/.gcloudignore" <<EOF
-# Written by deploy.sh: upload everything staged here except bytecode caches.
+# Written by deploy.sh: upload everything staged here except bytecode caches and the
+# log-based metric configs (--create-log-metrics).
 .gcloudignore
 $STAGE_MARKER
+log-metrics/
 __pycache__/
 *.pyc
 EOF
@@ -394,6 +404,66 @@ plan_deploy() {
     --region="$region" --format='value(serviceConfig.uri)')
 }
 
+# ---------------------------------------------------------------- log-based metrics
+
+# One metric config per file in the stage folder's log-metrics/ (never uploaded); each is
+# created, or updated when it already exists. The filters select this service's request
+# lines on stdout (Cloud Run's own request log also has httpRequest: it is left out).
+plan_log_metrics() {
+  local dir=$stage_dir/log-metrics metric
+  local lines="resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"$name\""
+  lines+=" AND logName=\"projects/$project/logs/run.googleapis.com%2Fstdout\""
+  mkdir -p "$dir"
+  cat >"$dir/request-latency.yaml" <<EOF
+description: 'irisserve request latency in seconds (httpRequest.latency), labelled by cold start'
+filter: '$lines AND httpRequest.status>0'
+valueExtractor: 'REGEXP_EXTRACT(httpRequest.latency, "([0-9.]+)s")'
+labelExtractors:
+  cold: 'EXTRACT(jsonPayload.irisserve.cold)'
+metricDescriptor:
+  metricKind: DELTA
+  valueType: DISTRIBUTION
+  unit: s
+  labels:
+  - key: cold
+    valueType: BOOL
+bucketOptions:
+  exponentialBuckets: {numFiniteBuckets: 32, growthFactor: 1.5, scale: 0.001}
+EOF
+  cat >"$dir/errors.yaml" <<EOF
+description: 'irisserve error responses (4xx and 5xx) by error code and status'
+filter: '$lines AND httpRequest.status>=400'
+labelExtractors:
+  error_code: 'EXTRACT(jsonPayload.irisserve.error_code)'
+  status: 'EXTRACT(httpRequest.status)'
+metricDescriptor:
+  metricKind: DELTA
+  valueType: INT64
+  unit: '1'
+  labels:
+  - key: error_code
+    valueType: STRING
+  - key: status
+    valueType: INT64
+EOF
+  cat >"$dir/out-of-range-rows.yaml" <<EOF
+description: 'irisserve rows per request with a feature outside its training range (drift)'
+filter: '$lines AND jsonPayload.irisserve.out_of_range_rows>0'
+valueExtractor: 'EXTRACT(jsonPayload.irisserve.out_of_range_rows)'
+metricDescriptor:
+  metricKind: DELTA
+  valueType: DISTRIBUTION
+  unit: '1'
+bucketOptions:
+  exponentialBuckets: {numFiniteBuckets: 16, growthFactor: 2, scale: 1}
+EOF
+  for metric in request-latency errors out-of-range-rows; do
+    local -a args=("$name-$metric" --project="$project" --config-from-file="$dir/$metric.yaml")
+    PLAN+=("$(command_line "$GCLOUD" logging metrics create "${args[@]}") || $(command_line \
+      "$GCLOUD" logging metrics update "${args[@]}")")
+  done
+}
+
 preflight() {
   command -v "$GCLOUD" >/dev/null 2>&1 ||
     fail "the Google Cloud CLI ($GCLOUD) is not installed: see https://cloud.google.com/sdk/docs/install"
@@ -410,6 +480,7 @@ main() {
   ((dry_run)) || preflight
   stage
   plan_deploy
+  ((!create_log_metrics)) || plan_log_metrics
   if ((dry_run)); then
     echo "# staged: $stage_dir"
     printf '%s\n' "${PLAN[@]}" "$(command_line "${URL_COMMAND[@]}")"

@@ -5,13 +5,15 @@ in a fresh virtual environment and serves what the library serves."""
 from __future__ import annotations
 
 import base64
+import http.server
 import json
 import os
 import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -645,3 +647,229 @@ def test_help_documents_every_option(tmp_path: Path) -> None:
     assert len(options) > 15
     assert sorted(option for option in options if option not in run.stdout) == []
     assert run.calls == []
+
+
+# ------------------------------------------------------------------ log-based metrics
+
+LOG_METRICS = ("request-latency", "errors", "out-of-range-rows")
+
+
+def metric_commands(dry_run: Deployment) -> list[tuple[list[str], list[str]]]:
+    """The printed `create || update` lines of --create-log-metrics, each split in two."""
+    pairs = []
+    for line in dry_run.stdout.splitlines():
+        if " logging metrics " in line:
+            create, update = line.split(" || ")
+            pairs.append((shlex.split(create), shlex.split(update)))
+    return pairs
+
+
+def test_log_metrics_are_created_after_the_deploy_when_asked(wheel: Path, tmp_path: Path) -> None:
+    run = run_deploy(tmp_path, "--project", PROJECT, "--wheel", str(wheel), "--create-log-metrics")
+    assert run.code == 0, run.stderr
+    assert [call[:2] for call in run.calls] == [
+        ["auth", "list"],
+        ["functions", "deploy"],
+        *[["logging", "metrics"]] * 3,
+        ["functions", "describe"],
+    ]
+    assert run.calls[2:5] == [
+        [
+            "logging",
+            "metrics",
+            "create",
+            f"irisserve-predict-{metric}",
+            f"--project={PROJECT}",
+            f"--config-from-file={run.stage / 'log-metrics' / metric}.yaml",
+        ]
+        for metric in LOG_METRICS
+    ]
+
+
+def test_an_existing_log_metric_is_updated_instead(wheel: Path, tmp_path: Path) -> None:
+    run = run_deploy(
+        tmp_path,
+        "--project",
+        PROJECT,
+        "--wheel",
+        str(wheel),
+        "--create-log-metrics",
+        env={"FAKE_GCLOUD_FAIL": "logging metrics create"},
+    )
+    assert run.code == 0, run.stderr
+    metric_calls = [call for call in run.calls if call[:2] == ["logging", "metrics"]]
+    assert [call[2] for call in metric_calls] == ["create", "update"] * 3
+    assert metric_calls[0][3:] == metric_calls[1][3:]
+    assert run.stdout == "service URL: https://irisserve-predict-fake.a.run.app\n"
+
+
+def test_dry_run_shows_the_log_metric_commands_and_uploads_no_config(
+    wheel: Path, tmp_path: Path
+) -> None:
+    dry_run = run_deploy(
+        tmp_path, "--project", PROJECT, "--wheel", str(wheel), "--create-log-metrics", "--dry-run"
+    )
+    assert dry_run.code == 0, dry_run.stderr
+    assert dry_run.calls == []
+    pairs = metric_commands(dry_run)
+    assert [create[4] for create, _ in pairs] == [f"irisserve-predict-{m}" for m in LOG_METRICS]
+    for create, update in pairs:
+        assert create[:4] == ["gcloud", "logging", "metrics", "create"]
+        assert update[:4] == ["gcloud", "logging", "metrics", "update"]
+        assert update[4:] == create[4:]
+    assert sorted(path.name for path in (dry_run.stage / "log-metrics").iterdir()) == sorted(
+        f"{metric}.yaml" for metric in LOG_METRICS
+    )
+    uploaded = subprocess.run(
+        ["gcloud", "meta", "list-files-for-upload", str(dry_run.stage)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.split()
+    assert not [path for path in uploaded if path.startswith("log-metrics")]
+    assert "main.py" in uploaded
+
+
+@dataclass
+class FakeLoggingAPI:
+    """A loopback stand-in for the Cloud Logging API: records what the real gcloud sends."""
+
+    requests: list[tuple[str, str, dict[str, Any]]]
+    url: str
+
+
+@pytest.fixture
+def logging_api() -> Iterator[FakeLoggingAPI]:
+    requests: list[tuple[str, str, dict[str, Any]]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            requests.append((self.command, self.path.split("?")[0], body))
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = answer
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield FakeLoggingAPI(requests, f"http://127.0.0.1:{server.server_address[1]}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def request_log_lines(client: flask.testing.FlaskClient, capsys: Any) -> dict[str, Any]:
+    """Real request lines of this library: a drifted prediction and a 400."""
+    capsys.readouterr()
+    client.post("/predict", json={"instances": [SETOSA, [6.5, 3.0, 42.0, 2.0]]})
+    client.post("/predict", json={"features": [1]})
+    lines = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    drifted, invalid = [line for line in lines if "httpRequest" in line]
+    return {"drifted": drifted, "invalid": invalid}
+
+
+def field(line: dict[str, Any], path: str) -> Any:
+    """A LogEntry field of a stdout line (``jsonPayload.x`` is x), ``None`` when missing."""
+    value: Any = line
+    for key in path.removeprefix("jsonPayload.").split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def extract(line: dict[str, Any], extractor: str) -> Any:
+    """Cloud Logging's EXTRACT(field) and REGEXP_EXTRACT(field, "regex") on a stdout line."""
+    if plain := re.fullmatch(r"EXTRACT\(([\w.]+)\)", extractor):
+        return field(line, plain[1])
+    regexp = re.fullmatch(r'REGEXP_EXTRACT\(([\w.]+), "(.+)"\)', extractor)
+    assert regexp is not None, extractor
+    found = re.search(regexp[2], str(field(line, regexp[1])))
+    return found[1] if found else None
+
+
+def selects(line: dict[str, Any], log_filter: str) -> bool:
+    """The filter's conditions on the line's own fields (resource and logName are Cloud's);
+    as in Cloud Logging, a comparison with a missing field is false."""
+    for condition in log_filter.split(" AND "):
+        compared = re.fullmatch(r"((?:httpRequest|jsonPayload)[\w.]+)(>=|>)(\d+)", condition)
+        if compared:
+            value, limit = field(line, compared[1]), int(compared[3])
+            if value is None or not (value >= limit if compared[2] == ">=" else value > limit):
+                return False
+    return True
+
+
+def test_the_real_gcloud_sends_metrics_that_read_our_log_lines(
+    wheel: Path,
+    tmp_path: Path,
+    logging_api: FakeLoggingAPI,
+    client: flask.testing.FlaskClient,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    dry_run = run_deploy(
+        tmp_path, "--project", PROJECT, "--wheel", str(wheel), "--create-log-metrics", "--dry-run"
+    )
+    assert dry_run.code == 0, dry_run.stderr
+    pairs = metric_commands(dry_run)
+    env = {
+        **os.environ,
+        "CLOUDSDK_CONFIG": str(tmp_path / "gcloud-config"),
+        "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
+        "CLOUDSDK_CORE_DISABLE_USAGE_REPORTING": "true",
+        "CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK": "true",
+        "CLOUDSDK_AUTH_ACCESS_TOKEN": "fake-token",
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING": logging_api.url,
+    }
+
+    def run(command: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+
+    commands = [create for create, _ in pairs] + [pairs[0][1]]
+    with ThreadPoolExecutor(2) as pool:
+        for done in pool.map(run, commands):
+            assert done.returncode == 0, done.stderr
+    created = {body["name"]: body for method, _, body in logging_api.requests if method == "POST"}
+    updated = [path for method, path, _ in logging_api.requests if method == "PUT"]
+    assert updated == [f"/v2/projects/{PROJECT}/metrics/irisserve-predict-request-latency"]
+    assert sorted(created) == sorted(f"irisserve-predict-{metric}" for metric in LOG_METRICS)
+    known = {
+        "name",
+        "description",
+        "filter",
+        "valueExtractor",
+        "labelExtractors",
+        "metricDescriptor",
+        "bucketOptions",
+    }
+    for body in created.values():
+        assert set(body) <= known
+        assert 'resource.labels.service_name="irisserve-predict"' in body["filter"]
+        assert f'logName="projects/{PROJECT}/logs/run.googleapis.com%2Fstdout"' in body["filter"]
+
+    lines = request_log_lines(client, capsys)
+    latency = created["irisserve-predict-request-latency"]
+    errors = created["irisserve-predict-errors"]
+    drift = created["irisserve-predict-out-of-range-rows"]
+    assert [selects(line, latency["filter"]) for line in lines.values()] == [True, True]
+    assert [selects(line, errors["filter"]) for line in lines.values()] == [False, True]
+    assert [selects(line, drift["filter"]) for line in lines.values()] == [True, False]
+    for line in lines.values():
+        assert float(extract(line, latency["valueExtractor"])) > 0
+        assert isinstance(extract(line, latency["labelExtractors"]["cold"]), bool)
+    assert extract(lines["drifted"], drift["valueExtractor"]) == 1
+    assert extract(lines["invalid"], errors["labelExtractors"]["error_code"]) == "invalid_input"
+    assert extract(lines["invalid"], errors["labelExtractors"]["status"]) == 400
