@@ -10,7 +10,7 @@ import flask
 
 from irisserve import jsoncodec
 from irisserve.config import Settings
-from irisserve.errors import PayloadTooLarge, UnsupportedMediaType
+from irisserve.errors import MalformedJSON, PayloadTooLarge, UnsupportedMediaType
 
 __all__ = ["Context", "Handler", "Route", "json_response"]
 
@@ -29,9 +29,19 @@ class Context:
         declared = self.request.content_length
         if declared is not None and declared > limit:
             raise PayloadTooLarge(f"the body is {declared} bytes, over the limit of {limit}")
-        data = self.request.stream.read(limit + 1)
+        try:
+            data = self.request.stream.read(limit + 1)
+        except Exception as exc:  # the server's body decoder: broken chunked framing, lost client
+            raise MalformedJSON(
+                f"the body could not be read ({exc}); check its chunked encoding"
+            ) from None
         if len(data) > limit:
             raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+        if declared is not None and len(data) < declared:
+            raise MalformedJSON(
+                f"the body ended after {len(data)} of the {declared} bytes its Content-Length "
+                "declared"
+            )
         return data
 
     def read_json(self) -> Any:

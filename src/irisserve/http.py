@@ -17,7 +17,7 @@ from werkzeug.exceptions import MethodNotAllowed as _WerkzeugMethodNotAllowed
 from werkzeug.exceptions import NotFound as _WerkzeugNotFound
 from werkzeug.routing import Map, Rule
 
-from irisserve import jsoncodec, loader, logs, oip
+from irisserve import jsoncodec, loader, logs, oip, openapi
 from irisserve.config import Settings
 from irisserve.context import Context, Handler, Route, json_response
 from irisserve.drift import class_counts, out_of_range
@@ -134,6 +134,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/", ("GET", "POST"), _root),
     Route("/predict", ("POST",), _predict),
     Route("/model-info", ("GET",), _model_info),
+    *openapi.ROUTES,
     *oip.ROUTES,
 )
 
@@ -172,15 +173,11 @@ def _error_response(exc: BaseException, settings: Settings | None) -> flask.Resp
         if code == "internal"
         else str(exc)
     )
-    if status == 413:
-        # Streamed, so functions-framework does not buffer the rest of an oversized body.
-        response = flask.Response(
-            iter([jsoncodec.encode({"error": message, "code": code})]),
-            status=status,
-            mimetype="application/json",
-        )
-    else:
-        response = json_response({"error": message, "code": code}, status)
+    body = jsoncodec.encode({"error": message, "code": code})
+    # Streamed (with its length), so functions-framework does not read a body nobody will
+    # use: an oversized body, or one whose Content-Length lies, is answered at once.
+    response = flask.Response(iter([body]), status=status, mimetype="application/json")
+    response.headers["Content-Length"] = str(len(body))
     if isinstance(exc, MethodNotAllowed):
         response.headers["Allow"] = ", ".join(exc.allowed)
     if status == 503:
@@ -226,7 +223,7 @@ def _log_request(
             status=status,
             latency_seconds=time.perf_counter() - started,
             request_size=request.content_length,
-            response_size=response.calculate_content_length() or 0,
+            response_size=response.content_length or 0,
             user_agent=request.user_agent.string or None,
             remote_ip=request.remote_addr,
         ),

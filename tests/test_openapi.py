@@ -1,0 +1,89 @@
+"""The OpenAPI document: valid OpenAPI 3.1, served as shipped, in step with the routes."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+import schemathesis
+from flask.testing import FlaskClient
+
+from irisserve.http import ERROR_TABLE, ROUTES
+from irisserve.openapi import DOCUMENT_PATH
+
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return json.loads(DOCUMENT_PATH.read_text())
+
+
+def openapi_path(werkzeug_path: str) -> str:
+    """``/v1/models/<name>:predict`` (or ``<string:name>``) → ``/v1/models/{name}:predict``."""
+    return re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", werkzeug_path)
+
+
+def operations(document: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (path, method.upper())
+        for path, item in document["paths"].items()
+        for method in item
+        if method in HTTP_METHODS
+    }
+
+
+def test_openapi_path_converts_werkzeug_variables() -> None:
+    assert openapi_path("/v2/models/<name>/versions/<version>") == (
+        "/v2/models/{name}/versions/{version}"
+    )
+    assert openapi_path("/v1/models/<string:name>:predict") == "/v1/models/{name}:predict"
+
+
+def test_document_covers_exactly_the_routes(document: dict[str, Any]) -> None:
+    routed = {(openapi_path(route.path), method) for route in ROUTES for method in route.methods}
+    documented = operations(document)
+    assert routed - documented == set(), "routes missing from src/irisserve/openapi.json"
+    assert documented - routed == set(), (
+        "src/irisserve/openapi.json documents routes that do not exist"
+    )
+
+
+def test_document_is_valid_openapi(document: dict[str, Any]) -> None:
+    schemathesis.openapi.from_dict(document).validate()
+
+
+def test_every_path_variable_is_a_declared_parameter(document: dict[str, Any]) -> None:
+    for path, item in document["paths"].items():
+        variables = set(re.findall(r"{([^}]+)}", path))
+        for method in HTTP_METHODS & set(item):
+            declared = {
+                parameter["name"]
+                for parameter in item.get("parameters", []) + item[method].get("parameters", [])
+                if parameter["in"] == "path"
+            }
+            assert declared == variables, f"{method.upper()} {path}"
+
+
+def test_every_operation_documents_its_errors(document: dict[str, Any]) -> None:
+    for path, item in document["paths"].items():
+        for method in HTTP_METHODS & set(item):
+            responses = item[method]["responses"]
+            assert responses["default"] == {"$ref": "#/components/responses/Error"}, path
+            if "requestBody" in item[method]:
+                assert {"400", "413", "415"} <= set(responses), f"{method.upper()} {path}"
+
+
+def test_error_codes_are_the_error_table(document: dict[str, Any]) -> None:
+    documented = document["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
+    assert set(documented) == {code for _, _, code in ERROR_TABLE} | {"internal"}
+
+
+def test_the_document_is_served_as_shipped(client: FlaskClient) -> None:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.get_data() == DOCUMENT_PATH.read_bytes()
+    assert response.get_json()["info"]["title"] == "irisserve"
