@@ -91,7 +91,9 @@ def _message(name: str, stats: FeatureStatistics, margin: float) -> str:
     )
 
 
-def class_counts(labels: npt.NDArray[np.int64], class_names: Sequence[str]) -> dict[str, int]:
+def class_counts(
+    labels: Sequence[int] | npt.NDArray[np.int64], class_names: Sequence[str]
+) -> dict[str, int]:
     """How many rows were predicted as each class (every class, zeros included)."""
     counts = np.bincount(labels, minlength=len(class_names)).tolist()
     return dict(zip(class_names, counts, strict=True))

@@ -36,7 +36,7 @@ from irisserve.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from irisserve.protocol import predictions_payload
+from irisserve.protocol import encode_predictions
 from irisserve.schema import parse_body
 
 __all__ = ["ERROR_TABLE", "ROUTES", "error_status", "handle", "warm_up"]
@@ -110,7 +110,7 @@ def _predict(ctx: Context) -> flask.Response:
     body = ctx.read_json()
     model = loader.get_model(ctx.settings)
     rows = parse_body(body, model.feature_names, ctx.settings.max_batch_rows)
-    predictions = model.predict(rows.values)
+    predictions = model.predict_rows(rows.data)
     drift = out_of_range(
         rows.values,
         model.feature_names,
@@ -118,12 +118,12 @@ def _predict(ctx: Context) -> flask.Response:
         ctx.settings.drift_margin,
     )
     ctx.log.update(
-        rows=len(rows.values),
+        rows=len(rows),
         class_counts=class_counts(predictions.labels, model.class_names),
         out_of_range_rows=drift.rows,
         out_of_range=drift.counts,
     )
-    return json_response(predictions_payload(model, predictions, rows.single, drift.warnings))
+    return json_response(encode_predictions(model, predictions, rows.single, drift.warnings))
 
 
 def _root(ctx: Context) -> flask.Response:

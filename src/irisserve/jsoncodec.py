@@ -3,6 +3,7 @@
 Python's ``json`` accepts ``NaN``/``Infinity`` literals, turns deep nesting into
 ``RecursionError`` and refuses integers over 4300 digits with ``ValueError``;
 here every one of those becomes a ``MalformedJSON`` a caller can act on.
+A body another codec already wrote (``Encoded``) passes through ``encode`` as is.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from typing import Any
 
 from irisserve.errors import MalformedJSON
 
-__all__ = ["decode", "encode"]
+__all__ = ["Encoded", "decode", "encode"]
+
+
+class Encoded(bytes):
+    """A JSON document already encoded (compact, UTF-8, finite numbers only)."""
 
 
 def _reject_constant(name: str) -> Any:
@@ -21,6 +26,7 @@ def _reject_constant(name: str) -> Any:
 
 
 _decoder = json.JSONDecoder(parse_constant=_reject_constant)
+_encoder = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 
 
 def decode(data: bytes) -> Any:
@@ -47,4 +53,6 @@ def decode(data: bytes) -> Any:
 
 def encode(payload: Any) -> bytes:
     """Compact UTF-8 JSON; refuses NaN so a response is always valid JSON."""
-    return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+    if type(payload) is Encoded:
+        return payload
+    return _encoder.encode(payload).encode()

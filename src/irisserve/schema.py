@@ -1,7 +1,9 @@
-"""Validate decoded JSON into a float64 array of rows. Pure: no Flask, no I/O.
+"""Validate decoded JSON into rows of finite floats. Pure: no Flask, no I/O.
 
 Every rejection is an ``InvalidInput`` whose message names the exact place,
-e.g. ``instances[3][2]: expected a finite number, got "abc"``.
+e.g. ``instances[3][2]: expected a finite number, got "abc"``. One row or a batch of
+up to ``irisserve.model.PURE_PYTHON_ROWS`` rows stays Python lists, scored without
+importing numpy; a larger batch becomes a float64 array in one pass.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from irisserve.errors import BatchTooLarge, InvalidInput
+from irisserve.model import PURE_PYTHON_ROWS
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = ["Rows", "parse_body", "parse_instances", "parse_row"]
 
@@ -25,10 +30,24 @@ _BODY_KEYS = ("features", "instances")
 
 @dataclass(frozen=True)
 class Rows:
-    """Validated rows, and whether the caller sent one row (``features``) or a batch."""
+    """Validated rows, and whether the caller sent one row (``features``) or a batch.
 
-    values: npt.NDArray[np.float64]
+    ``data`` is a list of float lists (a small batch) or a float64 array (a large one);
+    ``values`` is always the ``(n, n_features)`` float64 array, built on first use.
+    """
+
+    data: list[list[float]] | npt.NDArray[np.float64]
     single: bool
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    @cached_property
+    def values(self) -> npt.NDArray[np.float64]:
+        """The rows as a float64 array (imports numpy)."""
+        import numpy as np
+
+        return np.asarray(self.data, dtype=np.float64).reshape(len(self.data), -1)
 
 
 def _show(value: Any) -> str:
@@ -51,6 +70,18 @@ def _number(value: Any, where: str) -> float:
     return number
 
 
+def _plain(row: list[Any]) -> list[float] | None:
+    """A list of plain finite numbers as floats; ``None`` sends it to the path that names faults."""
+    for value in row:
+        if type(value) not in _NUMBER_TYPES:
+            return None
+    try:
+        values = [float(value) for value in row]
+    except OverflowError:
+        return None
+    return values if all(map(math.isfinite, values)) else None
+
+
 def parse_row(row: Any, feature_names: Sequence[str], where: str) -> list[float]:
     """One row: a list of numbers in feature order, or an object keyed by feature name."""
     if isinstance(row, dict):
@@ -70,11 +101,16 @@ def parse_row(row: Any, feature_names: Sequence[str], where: str) -> list[float]
         )
     if len(row) != len(feature_names):
         raise InvalidInput(f"{where}: expected {len(feature_names)} features, got {len(row)}")
+    plain = _plain(row)
+    if plain is not None:
+        return plain
     return [_number(value, f"{where}[{i}]") for i, value in enumerate(row)]
 
 
 def _fast_array(instances: list[Any], n_features: int) -> npt.NDArray[np.float64] | None:
     """The common case (lists of plain numbers) in one pass; ``None`` sends it to the slow path."""
+    import numpy as np  # deferred: a cold start with one row never needs it
+
     for row in instances:
         if type(row) is not list or len(row) != n_features:
             return None
@@ -91,7 +127,16 @@ def _fast_array(instances: list[Any], n_features: int) -> npt.NDArray[np.float64
 def parse_instances(
     instances: Any, feature_names: Sequence[str], max_rows: int, where: str = "instances"
 ) -> npt.NDArray[np.float64]:
-    """A batch: a non-empty list of rows, at most ``max_rows`` long."""
+    """A batch: a non-empty list of rows, at most ``max_rows`` long, as a float64 array."""
+    import numpy as np
+
+    return np.asarray(_instances(instances, feature_names, max_rows, where, 0), dtype=np.float64)
+
+
+def _instances(
+    instances: Any, feature_names: Sequence[str], max_rows: int, where: str, small: int
+) -> list[list[float]] | npt.NDArray[np.float64]:
+    """A validated batch: float lists when it has at most ``small`` rows, else an array."""
     if not isinstance(instances, list):
         raise InvalidInput(f"{where}: expected a list of rows, got {_show(instances)}")
     if not instances:
@@ -101,12 +146,16 @@ def parse_instances(
             f"{where}: {len(instances)} rows is over the limit of {max_rows} per request; "
             "split the batch"
         )
-    n_features = len(feature_names)
-    fast = _fast_array(instances, n_features)
-    if fast is not None:
-        return fast
+    if len(instances) > small:
+        fast = _fast_array(instances, len(feature_names))
+        if fast is not None:
+            return fast
     rows = [parse_row(row, feature_names, f"{where}[{i}]") for i, row in enumerate(instances)]
-    return np.array(rows, dtype=np.float64).reshape(len(rows), n_features)
+    if len(rows) <= small:
+        return rows
+    import numpy as np
+
+    return np.array(rows, dtype=np.float64)
 
 
 def parse_body(body: Any, feature_names: Sequence[str], max_rows: int) -> Rows:
@@ -127,6 +176,6 @@ def parse_body(body: Any, feature_names: Sequence[str], max_rows: int) -> Rows:
             'the body must have exactly one of "features" (one row) or "instances" (a batch)'
         )
     if present[0] == "features":
-        row = parse_row(body["features"], feature_names, "features")
-        return Rows(values=np.array([row], dtype=np.float64), single=True)
-    return Rows(values=parse_instances(body["instances"], feature_names, max_rows), single=False)
+        return Rows(data=[parse_row(body["features"], feature_names, "features")], single=True)
+    batch = _instances(body["instances"], feature_names, max_rows, "instances", PURE_PYTHON_ROWS)
+    return Rows(data=batch, single=False)

@@ -1,0 +1,195 @@
+"""The serving path answers exactly what scikit-learn answers, and stays off numpy for a few rows.
+
+The reference is scikit-learn itself: ``joblib.load`` of the bundled ``model.joblib``.
+Labels must be identical and probabilities within a relative 1e-12 on every Iris row
+and on random rows, on the pure-Python path (a few rows), the numpy path (large
+batches) and through the HTTP function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from typing import Any
+
+import flask.testing
+import joblib
+import numpy as np
+import numpy.typing as npt
+import pytest
+from sklearn.datasets import load_iris
+
+from irisserve import jsoncodec
+from irisserve.artifact import open_artifact
+from irisserve.errors import ArtifactIntegrityError, InvalidInput
+from irisserve.linear import LinearScorer
+from irisserve.model import PURE_PYTHON_ROWS, Model
+from irisserve.protocol import encode_predictions, predictions_payload
+from irisserve.schema import parse_body
+from tests.support import BUNDLED, REPO
+
+RELATIVE = 1e-12
+
+
+@pytest.fixture(scope="module")
+def estimator() -> Any:
+    return joblib.load(BUNDLED / "model.joblib")
+
+
+@pytest.fixture(scope="module")
+def model() -> Model:
+    return open_artifact(BUNDLED, "linear")
+
+
+@pytest.fixture(scope="module")
+def rows() -> npt.NDArray[np.float64]:
+    """Every Iris row, then 500 random rows spanning twice the data's range."""
+    iris = np.asarray(load_iris().data, dtype=np.float64)
+    low, high = iris.min(axis=0), iris.max(axis=0)
+    span = high - low
+    random = np.random.default_rng(7).uniform(low - span, high + span, size=(500, 4))
+    return np.vstack([iris, random])
+
+
+def assert_same_as_sklearn(
+    estimator: Any, rows: npt.NDArray[np.float64], labels: Any, probabilities: Any
+) -> None:
+    assert np.array_equal(np.asarray(labels), estimator.predict(rows))
+    expected = estimator.predict_proba(rows)
+    np.testing.assert_allclose(np.asarray(probabilities), expected, rtol=RELATIVE, atol=0)
+
+
+def test_pure_python_rows_equal_sklearn(estimator: Any, model: Model, rows: Any) -> None:
+    labels, probabilities = [], []
+    for start in range(0, len(rows), PURE_PYTHON_ROWS):
+        chunk = model.predict_rows(rows[start : start + PURE_PYTHON_ROWS].tolist())
+        labels += chunk.labels
+        probabilities += chunk.probabilities
+    assert all(type(p) is float for row in probabilities for p in row)
+    assert_same_as_sklearn(estimator, rows, labels, probabilities)
+
+
+def test_numpy_batch_equals_sklearn_bit_for_bit(estimator: Any, model: Model, rows: Any) -> None:
+    predictions = model.predict_rows(rows)
+    assert_same_as_sklearn(estimator, rows, predictions.labels, predictions.probabilities)
+    assert np.array_equal(np.asarray(predictions.probabilities), estimator.predict_proba(rows))
+
+
+def test_the_function_answers_what_sklearn_answers(
+    estimator: Any, rows: Any, client: flask.testing.FlaskClient
+) -> None:
+    labels, probabilities = [], []
+    sizes = [1, PURE_PYTHON_ROWS, len(rows)]  # one row, a small batch, a numpy-sized batch
+    for size in sizes:
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size].tolist()
+            body = {"features": chunk[0]} if size == 1 else {"instances": chunk}
+            answer = client.post("/predict", json=body)
+            assert answer.status_code == 200, answer.data
+            payload = answer.get_json()
+            objects = [payload] if size == 1 else payload["predictions"]
+            labels += [o["prediction"] for o in objects]
+            probabilities += [list(o["probabilities"].values()) for o in objects]
+    everything = np.vstack([rows] * len(sizes))
+    assert_same_as_sklearn(estimator, everything, labels, probabilities)
+
+
+@pytest.mark.parametrize("size", [1, PURE_PYTHON_ROWS, PURE_PYTHON_ROWS + 1, 100])
+def test_every_route_gives_the_same_rows_the_same_answer(
+    model: Model, rows: Any, size: int
+) -> None:
+    arrays = model.predict(rows[:size])
+    lists = model.predict_rows(rows[:size].tolist())
+    assert arrays.labels.dtype == np.int64
+    assert arrays.probabilities.shape == (size, 3)
+    assert arrays.labels.tolist() == lists.labels
+    assert arrays.probabilities.tolist() == lists.probabilities
+
+
+@pytest.mark.parametrize("single", [True, False])
+def test_encoder_writes_the_bytes_of_the_payload(model: Model, rows: Any, single: bool) -> None:
+    named = dataclasses.replace(
+        model, manifest=dataclasses.replace(model.manifest, class_names=["a%s", 'b"é', "c\\"])
+    )
+    predictions = named.predict_rows(rows[:1] if single else rows)
+    warnings = {0: [{"feature": "petal_width", "value": 1e300, "message": "100% out"}]}
+    for extra in (None, warnings):
+        expected = jsoncodec.encode(predictions_payload(named, predictions, single, extra))
+        assert encode_predictions(named, predictions, single, extra) == expected
+    assert json.loads(encode_predictions(named, predictions, single))
+
+
+@pytest.mark.parametrize("size", [1, PURE_PYTHON_ROWS + 1])
+def test_rows_whose_scores_overflow_are_invalid_input(model: Model, size: int) -> None:
+    batch = [[5.1, 3.5, 1.4, 0.2]] * (size - 1) + [[1e308, 1e308, 1e308, 1e308]]
+    rows = parse_body({"instances": batch}, model.feature_names, 100)
+    with pytest.raises(InvalidInput, match=f"row {size - 1}: .* overflow"):
+        model.predict_rows(rows.data)
+
+
+def test_overflow_is_a_400_and_the_next_request_works(client: flask.testing.FlaskClient) -> None:
+    answer = client.post("/predict", json={"features": [1e308, 1e308, 1e308, 1e308]})
+    assert answer.status_code == 400
+    assert answer.get_json()["code"] == "invalid_input"
+    assert client.post("/predict", json={"features": [5.1, 3.5, 1.4, 0.2]}).status_code == 200
+
+
+def test_small_batches_stay_lists_and_large_ones_become_arrays(model: Model) -> None:
+    small = parse_body({"instances": [[1, 2, 3, 4]] * PURE_PYTHON_ROWS}, model.feature_names, 99)
+    large = parse_body(
+        {"instances": [[1, 2, 3, 4]] * (PURE_PYTHON_ROWS + 1)}, model.feature_names, 99
+    )
+    assert small.data == [[1.0, 2.0, 3.0, 4.0]] * PURE_PYTHON_ROWS
+    assert isinstance(large.data, np.ndarray)
+    assert small.values.shape == (PURE_PYTHON_ROWS, 4)
+    assert large.values.dtype == np.float64
+
+
+def test_the_export_round_trips_exactly(model: Model, estimator: Any) -> None:
+    scorer = LinearScorer.from_estimator(estimator)
+    assert LinearScorer.from_json(scorer.to_json().encode()) == scorer
+    assert model.scorer == scorer
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"coef": [[1.0, 2.0], [3.0]]},
+        {"coef": [[1.0, True]] * 3},
+        {"coef": [[1.0, "2"]] * 3},
+        {"intercept": [0.0, 1.0]},
+        {"classes": [0, 1, 2.5]},
+        {"format": "other/1"},
+    ],
+)
+def test_a_malformed_export_is_refused(change: dict[str, Any]) -> None:
+    raw = {"format": "irisserve.multinomial-linear/1", "coef": [[1.0, 2.0]] * 3}
+    raw |= {"intercept": [0.0, 0.0, 0.0], "classes": [0, 1, 2], **change}
+    with pytest.raises(ArtifactIntegrityError, match="linear.json"):
+        LinearScorer.from_json(json.dumps(raw).encode())
+
+
+def test_a_few_rows_are_loaded_validated_scored_and_encoded_without_numpy() -> None:
+    script = """
+import sys
+from irisserve import loader
+from irisserve.config import Settings
+from irisserve.protocol import encode_predictions
+from irisserve.schema import parse_body
+model = loader.get_model(Settings())
+rows = parse_body({"instances": [[5.1, 3.5, 1.4, 0.2]] * 8}, model.feature_names, 10)
+encode_predictions(model, model.predict_rows(rows.data), rows.single)
+print("numpy" in sys.modules)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"
