@@ -8,6 +8,7 @@ per row: a 10,000-row answer costs a third of the time.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -67,9 +68,9 @@ def predictions_payload(
 def _templates(class_names: tuple[str, ...]) -> tuple[str, ...]:
     """Per label, a %-template of one prediction object without its closing brace."""
     names = [json.dumps(name).replace("%", "%%") for name in class_names]
-    probabilities = ",".join(f"{name}:%r" for name in names)
+    probabilities = ",".join(f"{name}:%s" for name in names)
     return tuple(
-        f'{{"prediction":{label},"prediction_label":{name},"confidence":%r,'
+        f'{{"prediction":{label},"prediction_label":{name},"confidence":%s,'
         f'"probabilities":{{{probabilities}}}'
         for label, name in enumerate(names)
     )
@@ -87,9 +88,11 @@ def encode_predictions(
     """
     labels, rows = _lists(predictions)
     templates = _templates(tuple(model.class_names))
+    # Every float's repr (what json writes) in one pass, then regrouped by row.
+    texts = iter(list(map(repr, itertools.chain.from_iterable(rows))))
     objects = [
-        templates[label] % (probabilities[label], *probabilities)
-        for label, probabilities in zip(labels, rows, strict=True)
+        templates[label] % (row[label], *row)
+        for label, row in zip(labels, zip(*[texts] * len(templates), strict=True), strict=True)
     ]
     for row, items in (warnings or {}).items():
         objects[row] += ',"warnings":' + jsoncodec.encode(items).decode()
