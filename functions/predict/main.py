@@ -2,6 +2,7 @@
 
 import flask
 import functions_framework
+from cloudevents.http import CloudEvent
 
 from irisserve import http
 
@@ -12,3 +13,11 @@ http.warm_up()
 def predict(request: flask.Request) -> flask.Response:
     """HTTP: health, model info, single and batch predictions."""
     return http.handle(request)
+
+
+@functions_framework.cloud_event
+def predict_event(event: CloudEvent) -> None:
+    """Eventarc (Pub/Sub messagePublished): return to acknowledge, raise to be retried."""
+    from irisserve import delivery  # deferred: off the HTTP function's cold path
+
+    delivery.handle_cloud_event(event)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ __all__ = ["BUNDLED_MODEL_DIR", "Settings"]
 BUNDLED_MODEL_DIR = Path(__file__).parent / "artifacts" / "iris"
 
 _TRUE = {"1", "true", "yes", "on"}
+_TOPIC = re.compile(r"projects/[^/]+/topics/[^/]+")
 
 
 def _int(name: str, default: int) -> int:
@@ -43,6 +45,15 @@ def _float(name: str, default: float, *, allow_zero: bool = False) -> float:
     return value
 
 
+def _topic(name: str) -> str | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    if not _TOPIC.fullmatch(raw):
+        raise ConfigurationError(f"{name} must be projects/<project>/topics/<topic>, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Configuration of one serving process.
@@ -57,6 +68,9 @@ class Settings:
     max_body_bytes: int = 4 * 1024 * 1024
     load_wait_seconds: float = 10.0
     retry_after_seconds: int = 5
+    result_topic: str | None = None
+    dead_letter_topic: str | None = None
+    publish_timeout_seconds: float = 10.0
     drift_margin: float = 0.1
 
     @classmethod
@@ -75,5 +89,10 @@ class Settings:
             max_body_bytes=_int("IRISSERVE_MAX_BODY_BYTES", cls.max_body_bytes),
             load_wait_seconds=_float("IRISSERVE_LOAD_WAIT_SECONDS", cls.load_wait_seconds),
             retry_after_seconds=_int("IRISSERVE_RETRY_AFTER_SECONDS", cls.retry_after_seconds),
+            result_topic=_topic("IRISSERVE_RESULT_TOPIC"),
+            dead_letter_topic=_topic("IRISSERVE_DEAD_LETTER_TOPIC"),
+            publish_timeout_seconds=_float(
+                "IRISSERVE_PUBLISH_TIMEOUT_SECONDS", cls.publish_timeout_seconds
+            ),
             drift_margin=_float("IRISSERVE_DRIFT_MARGIN", cls.drift_margin, allow_zero=True),
         )

@@ -14,12 +14,15 @@ __all__ = [
     "ConfigurationError",
     "IncompatibleArtifact",
     "InvalidInput",
+    "MalformedEnvelope",
     "MalformedJSON",
     "MethodNotAllowed",
     "ModelLoadTimeout",
     "ModelUnavailable",
+    "NotBase64",
     "NotFound",
     "PayloadTooLarge",
+    "PublishFailed",
     "UnsupportedMediaType",
 ]
 
@@ -34,6 +37,14 @@ class MalformedJSON(InvalidInput):
 
 class BatchTooLarge(InvalidInput):
     """More rows than the configured limit."""
+
+
+class MalformedEnvelope(InvalidInput):
+    """A Pub/Sub push envelope or CloudEvent that does not hold a readable Pub/Sub message."""
+
+
+class NotBase64(InvalidInput):
+    """A Pub/Sub message's ``data`` is not base64."""
 
 
 class PayloadTooLarge(ValueError):
@@ -74,6 +85,10 @@ class IncompatibleArtifact(ModelUnavailable):
 
 class ModelLoadTimeout(ModelUnavailable, TimeoutError):
     """Another request is still loading the model and did not finish in time."""
+
+
+class PublishFailed(RuntimeError):
+    """A message could not be published to a Pub/Sub topic; retrying later may succeed."""
 
 
 class ConfigurationError(ValueError):

@@ -28,12 +28,15 @@ from irisserve.errors import (
     ConfigurationError,
     IncompatibleArtifact,
     InvalidInput,
+    MalformedEnvelope,
     MalformedJSON,
     MethodNotAllowed,
     ModelLoadTimeout,
     ModelUnavailable,
+    NotBase64,
     NotFound,
     PayloadTooLarge,
+    PublishFailed,
     UnsupportedMediaType,
 )
 from irisserve.protocol import encode_predictions
@@ -47,6 +50,8 @@ SERVICE = "irisserve"
 ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
     (MalformedJSON, 400, "malformed_json"),
     (BatchTooLarge, 413, "batch_too_large"),
+    (MalformedEnvelope, 400, "malformed_envelope"),
+    (NotBase64, 400, "not_base64"),
     (InvalidInput, 400, "invalid_input"),
     (PayloadTooLarge, 413, "payload_too_large"),
     (UnsupportedMediaType, 415, "unsupported_media_type"),
@@ -57,6 +62,7 @@ ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
     (ArtifactIntegrityError, 503, "artifact_corrupt"),
     (IncompatibleArtifact, 503, "artifact_incompatible"),
     (ModelUnavailable, 503, "model_unavailable"),
+    (PublishFailed, 503, "publish_failed"),
     (ConfigurationError, 500, "misconfigured"),
 )
 
@@ -108,6 +114,10 @@ def _model_info(ctx: Context) -> flask.Response:
 
 def _predict(ctx: Context) -> flask.Response:
     body = ctx.read_json()
+    if isinstance(body, dict) and "message" in body:  # a Pub/Sub push envelope
+        from irisserve import delivery  # deferred: delivery imports this module
+
+        return delivery.handle_push(ctx, body)
     model = loader.get_model(ctx.settings)
     rows = parse_body(body, model.feature_names, ctx.settings.max_batch_rows)
     predictions = model.predict_rows(rows.data)
