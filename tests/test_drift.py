@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,11 +25,20 @@ STATS = {"a": FeatureStatistics(min=1.0, max=3.0, mean=2.0, std=0.5)}  # "b" has
 FAR = [500.0, -3.0, 1e6, 0.2]  # sepal_length, sepal_width, petal_length far outside
 
 
-def rows(*values: list[float]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    return np.array(values, dtype=np.float64)
+KINDS: dict[str, Callable[[tuple[list[float], ...]], Any]] = {
+    "lists": lambda values: [[float(v) for v in row] for row in values],  # a few rows
+    "array": lambda values: np.array(values, dtype=np.float64),  # a large batch
+}
 
 
-def test_rows_inside_the_ranges_are_not_flagged() -> None:
+@pytest.fixture(params=sorted(KINDS))
+def rows(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """Rows as validation hands them over: Python lists, or a float64 array."""
+    make = KINDS[request.param]
+    return lambda *values: make(values)
+
+
+def test_rows_inside_the_ranges_are_not_flagged(rows: Callable[..., Any]) -> None:
     report = out_of_range(rows([1.0, 0.0], [3.0, 1e9]), NAMES, STATS, 0.0)
     assert (report.warnings, report.counts, report.rows) == ({}, {}, 0)
 
@@ -43,12 +55,14 @@ def test_rows_inside_the_ranges_are_not_flagged() -> None:
         (0.5, -0.0001, True),
     ],
 )
-def test_the_margin_widens_the_training_range(margin: float, value: float, flagged: bool) -> None:
+def test_the_margin_widens_the_training_range(
+    rows: Callable[..., Any], margin: float, value: float, flagged: bool
+) -> None:
     report = out_of_range(rows([value, 0.0]), NAMES, STATS, margin)
     assert bool(report.warnings) is flagged
 
 
-def test_a_warning_names_the_feature_the_value_and_the_range() -> None:
+def test_a_warning_names_the_feature_the_value_and_the_range(rows: Callable[..., Any]) -> None:
     report = out_of_range(rows([2.0, 0.0], [42.0, 7.0], [-1.0, 0.0]), NAMES, STATS, 0.1)
     assert sorted(report.warnings) == [1, 2]
     [warning] = report.warnings[1]
@@ -70,7 +84,9 @@ def bundled_model() -> Model:
     return open_artifact(BUNDLED_MODEL_DIR)
 
 
-def test_counts_are_per_feature_and_rows_count_once(bundled_model: Model) -> None:
+def test_counts_are_per_feature_and_rows_count_once(
+    bundled_model: Model, rows: Callable[..., Any]
+) -> None:
     batch = rows(SETOSA, FAR, [SETOSA[0], SETOSA[1], 100.0, SETOSA[3]])
     report = out_of_range(
         batch, bundled_model.feature_names, bundled_model.manifest.feature_statistics, 0.1
@@ -84,9 +100,37 @@ def test_counts_are_per_feature_and_rows_count_once(bundled_model: Model) -> Non
     ]
 
 
-def test_class_counts_name_every_class() -> None:
-    labels = np.array([2, 0, 2], dtype=np.int64)
+@pytest.mark.parametrize("labels", [[2, 0, 2], np.array([2, 0, 2], dtype=np.int64)])
+def test_class_counts_name_every_class(labels: Any) -> None:
     assert class_counts(labels, ["x", "y", "z"]) == {"x": 1, "y": 0, "z": 2}
+
+
+def test_lists_and_arrays_give_the_same_report(bundled_model: Model) -> None:
+    generator = np.random.default_rng(8)
+    batch = generator.uniform(-5.0, 15.0, size=(200, 4))
+    stats = bundled_model.manifest.feature_statistics
+    names = bundled_model.feature_names
+    from_array = out_of_range(batch, names, stats, 0.1)
+    assert 0 < from_array.rows < 200
+    assert out_of_range(batch.tolist(), names, stats, 0.1) == from_array
+
+
+def test_a_few_rows_are_checked_without_importing_numpy() -> None:
+    script = (
+        "import sys\n"
+        "from irisserve.config import BUNDLED_MODEL_DIR\n"
+        "from irisserve.drift import class_counts, out_of_range\n"
+        "from irisserve.manifest import read_manifest\n"
+        "m = read_manifest(BUNDLED_MODEL_DIR)\n"
+        "r = out_of_range([[500.0, 3.0, 1.4, 0.2]], m.feature_names, m.feature_statistics, 0.1)\n"
+        "assert r.counts == {'sepal_length': 1}, r\n"
+        "assert class_counts([1], m.class_names)['versicolor'] == 1\n"
+        "assert 'numpy' not in sys.modules\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.parametrize(("raw", "margin"), [("", 0.1), ("0", 0.0), ("0.25", 0.25), ("2", 2.0)])

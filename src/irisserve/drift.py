@@ -1,20 +1,26 @@
-"""Drift signals, pure numpy: inputs outside the training ranges, predicted class counts.
+"""Drift signals: inputs outside the training ranges, predicted class counts.
 
 A value is out of range when it lies below ``min - margin * (max - min)`` or above
 ``max + margin * (max - min)``, with ``min``/``max`` from the manifest's training
 statistics. Rows are still scored; the report says which rows and features to flag.
+
+Like ``irisserve.model``, this takes what validation produced: Python lists for a few
+rows, checked without importing numpy (a cold single-row request does not pay for it),
+or a float64 array for many, checked vectorised.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any
 
 from irisserve.manifest import FeatureStatistics
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = ["DriftReport", "class_counts", "out_of_range"]
 
@@ -35,10 +41,9 @@ class DriftReport:
 
 def _bounds(
     feature_names: Sequence[str], statistics: Mapping[str, FeatureStatistics], margin: float
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+) -> tuple[list[float], list[float]]:
     """The accepted interval of each column; a feature without statistics is never flagged."""
-    low = np.full(len(feature_names), -np.inf)
-    high = np.full(len(feature_names), np.inf)
+    low, high = [-math.inf] * len(feature_names), [math.inf] * len(feature_names)
     for column, name in enumerate(feature_names):
         stats = statistics.get(name)
         if stats is not None:
@@ -47,31 +52,44 @@ def _bounds(
     return low, high
 
 
+def _flagged(
+    rows: list[list[float]] | npt.NDArray[np.float64], low: list[float], high: list[float]
+) -> list[tuple[int, int, float]]:
+    """(row, column, value) of every value out of range, row by row, columns in order."""
+    if isinstance(rows, list):
+        return [
+            (r, c, value)
+            for r, row in enumerate(rows)
+            for c, value in enumerate(row)
+            if not low[c] <= value <= high[c]
+        ]
+    import numpy as np
+
+    flagged_rows, flagged_columns = np.nonzero((rows < low) | (rows > high))
+    values = rows[flagged_rows, flagged_columns].tolist()
+    return list(zip(flagged_rows.tolist(), flagged_columns.tolist(), values, strict=True))
+
+
 def out_of_range(
-    rows: npt.NDArray[np.float64],
+    rows: list[list[float]] | npt.NDArray[np.float64],
     feature_names: Sequence[str],
     statistics: Mapping[str, FeatureStatistics],
     margin: float,
 ) -> DriftReport:
-    """Flag the values of ``rows`` (``(n, n_features)``) outside the widened training ranges."""
+    """Flag the values of ``rows`` (``n`` rows of ``n_features``) outside the widened ranges."""
     low, high = _bounds(feature_names, statistics, margin)
-    outside = (rows < low) | (rows > high)
-    flagged_rows, flagged_columns = np.nonzero(outside)
-    if flagged_rows.size == 0:
+    flagged = _flagged(rows, low, high)
+    if not flagged:
         return DriftReport(warnings={}, counts={}, rows=0)
-    per_feature = outside.sum(axis=0).tolist()
-    counts = {name: per_feature[c] for c, name in enumerate(feature_names) if per_feature[c]}
-    templates = {}
-    for column, name in enumerate(feature_names):
-        if per_feature[column]:
-            stats = statistics[name]
-            templates[column] = (name, stats.min, stats.max, _message(name, stats, margin))
+    templates: dict[int, tuple[str, float, float, str]] = {}
+    per_column: dict[int, int] = {}
     warnings: dict[int, list[dict[str, Any]]] = {}
-    values = rows[flagged_rows, flagged_columns].tolist()
-    for row, column, value in zip(
-        flagged_rows.tolist(), flagged_columns.tolist(), values, strict=True
-    ):
+    for row, column, value in flagged:
+        if column not in templates:
+            name, stats = feature_names[column], statistics[feature_names[column]]
+            templates[column] = (name, stats.min, stats.max, _message(name, stats, margin))
         name, training_min, training_max, message = templates[column]
+        per_column[column] = per_column.get(column, 0) + 1
         warnings.setdefault(row, []).append(
             {
                 "feature": name,
@@ -81,6 +99,7 @@ def out_of_range(
                 "message": message,
             }
         )
+    counts = {feature_names[column]: n for column, n in sorted(per_column.items())}
     return DriftReport(warnings=warnings, counts=counts, rows=len(warnings))
 
 
@@ -95,5 +114,12 @@ def class_counts(
     labels: Sequence[int] | npt.NDArray[np.int64], class_names: Sequence[str]
 ) -> dict[str, int]:
     """How many rows were predicted as each class (every class, zeros included)."""
-    counts = np.bincount(labels, minlength=len(class_names)).tolist()
+    if isinstance(labels, list):
+        counts = [0] * len(class_names)
+        for label in labels:
+            counts[label] += 1
+    else:
+        import numpy as np
+
+        counts = np.bincount(labels, minlength=len(class_names)).tolist()
     return dict(zip(class_names, counts, strict=True))

@@ -122,7 +122,7 @@ def _predict(ctx: Context) -> flask.Response:
     rows = parse_body(body, model.feature_names, ctx.settings.max_batch_rows)
     predictions = model.predict_rows(rows.data)
     drift = out_of_range(
-        rows.values,
+        rows.data,
         model.feature_names,
         model.manifest.feature_statistics,
         ctx.settings.drift_margin,
