@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,16 +17,8 @@ from tests.support import MAIN, copy_bundled
 @pytest.fixture(autouse=True)
 def _cold_loader(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts with no model in memory and no IRISSERVE_* settings."""
-    for name in [
-        "IRISSERVE_MODEL_DIR",
-        "IRISSERVE_EAGER_LOAD",
-        "IRISSERVE_SCORER",
-        "IRISSERVE_MAX_BATCH_ROWS",
-        "IRISSERVE_MAX_BODY_BYTES",
-        "IRISSERVE_LOAD_WAIT_SECONDS",
-        "IRISSERVE_RETRY_AFTER_SECONDS",
-    ]:
-        monkeypatch.delenv(name, raising=False)
+    for name in [name for name in os.environ if name.startswith("IRISSERVE_")]:
+        monkeypatch.delenv(name)
     loader.reset()
     yield
     loader.reset()
