@@ -5,7 +5,9 @@
 Writes ``model.joblib`` (the canonical scikit-learn artifact), ``linear.json``
 (the pickle-free export irisserve serves from, verified here against
 ``predict_proba``) and ``manifest.json`` (through ``irisserve.manifest``).
-``SOURCE_DATE_EPOCH`` fixes the manifest's creation time.
+``SOURCE_DATE_EPOCH`` fixes the manifest's creation time. ``--skops`` also writes
+``model.skops``, which loads without unpickling (``IRISSERVE_SCORER=skops``); skops
+names its arrays by object id, so that one file is not byte-reproducible.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from sklearn.model_selection import train_test_split
 
+from irisserve import skopsfile
 from irisserve.artifact import JOBLIB_NAME
 from irisserve.linear import LINEAR_NAME, LinearScorer
 from irisserve.manifest import (
@@ -94,7 +97,12 @@ def probe_rows(train_rows: npt.NDArray[np.float64], seed: int) -> npt.NDArray[np
     return rng.uniform(low - span, high + span, size=(2000, train_rows.shape[1]))
 
 
-def train(output: Path, seed: int = DEFAULT_SEED, model_version: str = DEFAULT_VERSION) -> Manifest:
+def train(
+    output: Path,
+    seed: int = DEFAULT_SEED,
+    model_version: str = DEFAULT_VERSION,
+    skops: bool = False,
+) -> Manifest:
     """Fit, evaluate and write the artifact folder; return its manifest."""
     iris = load_iris()
     features = np.asarray(iris.data, dtype=np.float64)
@@ -125,6 +133,9 @@ def train(output: Path, seed: int = DEFAULT_SEED, model_version: str = DEFAULT_V
     output.mkdir(parents=True, exist_ok=True)
     joblib.dump(estimator, output / JOBLIB_NAME)
     files = {JOBLIB_NAME: sha256_file(output / JOBLIB_NAME)}
+    if skops:
+        (output / skopsfile.SKOPS_NAME).write_bytes(skopsfile.dumps(estimator))
+        files[skopsfile.SKOPS_NAME] = sha256_file(output / skopsfile.SKOPS_NAME)
     linear_path = output / LINEAR_NAME
     if agreement["labels_equal"] and agreement["max_abs_diff"] <= LINEAR_TOLERANCE:
         linear_path.write_text(scorer.to_json(), encoding="utf-8")
@@ -177,8 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, required=True, help="artifact folder to write")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--model-version", default=DEFAULT_VERSION)
+    parser.add_argument("--skops", action="store_true", help="also write model.skops")
     args = parser.parse_args(argv)
-    manifest = train(args.output, args.seed, args.model_version)
+    manifest = train(args.output, args.seed, args.model_version, args.skops)
     print(
         f"wrote {args.output}: accuracy {manifest.metrics['accuracy']:.4f}, "
         f"files {sorted(manifest.files)}",

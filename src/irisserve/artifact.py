@@ -2,6 +2,7 @@
 
 Nothing is deserialised before every file's sha256 matches the manifest, and a
 pickle is never opened under a scikit-learn version other than the one that wrote it.
+``auto`` never unpickles when the artifact holds a format that cannot run code.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from irisserve.errors import ArtifactIntegrityError, ArtifactMissing, Incompatib
 from irisserve.linear import LINEAR_NAME, LinearScorer
 from irisserve.manifest import Manifest, read_manifest, verify_files
 from irisserve.model import Model, Scorer, SklearnScorer
+from irisserve.skopsfile import SKOPS_NAME, load_estimator
 
 __all__ = ["JOBLIB_NAME", "check_compatible", "open_artifact"]
 
 JOBLIB_NAME = "model.joblib"
+#: Backend → the file it serves from, in ``auto``'s order of preference.
+_FILES = {"linear": LINEAR_NAME, "skops": SKOPS_NAME, "sklearn": JOBLIB_NAME}
 
 
 def _installed_version(distribution: str) -> str | None:
@@ -51,7 +55,8 @@ def open_artifact(directory: Path, backend: str = "auto") -> Model:
     """Verify and load the artifact in ``directory``.
 
     ``backend`` is ``"linear"`` (numpy-only scorer from ``linear.json``),
-    ``"sklearn"`` (unpickle ``model.joblib``) or ``"auto"`` (linear when present).
+    ``"skops"`` (``model.skops``, trusted types only), ``"sklearn"`` (unpickle
+    ``model.joblib``) or ``"auto"`` (the first of those the manifest lists).
     """
     if not directory.is_dir():
         raise ArtifactMissing(
@@ -61,10 +66,16 @@ def open_artifact(directory: Path, backend: str = "auto") -> Model:
     manifest = read_manifest(directory)
     check_compatible(manifest)
     if backend == "auto":
-        backend = "linear" if LINEAR_NAME in manifest.files else "sklearn"
-    wanted = LINEAR_NAME if backend == "linear" else JOBLIB_NAME
+        backend = next((b for b, name in _FILES.items() if name in manifest.files), "sklearn")
+    wanted = _FILES[backend]
     if wanted not in manifest.files:
         raise ArtifactIntegrityError(f"the manifest lists no {wanted} for the {backend} backend")
     data = verify_files(directory, manifest)[wanted]
-    scorer: Scorer = LinearScorer.from_json(data) if backend == "linear" else _sklearn_scorer(data)
+    scorer: Scorer
+    if backend == "linear":
+        scorer = LinearScorer.from_json(data)
+    elif backend == "skops":
+        scorer = SklearnScorer(load_estimator(data))
+    else:
+        scorer = _sklearn_scorer(data)
     return Model(manifest=manifest, scorer=scorer, backend=backend)

@@ -24,6 +24,7 @@ __all__ = [
     "PayloadTooLarge",
     "PublishFailed",
     "UnsupportedMediaType",
+    "UntrustedArtifact",
 ]
 
 
@@ -77,6 +78,10 @@ class ArtifactMissing(ModelUnavailable, FileNotFoundError):
 
 class ArtifactIntegrityError(ModelUnavailable):
     """A file does not match the sha256 its manifest records, or the manifest is malformed."""
+
+
+class UntrustedArtifact(ArtifactIntegrityError):
+    """A skops file names a type outside the trusted list; nothing in it was built."""
 
 
 class IncompatibleArtifact(ModelUnavailable):

@@ -38,6 +38,7 @@ from irisserve.errors import (
     PayloadTooLarge,
     PublishFailed,
     UnsupportedMediaType,
+    UntrustedArtifact,
 )
 from irisserve.protocol import encode_predictions
 from irisserve.schema import parse_body
@@ -59,6 +60,7 @@ ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
     (MethodNotAllowed, 405, "method_not_allowed"),
     (ModelLoadTimeout, 503, "model_loading"),
     (ArtifactMissing, 503, "artifact_missing"),
+    (UntrustedArtifact, 503, "artifact_untrusted"),
     (ArtifactIntegrityError, 503, "artifact_corrupt"),
     (IncompatibleArtifact, 503, "artifact_incompatible"),
     (ModelUnavailable, 503, "model_unavailable"),
