@@ -17,7 +17,7 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
 from irisserve.artifact import open_artifact
-from irisserve.errors import ArtifactIntegrityError, UntrustedArtifact
+from irisserve.errors import ArtifactIntegrityError, ConfigurationError, UntrustedArtifact
 from irisserve.manifest import sha256_bytes
 from irisserve.skopsfile import SKOPS_NAME, dumps, load_estimator
 from tests.support import MAIN, REPO, SETOSA, FunctionProcess, edit_manifest
@@ -127,3 +127,12 @@ def test_skops_is_not_imported_on_the_default_path() -> None:
         [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_without_skops_installed_the_scorer_is_misconfigured(
+    trained: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "skops", None)  # what `import skops` sees when absent
+    monkeypatch.setitem(sys.modules, "skops.io", None)
+    with pytest.raises(ConfigurationError, match=r"install irisserve\[skops\]"):
+        open_artifact(trained, "skops")

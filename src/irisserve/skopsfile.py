@@ -9,9 +9,10 @@ imported only here, on the path of ``IRISSERVE_SCORER=skops``.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
-from irisserve.errors import ArtifactIntegrityError, UntrustedArtifact
+from irisserve.errors import ArtifactIntegrityError, ConfigurationError, UntrustedArtifact
 
 __all__ = ["SKOPS_NAME", "TRUSTED_TYPES", "dumps", "load_estimator"]
 
@@ -25,20 +26,28 @@ TRUSTED_TYPES: tuple[str, ...] = (
 )
 
 
+def _skops_io() -> ModuleType:
+    try:
+        import skops.io  # deferred: only the skops scorer and training need it
+    except ImportError as exc:
+        raise ConfigurationError(
+            "IRISSERVE_SCORER=skops needs the skops package: install irisserve[skops]"
+        ) from exc
+    module: ModuleType = skops.io
+    return module
+
+
 def dumps(estimator: Any) -> bytes:
     """Serialise a fitted estimator (for training)."""
-    import skops.io
-
-    data: bytes = skops.io.dumps(estimator)
+    data: bytes = _skops_io().dumps(estimator)
     return data
 
 
 def load_estimator(data: bytes) -> Any:
     """Rebuild the estimator in ``data``, refusing any type outside the trusted list."""
-    import skops.io  # deferred: only the skops scorer needs it
-
+    skops_io = _skops_io()
     try:
-        untrusted = skops.io.get_untrusted_types(data=data)
+        untrusted = skops_io.get_untrusted_types(data=data)
     except Exception as exc:  # not a skops file at all
         raise ArtifactIntegrityError(f"{SKOPS_NAME} could not be read: {exc}") from exc
     refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
@@ -48,6 +57,6 @@ def load_estimator(data: bytes) -> Any:
             "retrain with `python -m training.train --skops` or serve another artifact"
         )
     try:
-        return skops.io.loads(data, trusted=list(TRUSTED_TYPES))
+        return skops_io.loads(data, trusted=list(TRUSTED_TYPES))
     except Exception as exc:
         raise ArtifactIntegrityError(f"{SKOPS_NAME} could not be loaded: {exc}") from exc
