@@ -20,7 +20,6 @@ import pytest
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 
-from irisserve import publisher
 from irisserve.artifact import open_artifact
 from irisserve.events import MESSAGE_PUBLISHED
 from irisserve.manifest import read_manifest
@@ -291,15 +290,6 @@ def test_cloud_event_entry_point_binary_and_structured(emulator: Emulator, model
         assert copy.attributes["case"] == message_id
 
 
-@pytest.fixture
-def cold_publisher() -> Iterator[None]:
-    """This process's publisher client starts and ends cold (it reads PUBSUB_EMULATOR_HOST)."""
-    publisher.reset()
-    yield
-    publisher.reset()
-
-
-@pytest.mark.usefixtures("cold_publisher")
 def test_publish_failure_nacks_then_succeeds(
     emulator: Emulator,
     model: Model,
@@ -327,7 +317,6 @@ def test_publish_failure_nacks_then_succeeds(
     assert_results(model, found, {"p-1": (data, {})})
 
 
-@pytest.mark.usefixtures("cold_publisher")
 def test_an_unreachable_broker_is_a_bounded_nack(
     client: flask.testing.FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,10 +1,11 @@
-"""The one piece of global state: the loaded model of this process.
+"""The one module with global state: what this process loads once and keeps.
 
-Loads lazily on first use, exactly once however many threads arrive together,
-never caches a failure, and lets callers give up after a bounded wait. It also
-remembers whether this process has served a request yet (the cold one) and which
-request's call performed the load. ``reset()`` returns the module to its cold
-state (for tests).
+The model loads lazily on first use, exactly once however many threads arrive
+together, never caches a failure, and lets callers give up after a bounded wait.
+The module also remembers whether this process has served a request yet (the
+cold one), which request's call performed the load, and holds the Pub/Sub
+publisher client (created on first publish). ``reset()`` returns all of it to
+its cold state (for tests).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from irisserve import logs
 from irisserve.artifact import open_artifact
@@ -26,6 +28,7 @@ __all__ = [
     "load_seconds_this_request",
     "load_stats",
     "loaded_model",
+    "publisher_client",
     "reset",
 ]
 
@@ -47,6 +50,8 @@ _last_load_seconds: float | None = None
 _cold_lock = threading.Lock()
 _cold = True  # no request served yet
 _this_thread = threading.local()  # load_seconds of a load this thread's request performed
+_publisher_lock = threading.Lock()
+_publisher: Any = None
 
 
 def begin_request() -> bool:
@@ -120,13 +125,34 @@ def _load(settings: Settings) -> Model:
     return model
 
 
+def publisher_client() -> Any:
+    """The process's ``pubsub_v1.PublisherClient``, created on first use.
+
+    ``google-cloud-pubsub`` is imported here, never on the HTTP cold path; the
+    client honours ``PUBSUB_EMULATOR_HOST``.
+    """
+    global _publisher
+    client = _publisher
+    if client is not None:
+        return client
+    with _publisher_lock:
+        if _publisher is None:
+            from google.cloud import pubsub_v1  # deferred: gRPC costs a cold start
+
+            _publisher = pubsub_v1.PublisherClient()
+        return _publisher
+
+
 def reset() -> None:
-    """Forget the model and the counters, as in a fresh process."""
-    global _model, _loads, _failures, _last_load_seconds, _cold, _this_thread
-    with _lock, _cold_lock:
+    """Forget the model, the counters and the publisher client, as in a fresh process."""
+    global _model, _loads, _failures, _last_load_seconds, _cold, _this_thread, _publisher
+    with _lock, _cold_lock, _publisher_lock:
         _model = None
         _loads = 0
         _failures = 0
         _last_load_seconds = None
         _cold = True
         _this_thread = threading.local()
+        publisher, _publisher = _publisher, None
+    if publisher is not None:
+        publisher.transport.close()

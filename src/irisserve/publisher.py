@@ -1,9 +1,7 @@
-"""Publish to Pub/Sub: one client per process, created on first use.
+"""Publish to Pub/Sub with the process's one client (``irisserve.loader`` holds it).
 
-This module holds the publisher's global state (the loader holds the model's);
-``reset()`` returns it to its cold state (for tests). ``google-cloud-pubsub`` is
-imported only when the first message is published, never on the HTTP cold path.
-The client honours ``PUBSUB_EMULATOR_HOST``.
+``google-cloud-pubsub`` is imported only when the first message is published,
+never on the HTTP cold path. The client honours ``PUBSUB_EMULATOR_HOST``.
 
 Messages go through the publish RPC of the client's GAPIC base class, not the
 batching ``publish()``: that one takes attributes as keyword arguments, so a
@@ -13,29 +11,13 @@ collide with its parameters and turn a valid message into one retried forever.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 
+from irisserve import loader
 from irisserve.errors import PublishFailed
 
-__all__ = ["publish", "reset"]
-
-_lock = threading.Lock()
-_client: Any = None
-
-
-def _publisher() -> Any:
-    global _client
-    client = _client
-    if client is not None:
-        return client
-    with _lock:
-        if _client is None:
-            from google.cloud import pubsub_v1  # deferred: gRPC costs a cold start
-
-            _client = pubsub_v1.PublisherClient()
-        return _client
+__all__ = ["publish"]
 
 
 def publish(topic: str, data: bytes, attributes: Mapping[str, str], timeout: float) -> str:
@@ -49,7 +31,7 @@ def publish(topic: str, data: bytes, attributes: Mapping[str, str], timeout: flo
 
     try:
         response = Rpc.publish(
-            _publisher(),
+            loader.publisher_client(),
             request={"topic": topic, "messages": [{"data": data, "attributes": dict(attributes)}]},
             retry=Retry(timeout=timeout),
             timeout=timeout,
@@ -57,12 +39,3 @@ def publish(topic: str, data: bytes, attributes: Mapping[str, str], timeout: flo
     except Exception as exc:  # every client or server failure: retry later
         raise PublishFailed(f"publishing to {topic} failed: {exc}") from exc
     return str(response.message_ids[0])
-
-
-def reset() -> None:
-    """Drop the client (its channel closes), as in a fresh process."""
-    global _client
-    with _lock:
-        client, _client = _client, None
-    if client is not None:
-        client.transport.close()
