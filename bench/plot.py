@@ -44,13 +44,15 @@ def write_png(result: dict[str, Any], path: Path) -> Path:
             if ratio is not None:
                 axis.annotate(
                     f"{ratio:.2f}x",
-                    (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    (bar.get_x() + bar.get_width() / 2, summary["max"]),
                     ha="center",
                     va="bottom",
                     fontsize=8,
                     xytext=(0, 2),
                     textcoords="offset points",
                 )
+        if max(medians) > 20 * min(medians):  # e.g. the floor's batch rate: show every bar
+            axis.set_yscale("log")
         better = "higher is better" if metric.higher_is_better else "lower is better"
         axis.set_title(f"{metric.title}\n({metric.unit}, {better})", fontsize=9)
         axis.tick_params(labelsize=8)
