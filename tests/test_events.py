@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -374,18 +371,3 @@ def test_cloud_event_without_a_model_raises_for_a_retry(
     line = next(line for line in json_lines(capsys.readouterr().out) if "ce-3" in line["message"])
     assert line["severity"] == "ERROR"
     assert line["irisserve"]["error_code"] == "artifact_missing"
-
-
-def test_the_http_cold_path_never_imports_the_pubsub_client() -> None:
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", str(MAIN)],
-        env={**os.environ, "IRISSERVE_RESULT_TOPIC": "projects/p/topics/results"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
-    assert "irisserve.http" in imported
-    assert not {name for name in imported if name.startswith(("google.cloud.pubsub", "grpc"))}
-    assert "irisserve.delivery" not in imported

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import itertools
 import struct
-from typing import Any, NamedTuple
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from irisserve import jsoncodec
 from irisserve.errors import BatchTooLarge, InvalidInput
 from irisserve.model import Model, Predictions
 from irisserve.schema import _show
+
+if TYPE_CHECKING:  # numpy is imported where it is used: off the HTTP function's cold path
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "EXTENSIONS",
@@ -40,21 +41,18 @@ INPUT_NAME = "input-0"
 #: Output name → OIP datatype, in the order a response lists them.
 OUTPUTS: dict[str, str] = {"predict": "INT64", "predict_proba": "FP64", "label": "BYTES"}
 #: Input datatype → the little-endian numpy dtype its elements are read as.
-INPUT_DATATYPES: dict[str, np.dtype[Any]] = {
-    name: np.dtype(code)
-    for name, code in (
-        ("FP64", "<f8"),
-        ("FP32", "<f4"),
-        ("FP16", "<f2"),
-        ("INT64", "<i8"),
-        ("INT32", "<i4"),
-        ("INT16", "<i2"),
-        ("INT8", "i1"),
-        ("UINT64", "<u8"),
-        ("UINT32", "<u4"),
-        ("UINT16", "<u2"),
-        ("UINT8", "u1"),
-    )
+INPUT_DATATYPES: dict[str, str] = {
+    "FP64": "<f8",
+    "FP32": "<f4",
+    "FP16": "<f2",
+    "INT64": "<i8",
+    "INT32": "<i4",
+    "INT16": "<i2",
+    "INT8": "i1",
+    "UINT64": "<u8",
+    "UINT32": "<u4",
+    "UINT16": "<u2",
+    "UINT8": "u1",
 }
 #: Protocol datatypes this model cannot take as input.
 _UNSUPPORTED_DATATYPES = ("BOOL", "BYTES", "BF16")
@@ -126,7 +124,9 @@ def _flag(parameters: dict[str, Any], key: str, default: bool, where: str) -> bo
 
 def _datatype(value: Any, where: str) -> tuple[str, np.dtype[Any]]:
     if isinstance(value, str) and value in INPUT_DATATYPES:
-        return value, INPUT_DATATYPES[value]
+        import numpy as np
+
+        return value, np.dtype(INPUT_DATATYPES[value])
     accepted = ", ".join(INPUT_DATATYPES)
     if value in _UNSUPPORTED_DATATYPES:
         raise InvalidInput(f"{where}: {value} is not supported for {INPUT_NAME}; send {accepted}")
@@ -198,6 +198,8 @@ def _flat_json(data: Any, tensor: _Tensor) -> list[Any]:
 
 
 def _json_values(data: Any, tensor: _Tensor) -> npt.NDArray[np.float64]:
+    import numpy as np
+
     flat = _flat_json(data, tensor)
     floating = tensor.dtype.kind == "f"
     allowed = _FLOAT_TYPES if floating else _INT_TYPES
@@ -220,6 +222,8 @@ def _json_values(data: Any, tensor: _Tensor) -> npt.NDArray[np.float64]:
 
 
 def _binary_values(binary: memoryview, size: Any, tensor: _Tensor) -> npt.NDArray[np.float64]:
+    import numpy as np
+
     where = f"{tensor.where}.parameters.binary_data_size"
     if type(size) is not int or size < 0:
         raise InvalidInput(f"{where}: expected a byte count, got {_show(size)}")
@@ -240,6 +244,8 @@ def _binary_values(binary: memoryview, size: Any, tensor: _Tensor) -> npt.NDArra
 def _input_rows(
     value: Any, binary: memoryview, n_features: int, max_rows: int
 ) -> npt.NDArray[np.float64]:
+    import numpy as np
+
     where = "inputs[0]"
     header = _object(value, _INPUT_KEYS, where)
     name = header.get("name")
@@ -326,6 +332,8 @@ def _output_tensor(
     name: str, model: Model, predictions: Predictions, binary: bool
 ) -> tuple[dict[str, Any], bytes]:
     """One output's JSON description and, when binary, its raw bytes (else ``b""``)."""
+    import numpy as np
+
     labels = predictions.labels
     tensor: dict[str, Any] = {"name": name, "datatype": OUTPUTS[name]}
     if name == "label":
@@ -350,6 +358,7 @@ def encode_response(
     model: Model, request: InferRequest, predictions: Predictions
 ) -> tuple[bytes, int | None]:
     """The response body, and the JSON header's length when binary outputs follow it."""
+
     header: dict[str, Any] = {
         "model_name": model.manifest.model_name,
         "model_version": model.version,

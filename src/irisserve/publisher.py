@@ -12,7 +12,6 @@ collide with its parameters and turn a valid message into one retried forever.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from irisserve import loader
 from irisserve.errors import PublishFailed
