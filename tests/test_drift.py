@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from flask.testing import FlaskClient
 
+from irisserve import loader
 from irisserve.artifact import open_artifact
 from irisserve.config import BUNDLED_MODEL_DIR, Settings
 from irisserve.drift import class_counts, out_of_range
@@ -172,6 +173,7 @@ def test_a_far_row_gets_warnings_and_rows_inside_do_not(
     assert flagged[1]["warnings"][2]["training_max"] == 6.9
 
     monkeypatch.setenv("IRISSERVE_DRIFT_MARGIN", "1e9")  # nothing is out of range now
+    loader.reset()  # settings are read once per process
     plain = predict(client, batch)["predictions"]
     assert all("warnings" not in p for p in plain)
     assert [without_warnings(p) for p in flagged] == plain

@@ -212,6 +212,7 @@ def test_server_errors_log_at_error_and_a_bug_logs_its_traceback(
     monkeypatch.setenv("IRISSERVE_MODEL_DIR", str(tmp_path / "nothing-here"))
     assert client.post("/predict", json={"features": SETOSA}).status_code == 503
     monkeypatch.delenv("IRISSERVE_MODEL_DIR")
+    loader.reset()  # settings are read once per process
     monkeypatch.setattr("irisserve.http.parse_body", lambda *_: 1 / 0)
     response = client.post("/predict", json={"features": SETOSA})
     assert response.status_code == 500

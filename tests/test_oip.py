@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from tritonclient.http import InferResult
 
-from irisserve import oip_codec
+from irisserve import loader, oip_codec
 from irisserve.artifact import open_artifact
 from irisserve.errors import BatchTooLarge, InvalidInput
 from irisserve.model import Model
@@ -479,6 +479,7 @@ def test_infer_limits(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> N
     body = json.dumps({"inputs": [tensor()]})
     assert_error(client.post(INFER, data=body), 413, "batch_too_large")
     monkeypatch.setenv("IRISSERVE_MAX_BODY_BYTES", "100")
+    loader.reset()  # settings are read once per process
     assert_error(client.post(INFER, data=body), 413, "payload_too_large")
 
 

@@ -297,8 +297,8 @@ def test_publish_failure_nacks_then_succeeds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PUBSUB_EMULATOR_HOST", emulator.host)
-    missing = f"projects/{emulator.project}/topics/not-created-yet"
-    monkeypatch.setenv("IRISSERVE_RESULT_TOPIC", missing)
+    late = f"projects/{emulator.project}/topics/created-late"
+    monkeypatch.setenv("IRISSERVE_RESULT_TOPIC", late)
     data = json.dumps({"features": ROWS[2]}).encode()
     envelope = {"message": {"data": base64.b64encode(data).decode(), "messageId": "p-1"}}
 
@@ -307,12 +307,11 @@ def test_publish_failure_nacks_then_succeeds(
     assert reply.get_json()["code"] == "publish_failed"
     assert reply.headers["Retry-After"]
 
-    results = emulator.topic("results")
-    results_sub = emulator.pull_subscription(results)
-    monkeypatch.setenv("IRISSERVE_RESULT_TOPIC", results)
+    emulator.publisher.create_topic(name=late)
+    results_sub = emulator.pull_subscription(late)
     reply = client.post("/predict", json=envelope)
     assert reply.status_code == 200
-    assert reply.get_json() == {"message_id": "p-1", "outcome": "scored", "destination": results}
+    assert reply.get_json() == {"message_id": "p-1", "outcome": "scored", "destination": late}
     found = emulator.collect(results_sub, "source_message_id", ["p-1"], timeout=15)
     assert_results(model, found, {"p-1": (data, {})})
 

@@ -109,7 +109,7 @@ def handle_cloud_event(event: CloudEvent) -> None:
     """An Eventarc ``messagePublished`` event: return to ack, raise to have it retried."""
     message = events.decode_cloud_event(event.get_attributes(), event.get_data())
     try:
-        ack = process(message, Settings.from_env())
+        ack = process(message, loader.settings())
     except Exception as exc:
         logs.emit(
             "ERROR",

@@ -204,7 +204,7 @@ def handle(request: flask.Request) -> flask.Response:
     extra: dict[str, Any] = {"cold": loader.begin_request()}
     settings: Settings | None = None
     try:
-        settings = Settings.from_env()
+        settings = loader.settings()
         ctx = Context(request=request, settings=settings, log=extra)
         response = _resolve(request)(ctx)
     except Exception as exc:
@@ -257,7 +257,7 @@ def warm_up() -> None:
     request tries the load again.
     """
     try:
-        settings = Settings.from_env()
+        settings = loader.settings()
         if settings.eager_load:
             loader.get_model(settings)
             logs.emit(

@@ -30,6 +30,7 @@ __all__ = [
     "loaded_model",
     "publisher_client",
     "reset",
+    "settings",
 ]
 
 
@@ -52,6 +53,19 @@ _cold = True  # no request served yet
 _this_thread = threading.local()  # load_seconds of a load this thread's request performed
 _publisher_lock = threading.Lock()
 _publisher: Any = None
+_settings: Settings | None = None
+
+
+def settings() -> Settings:
+    """The process's settings, read from the environment on first use.
+
+    A bad value raises ``ConfigurationError`` and is read again next time.
+    """
+    global _settings
+    current = _settings
+    if current is None:
+        current = _settings = Settings.from_env()
+    return current
 
 
 def begin_request() -> bool:
@@ -144,9 +158,10 @@ def publisher_client() -> Any:
 
 
 def reset() -> None:
-    """Forget the model, the counters and the publisher client, as in a fresh process."""
-    global _model, _loads, _failures, _last_load_seconds, _cold, _this_thread, _publisher
+    """Forget the settings, model, counters and publisher client, as in a fresh process."""
+    global _model, _loads, _failures, _last_load_seconds, _cold, _this_thread, _publisher, _settings
     with _lock, _cold_lock, _publisher_lock:
+        _settings = None
         _model = None
         _loads = 0
         _failures = 0
