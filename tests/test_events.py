@@ -39,8 +39,6 @@ from irisserve.events import (
 from irisserve.http import error_status
 from irisserve.manifest import read_manifest
 from irisserve.model import Model
-from irisserve.protocol import predictions_payload
-from irisserve.schema import parse_body
 from tests.support import BUNDLED, MAIN, SETOSA
 
 VIRGINICA = [6.5, 3.0, 5.5, 2.0]
@@ -153,10 +151,12 @@ def test_cloud_event_defects(attributes: dict[str, str], data: Any, defect: str)
 # -- the decision --------------------------------------------------------------------
 
 
-def http_answer(model: Model, body: Any) -> dict[str, Any]:
+def http_answer(client: FlaskClient, body: Any) -> dict[str, Any]:
     """What the HTTP API answers for ``body``."""
-    rows = parse_body(body, model.feature_names, 10_000)
-    return predictions_payload(model, model.predict(rows.values), rows.single)
+    reply = client.post("/predict", json=body)
+    assert reply.status_code == 200
+    answer: dict[str, Any] = reply.get_json()
+    return answer
 
 
 @pytest.mark.parametrize(
@@ -167,10 +167,12 @@ def http_answer(model: Model, body: Any) -> dict[str, Any]:
         {"instances": [SETOSA, VIRGINICA, SETOSA]},
     ],
 )
-def test_scored_is_the_http_answer_plus_the_message_id(model: Model, body: Any) -> None:
-    decision = decide(message(body, "m-9"), lambda: model, 10_000)
+def test_scored_is_the_http_answer_plus_the_message_id(
+    client: FlaskClient, model: Model, body: Any
+) -> None:
+    decision = decide(message(body, "m-9"), lambda: model, Settings(max_batch_rows=10_000))
     assert isinstance(decision, Scored)
-    assert decision.result == {**http_answer(model, body), "message_id": "m-9"}
+    assert decision.result == {**http_answer(client, body), "message_id": "m-9"}
 
 
 @pytest.mark.parametrize(
@@ -190,15 +192,32 @@ def test_scored_is_the_http_answer_plus_the_message_id(model: Model, body: Any) 
     ],
 )
 def test_poison(model: Model, data: str, kind: type[Exception], code: str) -> None:
-    decision = decide(Message("m-1", data), lambda: model, 2)
+    decision = decide(Message("m-1", data), lambda: model, Settings(max_batch_rows=2))
     assert isinstance(decision, Poison)
     assert type(decision.error) is kind
     assert error_status(decision.error)[1] == code
     assert decision.reason == str(decision.error)
 
 
+def test_rows_whose_scores_overflow_are_poison_not_an_exception(model: Model) -> None:
+    data = b64(json.dumps({"features": [1e308, 1e308, 1e308, 1e308]}).encode())
+    decision = decide(Message("m-2", data), lambda: model, Settings())
+    assert isinstance(decision, Poison)
+    assert error_status(decision.error) == (400, "invalid_input")
+
+
+def test_a_row_outside_the_training_range_carries_warnings(
+    client: FlaskClient, model: Model
+) -> None:
+    far = [5.1, 3.5, 100.0, 0.2]
+    decision = decide(message({"features": far}, "m-5"), lambda: model, Settings())
+    assert isinstance(decision, Scored)
+    assert [w["feature"] for w in decision.result["warnings"]] == ["petal_length"]
+    assert decision.result == {**http_answer(client, {"features": far}), "message_id": "m-5"}
+
+
 def test_a_malformed_envelope_is_poison(model: Model) -> None:
-    decision = decide(decode_push({"message": "x"}), lambda: model, 10)
+    decision = decide(decode_push({"message": "x"}), lambda: model, Settings(max_batch_rows=10))
     assert isinstance(decision, Poison)
     assert isinstance(decision.error, MalformedEnvelope)
     assert error_status(decision.error)[1] == "malformed_envelope"
@@ -208,13 +227,17 @@ def test_unreadable_data_is_poison_without_loading_the_model() -> None:
     def unavailable() -> Model:
         raise ModelUnavailable("no model")
 
-    assert isinstance(decide(Message("m", b64(b"nope")), unavailable, 10), Poison)
+    assert isinstance(
+        decide(Message("m", b64(b"nope")), unavailable, Settings(max_batch_rows=10)), Poison
+    )
     with pytest.raises(ModelUnavailable):
-        decide(message({"features": SETOSA}), unavailable, 10)
+        decide(message({"features": SETOSA}), unavailable, Settings(max_batch_rows=10))
 
 
 def test_the_result_message_carries_the_source_attributes(model: Model) -> None:
-    decision = decide(message({"features": SETOSA}, "m-3", team="a"), lambda: model, 10)
+    decision = decide(
+        message({"features": SETOSA}, "m-3", team="a"), lambda: model, Settings(max_batch_rows=10)
+    )
     assert isinstance(decision, Scored)
     out = decision.outbound()
     assert json.loads(out.data) == decision.result
@@ -227,7 +250,9 @@ def test_the_result_message_carries_the_source_attributes(model: Model) -> None:
 def test_the_dead_letter_holds_the_original_data_attributes_and_reason(
     model: Model, data: str, original: bytes
 ) -> None:
-    decision = decide(Message("m-4", data, {"team": "a"}), lambda: model, 10)
+    decision = decide(
+        Message("m-4", data, {"team": "a"}), lambda: model, Settings(max_batch_rows=10)
+    )
     assert isinstance(decision, Poison)
     out = decision.outbound("some_code")
     assert out.data == original
@@ -289,7 +314,7 @@ def test_push_result_is_logged_and_acked(
     assert reply.get_json() == {"message_id": "m-5", "outcome": "scored", "destination": "log"}
     result_line, request_line = json_lines(capsys.readouterr().out)[-2:]
     assert result_line["severity"] == "INFO"
-    assert result_line["irisserve"]["result"] == {**http_answer(model, body), "message_id": "m-5"}
+    assert result_line["irisserve"]["result"] == {**http_answer(client, body), "message_id": "m-5"}
     assert request_line["irisserve"]["message_id"] == "m-5"
     assert request_line["irisserve"]["outcome"] == "scored"
 
@@ -343,7 +368,11 @@ def event(data: bytes, message_id: str) -> CloudEvent:
 
 @pytest.mark.parametrize("mode", [to_binary, to_structured])
 def test_cloud_event_is_scored_or_dead_lettered_then_acked(
-    event_client: FlaskClient, model: Model, capsys: pytest.CaptureFixture[str], mode: Any
+    event_client: FlaskClient,
+    client: FlaskClient,
+    model: Model,
+    capsys: pytest.CaptureFixture[str],
+    mode: Any,
 ) -> None:
     headers, body = mode(event(json.dumps({"features": SETOSA}).encode(), "ce-1"))
     assert event_client.post("/", headers=headers, data=body).status_code == 200
@@ -351,7 +380,7 @@ def test_cloud_event_is_scored_or_dead_lettered_then_acked(
     assert event_client.post("/", headers=headers, data=body).status_code == 200
     scored, acked_1, poison, acked_2 = json_lines(capsys.readouterr().out)[-4:]
     assert scored["irisserve"]["result"] == {
-        **http_answer(model, {"features": SETOSA}),
+        **http_answer(client, {"features": SETOSA}),
         "message_id": "ce-1",
     }
     assert acked_1["irisserve"] == {"message_id": "ce-1", "outcome": "scored", "destination": "log"}

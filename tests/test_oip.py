@@ -504,6 +504,15 @@ def test_v1_predict_matches_the_native_batch(client: FlaskClient) -> None:
     assert one["predictions"] == native_one["predictions"]
 
 
+def test_v1_flags_drift_like_the_native_batch(client: FlaskClient) -> None:
+    instances = [SETOSA, [5.1, 3.5, 100.0, 0.2]]
+    native = client.post("/predict", json={"instances": instances}).get_json()
+    v1 = client.post("/v1/models/iris:predict", json={"instances": instances}).get_json()
+    assert v1 == {"predictions": native["predictions"]}
+    assert "warnings" not in v1["predictions"][0]
+    assert [w["feature"] for w in v1["predictions"][1]["warnings"]] == ["petal_length"]
+
+
 @pytest.mark.parametrize(
     ("payload", "message"),
     [

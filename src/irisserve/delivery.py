@@ -58,7 +58,11 @@ def _scored(decision: events.Scored, settings: Settings) -> Ack:
         logs.emit(
             "INFO",
             f"message {message.message_id} scored",
-            irisserve={"message_id": message.message_id, "result": decision.result},
+            irisserve={
+                "event": "message_scored",
+                "message_id": message.message_id,
+                "result": decision.result,
+            },
         )
     else:
         out = decision.outbound()
@@ -75,6 +79,7 @@ def _dead_lettered(decision: events.Poison, settings: Settings) -> Ack:
             "ERROR",
             f"message {message.message_id} cannot be scored: {decision.reason}",
             irisserve={
+                "event": "message_dead_lettered",
                 "message_id": message.message_id,
                 "error_code": code,
                 "error": decision.reason,
@@ -90,7 +95,7 @@ def _dead_lettered(decision: events.Poison, settings: Settings) -> Ack:
 
 def process(message: events.Message, settings: Settings) -> Ack:
     """Score or dead-letter ``message`` and publish the outcome; raise when it must be retried."""
-    decision = events.decide(message, lambda: loader.get_model(settings), settings.max_batch_rows)
+    decision = events.decide(message, lambda: loader.get_model(settings), settings)
     if isinstance(decision, events.Scored):
         return _scored(decision, settings)
     return _dead_lettered(decision, settings)

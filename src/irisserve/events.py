@@ -19,10 +19,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from irisserve import jsoncodec
+from irisserve.config import Settings
 from irisserve.errors import InvalidInput, MalformedEnvelope, NotBase64
 from irisserve.model import Model
 from irisserve.protocol import predictions_payload
 from irisserve.schema import parse_body
+from irisserve.scoring import score
 
 __all__ = [
     "MESSAGE_PUBLISHED",
@@ -178,7 +180,7 @@ def original_data(message: Message) -> bytes:
         return message.data.encode()
 
 
-def decide(message: Message, model: Callable[[], Model], max_rows: int) -> Scored | Poison:
+def decide(message: Message, model: Callable[[], Model], settings: Settings) -> Scored | Poison:
     """Score ``message``, or say why it never can be.
 
     ``model`` is called only once the data is readable JSON; its
@@ -189,8 +191,9 @@ def decide(message: Message, model: Callable[[], Model], max_rows: int) -> Score
             raise MalformedEnvelope(message.defect)
         body = jsoncodec.decode(_data_bytes(message))
         scorer = model()
-        rows = parse_body(body, scorer.feature_names, max_rows)
+        rows = parse_body(body, scorer.feature_names, settings.max_batch_rows)
+        scored = score(scorer, rows.data, settings)
     except InvalidInput as exc:
         return Poison(message, exc)
-    payload = predictions_payload(scorer, scorer.predict(rows.values), rows.single)
+    payload = predictions_payload(scorer, scored.predictions, rows.single, scored.drift.warnings)
     return Scored(message, {**payload, "message_id": message.message_id})

@@ -20,7 +20,6 @@ from werkzeug.routing import Map, Rule
 from irisserve import jsoncodec, loader, logs, oip, openapi
 from irisserve.config import Settings
 from irisserve.context import Context, Handler, Route, json_response
-from irisserve.drift import class_counts, out_of_range
 from irisserve.errors import (
     ArtifactIntegrityError,
     ArtifactMissing,
@@ -42,6 +41,7 @@ from irisserve.errors import (
 )
 from irisserve.protocol import encode_predictions
 from irisserve.schema import parse_body
+from irisserve.scoring import score
 
 __all__ = ["ERROR_TABLE", "ROUTES", "error_status", "handle", "warm_up"]
 
@@ -122,20 +122,11 @@ def _predict(ctx: Context) -> flask.Response:
         return delivery.handle_push(ctx, body)
     model = loader.get_model(ctx.settings)
     rows = parse_body(body, model.feature_names, ctx.settings.max_batch_rows)
-    predictions = model.predict_rows(rows.data)
-    drift = out_of_range(
-        rows.data,
-        model.feature_names,
-        model.manifest.feature_statistics,
-        ctx.settings.drift_margin,
+    scored = score(model, rows.data, ctx.settings)
+    ctx.log.update(scored.log_fields())
+    return json_response(
+        encode_predictions(model, scored.predictions, rows.single, scored.drift.warnings)
     )
-    ctx.log.update(
-        rows=len(rows),
-        class_counts=class_counts(predictions.labels, model.class_names),
-        out_of_range_rows=drift.rows,
-        out_of_range=drift.counts,
-    )
-    return json_response(encode_predictions(model, predictions, rows.single, drift.warnings))
 
 
 def _root(ctx: Context) -> flask.Response:

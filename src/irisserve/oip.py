@@ -19,6 +19,7 @@ from irisserve.errors import InvalidInput, NotFound, UnsupportedMediaType
 from irisserve.model import Model
 from irisserve.protocol import prediction_objects
 from irisserve.schema import parse_instances
+from irisserve.scoring import score
 
 __all__ = ["ROUTES", "SERVER_NAME"]
 
@@ -105,9 +106,10 @@ def _v1_predict(ctx: Context) -> flask.Response:
     body = ctx.read_json()
     model = _model(ctx)
     rows = parse_instances(_v1_instances(body), model.feature_names, ctx.settings.max_batch_rows)
-    predictions = model.predict(rows)
-    ctx.log["rows"] = len(rows)
-    return json_response({"predictions": prediction_objects(model, predictions)})
+    scored = score(model, rows, ctx.settings)
+    ctx.log.update(scored.log_fields())
+    objects = prediction_objects(model, scored.predictions, scored.drift.warnings)
+    return json_response({"predictions": objects})
 
 
 _V2_MODEL = "/v2/models/<name>"
