@@ -9,7 +9,7 @@ import sys
 from tests.support import MAIN
 
 #: Packages the default path never needs before it answers (each costs tens of ms or more).
-HEAVY = ("numpy", "scipy", "sklearn", "joblib", "skops", "google.cloud.pubsub", "grpc")
+HEAVY = ("numpy", "scipy", "sklearn", "joblib", "skops", "orjson", "google.cloud.pubsub", "grpc")
 
 
 def test_importing_the_entry_points_stays_light() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from irisserve import jsoncodec
@@ -41,3 +43,34 @@ def test_malformed_json_is_invalid_input() -> None:
 def test_encode_refuses_nan() -> None:
     with pytest.raises(ValueError):
         jsoncodec.encode(float("nan"))
+
+
+def large(document: str) -> bytes:
+    """``document`` padded with spaces past the size where orjson is tried first."""
+    return document.encode().ljust(jsoncodec.LARGE_BODY_BYTES, b" ")
+
+
+def test_large_bodies_decode_as_the_standard_library_does() -> None:
+    rows = [[5.1, 3.5, 1.4, 0.2], [1, -0.0, 5e-324, 1.0000000000000002]] * 2000
+    body = json.dumps({"instances": rows, "s": "\u00e9\ud800", "n": 12345678901234567890}).encode()
+    assert len(body) >= jsoncodec.LARGE_BODY_BYTES
+    assert jsoncodec.decode(body) == json.loads(body)
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("[NaN]", "NaN is not valid JSON"),
+        ("[1, 2", "not valid JSON"),
+        ("[" + "9" * 5000 + "]", "more than 4300 digits"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ],
+)
+def test_large_bodies_are_refused_with_the_same_messages(document: str, message: str) -> None:
+    with pytest.raises(MalformedJSON, match=message):
+        jsoncodec.decode(large(document))
+
+
+def test_encode_large_round_trips() -> None:
+    payload = {"predictions": [{"p": 5.5087223961150795e-08, "label": "é"}] * 300}
+    assert json.loads(jsoncodec.encode_large(payload)) == payload

@@ -21,12 +21,11 @@ import numpy.typing as npt
 import pytest
 from sklearn.datasets import load_iris
 
-from irisserve import jsoncodec
 from irisserve.artifact import open_artifact
 from irisserve.errors import ArtifactIntegrityError, InvalidInput
 from irisserve.linear import LinearScorer
 from irisserve.model import PURE_PYTHON_ROWS, Model
-from irisserve.protocol import encode_predictions, predictions_payload
+from irisserve.protocol import LARGE_ANSWER_ROWS, encode_predictions, predictions_payload
 from irisserve.schema import parse_body
 from tests.support import BUNDLED, REPO
 
@@ -108,17 +107,17 @@ def test_every_route_gives_the_same_rows_the_same_answer(
     assert arrays.probabilities.tolist() == lists.probabilities
 
 
-@pytest.mark.parametrize("single", [True, False])
-def test_encoder_writes_the_bytes_of_the_payload(model: Model, rows: Any, single: bool) -> None:
+@pytest.mark.parametrize("size", [1, 3, LARGE_ANSWER_ROWS])
+def test_the_encoded_answer_is_the_payload_exactly(model: Model, rows: Any, size: int) -> None:
     named = dataclasses.replace(
         model, manifest=dataclasses.replace(model.manifest, class_names=["a%s", 'b"é', "c\\"])
     )
-    predictions = named.predict_rows(rows[:1] if single else rows)
+    batch = np.resize(rows, (size, rows.shape[1]))
+    predictions = named.predict_rows(batch)
     warnings = {0: [{"feature": "petal_width", "value": 1e300, "message": "100% out"}]}
-    for extra in (None, warnings):
-        expected = jsoncodec.encode(predictions_payload(named, predictions, single, extra))
-        assert encode_predictions(named, predictions, single, extra) == expected
-    assert json.loads(encode_predictions(named, predictions, single))
+    for single, extra in [(size == 1, None), (False, warnings)]:
+        expected = predictions_payload(named, predictions, single, extra)
+        assert json.loads(encode_predictions(named, predictions, single, extra)) == expected
 
 
 @pytest.mark.parametrize("size", [1, PURE_PYTHON_ROWS + 1])
