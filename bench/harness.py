@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import measure, report
-from bench.processes import HEALTH, PREDICT, VARIANTS, Variant, worker_pid
+from bench.processes import HEALTH, PREDICT, VARIANTS, Probe, Variant, worker_pid
 
 __all__ = ["DEFAULT", "QUICK", "Plan", "main", "run"]
 
@@ -45,7 +45,9 @@ DEFAULT = Plan(rounds=6, requests=1000, seconds=2.0, batch_rows=10_000, batch_re
 QUICK = Plan(rounds=2, requests=200, seconds=0.5, batch_rows=10_000, batch_repeats=2)
 
 
-def _predict_sample(variant: Variant, plan: Plan, batch: bytes, logs: Path) -> dict[str, float]:
+def _predict_sample(
+    variant: Variant, plan: Plan, batches: dict[str, Probe], logs: Path
+) -> dict[str, float]:
     process, cold = measure.spawn_until_ok(variant, PREDICT, logs)
     try:
         assert process.process is not None
@@ -59,8 +61,9 @@ def _predict_sample(variant: Variant, plan: Plan, batch: bytes, logs: Path) -> d
             "throughput_c16_rps": measure.throughput(process.port, PREDICT, 16, plan.seconds),
             "worker_rss_mb": measure.peak_rss_mb(worker),
         }
-        rates = measure.batch_rates(process.port, batch, plan.batch_rows, plan.batch_repeats)
-        sample["batch_rows_per_s"] = measure.percentile(rates, 0.5)
+        for key, probe in batches.items():
+            rates = measure.batch_rates(process.port, probe, plan.batch_rows, plan.batch_repeats)
+            sample[key] = measure.percentile(rates, 0.5)
         sample["worker_rss_batch_mb"] = measure.peak_rss_mb(worker)
         return sample
     finally:
@@ -76,14 +79,17 @@ def _health_sample(variant: Variant, logs: Path) -> float:
 def run(plan: Plan, variants: tuple[Variant, ...]) -> dict[str, dict[str, list[float]]]:
     """Measure every variant ``plan.rounds`` times, round by round; return the raw samples."""
     samples: dict[str, dict[str, list[float]]] = {v.name: {} for v in variants}
-    batch = measure.batch_body(plan.batch_rows)
+    batches = {
+        "batch_rows_per_s": measure.batch_probe(plan.batch_rows),
+        "v2_batch_rows_per_s": measure.v2_binary_probe(plan.batch_rows),
+    }
     with tempfile.TemporaryDirectory(prefix="irisserve-bench-") as tmp:
         logs = Path(tmp)
         for round_index in range(plan.rounds):
             shift = round_index % len(variants)
             order = variants[shift:] + variants[:shift]
             for variant in order:
-                sample = _predict_sample(variant, plan, batch, logs)
+                sample = _predict_sample(variant, plan, batches, logs)
                 sample["cold_health_ms"] = _health_sample(variant, logs)
                 for key, value in sample.items():
                     samples[variant.name].setdefault(key, []).append(value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import random
+import struct
 import subprocess
 import sys
 import time
@@ -16,13 +17,14 @@ from pathlib import Path
 from bench.processes import Probe, TimedProcess, Variant
 
 __all__ = [
-    "batch_body",
+    "batch_probe",
     "batch_rates",
     "latencies",
     "peak_rss_mb",
     "percentile",
     "spawn_until_ok",
     "throughput",
+    "v2_binary_probe",
 ]
 
 #: Training range of the bundled Iris model's features (min, max per column).
@@ -99,16 +101,46 @@ def throughput(port: int, probe: Probe, concurrency: int, seconds: float) -> flo
     return float(result["rps"])
 
 
-def batch_body(rows: int, seed: int = 0) -> bytes:
-    """A ``{"instances": [...]}`` body of ``rows`` random rows inside the training range."""
+def _random_rows(rows: int, seed: int) -> list[list[float]]:
+    """``rows`` random rows inside the training range, one decimal like the Iris data."""
     rng = random.Random(seed)
-    instances = [[round(rng.uniform(lo, hi), 1) for lo, hi in _FEATURE_RANGES] for _ in range(rows)]
-    return json.dumps({"instances": instances}).encode()
+    return [[round(rng.uniform(lo, hi), 1) for lo, hi in _FEATURE_RANGES] for _ in range(rows)]
 
 
-def batch_rates(port: int, body: bytes, rows: int, repeats: int) -> list[float]:
+def batch_probe(rows: int, seed: int = 0) -> Probe:
+    """``POST /predict`` with ``{"instances": [...]}`` of ``rows`` random rows."""
+    body = json.dumps({"instances": _random_rows(rows, seed)}).encode()
+    return Probe("POST", "/predict", body)
+
+
+def v2_binary_probe(rows: int, seed: int = 0) -> Probe:
+    """``POST /v2/models/iris/infer`` with the rows as an FP64 binary tensor, binary outputs."""
+    values = [value for row in _random_rows(rows, seed) for value in row]
+    binary = struct.pack(f"<{len(values)}d", *values)
+    outputs = [
+        {"name": name, "parameters": {"binary_data": True}}
+        for name in ("predict", "predict_proba", "label")
+    ]
+    tensor = {
+        "name": "input-0",
+        "shape": [rows, len(_FEATURE_RANGES)],
+        "datatype": "FP64",
+        "parameters": {"binary_data_size": len(binary)},
+    }
+    header = json.dumps({"inputs": [tensor], "outputs": outputs}).encode()
+    return Probe(
+        "POST",
+        "/v2/models/iris/infer",
+        header + binary,
+        (
+            ("Content-Type", "application/octet-stream"),
+            ("Inference-Header-Content-Length", str(len(header))),
+        ),
+    )
+
+
+def batch_rates(port: int, probe: Probe, rows: int, repeats: int) -> list[float]:
     """Rows per second, end to end (send, score, read the whole answer), per repeat."""
-    probe = Probe("POST", "/predict", body)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=_TIMEOUT)
     try:
         _send(conn, probe)  # first batch: warms the numpy path

@@ -31,15 +31,20 @@ _POLL_SECONDS = 0.002
 
 @dataclass(frozen=True)
 class Probe:
-    """One HTTP request the harness sends: method, path and (for a POST) a JSON body."""
+    """One HTTP request the harness sends: method, path, a body and any extra headers.
+
+    A body is sent as JSON unless ``extra_headers`` say otherwise.
+    """
 
     method: str
     path: str
     body: bytes | None = None
+    extra_headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Content-Type": "application/json"} if self.body is not None else {}
+        base = {"Content-Type": "application/json"} if self.body is not None else {}
+        return {**base, **dict(self.extra_headers)}
 
 
 PREDICT = Probe("POST", "/predict", b'{"features": [5.1, 3.5, 1.4, 0.2]}')

@@ -34,6 +34,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("worker_rss_mb", "worker peak RSS, single rows", "MiB"),
     Metric("worker_rss_batch_mb", "worker peak RSS, after 10k batches", "MiB"),
     Metric("batch_rows_per_s", "10,000-row batch, end to end", "rows/s", higher_is_better=True),
+    Metric(
+        "v2_batch_rows_per_s",
+        "10,000-row V2 binary batch, end to end",
+        "rows/s",
+        higher_is_better=True,
+    ),
 )
 
 
@@ -60,6 +66,7 @@ TARGETS: tuple[Target, ...] = (
     Target("throughput_c4_rps", "ratio_min", 0.95),
     Target("worker_rss_mb", "over_floor_max", 12.0),
     Target("batch_rows_per_s", "absolute_min", 1_000_000),
+    Target("v2_batch_rows_per_s", "absolute_min", 5_000_000),
 )
 
 
