@@ -58,7 +58,7 @@ Handler = Callable[[Context], flask.Response]
 
 @dataclass(frozen=True)
 class Route:
-    """A path pattern (werkzeug syntax), its methods and the handler serving them."""
+    """A path (``<name>`` stands for one segment), its methods and the handler serving them."""
 
     path: str
     methods: tuple[str, ...]

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Iterable
 from typing import Any
 
 import flask
-from werkzeug.exceptions import MethodNotAllowed as _WerkzeugMethodNotAllowed
-from werkzeug.exceptions import NotFound as _WerkzeugNotFound
-from werkzeug.routing import Map, Rule
 
 from irisserve import jsoncodec, loader, logs, oip, openapi
 from irisserve.config import Settings
-from irisserve.context import Context, Handler, Route, json_response
+from irisserve.context import Context, Route, json_response
 from irisserve.errors import (
     ArtifactIntegrityError,
     ArtifactMissing,
@@ -40,6 +36,7 @@ from irisserve.errors import (
     UntrustedArtifact,
 )
 from irisserve.protocol import encode_predictions
+from irisserve.routing import Router
 from irisserve.schema import parse_body
 from irisserve.scoring import score
 
@@ -142,31 +139,7 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-def _build_map(routes: Iterable[Route]) -> tuple[Map, dict[str, Handler]]:
-    rules, handlers = [], {}
-    for index, route in enumerate(routes):
-        endpoint = f"r{index}"
-        rules.append(Rule(route.path, endpoint=endpoint, methods=list(route.methods)))
-        handlers[endpoint] = route.handler
-    return Map(rules, strict_slashes=False, merge_slashes=False), handlers
-
-
-_url_map, _handlers = _build_map(ROUTES)
-
-
-def _resolve(request: flask.Request) -> Handler:
-    adapter = _url_map.bind("localhost")
-    try:
-        endpoint, _ = adapter.match(request.path, method=request.method)
-    except _WerkzeugNotFound:
-        raise NotFound(f"no route for {request.path}; see GET /openapi.json") from None
-    except _WerkzeugMethodNotAllowed as exc:
-        allowed = tuple(sorted(exc.valid_methods or ()))
-        raise MethodNotAllowed(
-            f"{request.method} is not allowed on {request.path}; use {', '.join(allowed)}",
-            allowed,
-        ) from None
-    return _handlers[str(endpoint)]
+_router = Router(ROUTES)
 
 
 def _error_response(exc: BaseException, settings: Settings | None) -> flask.Response:
@@ -197,7 +170,7 @@ def handle(request: flask.Request) -> flask.Response:
     try:
         settings = loader.settings()
         ctx = Context(request=request, settings=settings, log=extra)
-        response = _resolve(request)(ctx)
+        response = _router.resolve(request.path, request.method)(ctx)
     except Exception as exc:
         response = _error_response(exc, settings)
         status, code = error_status(exc)
