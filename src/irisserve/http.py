@@ -200,7 +200,7 @@ def _log_request(
             latency_seconds=time.perf_counter() - started,
             request_size=request.content_length,
             response_size=response.content_length or 0,
-            user_agent=request.user_agent.string or None,
+            user_agent=request.headers.get("User-Agent") or None,
             remote_ip=request.remote_addr,
         ),
         irisserve={
