@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from irisserve import jsoncodec
 from irisserve.errors import BatchTooLarge, InvalidInput
 from irisserve.model import Model, Predictions
-from irisserve.schema import _show
+from irisserve.schema import describe_value
 
 if TYPE_CHECKING:  # numpy is imported where it is used: off the HTTP function's cold path
     import numpy as np
@@ -100,10 +100,12 @@ def split_body(body: bytes, header_length: str | None) -> tuple[bytes, memoryvie
 
 def _object(value: Any, keys: tuple[str, ...], where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise InvalidInput(f"{where}: expected a JSON object, got {_show(value)}")
+        raise InvalidInput(f"{where}: expected a JSON object, got {describe_value(value)}")
     for key in value:
         if key not in keys:
-            raise InvalidInput(f"{where}: unknown key {_show(key)}; expected one of {list(keys)}")
+            raise InvalidInput(
+                f"{where}: unknown key {describe_value(key)}; expected one of {list(keys)}"
+            )
     return value
 
 
@@ -111,14 +113,14 @@ def _parameters(value: Any, where: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InvalidInput(f"{where}: expected a JSON object, got {_show(value)}")
+        raise InvalidInput(f"{where}: expected a JSON object, got {describe_value(value)}")
     return value
 
 
 def _flag(parameters: dict[str, Any], key: str, default: bool, where: str) -> bool:
     value = parameters.get(key, default)
     if not isinstance(value, bool):
-        raise InvalidInput(f"{where}.{key}: expected true or false, got {_show(value)}")
+        raise InvalidInput(f"{where}.{key}: expected true or false, got {describe_value(value)}")
     return value
 
 
@@ -130,7 +132,7 @@ def _datatype(value: Any, where: str) -> tuple[str, np.dtype[Any]]:
     accepted = ", ".join(INPUT_DATATYPES)
     if value in _UNSUPPORTED_DATATYPES:
         raise InvalidInput(f"{where}: {value} is not supported for {INPUT_NAME}; send {accepted}")
-    raise InvalidInput(f"{where}: unknown datatype {_show(value)}; send {accepted}")
+    raise InvalidInput(f"{where}: unknown datatype {describe_value(value)}; send {accepted}")
 
 
 def _rows(value: Any, n_features: int, max_rows: int, where: str) -> int:
@@ -142,7 +144,7 @@ def _rows(value: Any, n_features: int, max_rows: int, where: str) -> int:
         or value[0] < 1
     ):
         raise InvalidInput(
-            f"{where}: expected [rows, {n_features}] with rows >= 1, got {_show(value)}"
+            f"{where}: expected [rows, {n_features}] with rows >= 1, got {describe_value(value)}"
         )
     rows: int = value[0]
     if rows > max_rows:
@@ -178,7 +180,7 @@ def _flat_json(data: Any, tensor: _Tensor) -> list[Any]:
     """Row-major elements of flat or nested ``data``, checked against the shape."""
     where = f"{tensor.where}.data"
     if not isinstance(data, list):
-        raise InvalidInput(f"{where}: expected a list of numbers, got {_show(data)}")
+        raise InvalidInput(f"{where}: expected a list of numbers, got {describe_value(data)}")
     flat: list[Any] = data
     if data and type(data[0]) is list:
         if len(data) != tensor.rows:
@@ -186,7 +188,7 @@ def _flat_json(data: Any, tensor: _Tensor) -> list[Any]:
         for i, row in enumerate(data):
             if type(row) is not list or len(row) != tensor.n_features:
                 raise InvalidInput(
-                    f"{where}[{i}]: expected {tensor.n_features} numbers, got {_show(row)}"
+                    f"{where}[{i}]: expected {tensor.n_features} numbers, got {describe_value(row)}"
                 )
         flat = list(itertools.chain.from_iterable(data))
     if len(flat) != tensor.elements:
@@ -208,7 +210,7 @@ def _json_values(data: Any, tensor: _Tensor) -> npt.NDArray[np.float64]:
         raise InvalidInput(
             f"{tensor.where}.data: {_place(index, tensor.n_features)}: expected "
             f"{'a number' if floating else 'an integer'} for {tensor.datatype}, "
-            f"got {_show(flat[index])}"
+            f"got {describe_value(flat[index])}"
         )
     try:
         if floating:
@@ -226,7 +228,7 @@ def _binary_values(binary: memoryview, size: Any, tensor: _Tensor) -> npt.NDArra
 
     where = f"{tensor.where}.parameters.binary_data_size"
     if type(size) is not int or size < 0:
-        raise InvalidInput(f"{where}: expected a byte count, got {_show(size)}")
+        raise InvalidInput(f"{where}: expected a byte count, got {describe_value(size)}")
     expected = tensor.elements * tensor.dtype.itemsize
     if size != expected:
         raise InvalidInput(
@@ -251,7 +253,8 @@ def _input_rows(
     name = header.get("name")
     if name != INPUT_NAME:
         raise InvalidInput(
-            f"{where}.name: unknown input {_show(name)}; this model takes one input, {INPUT_NAME}"
+            f"{where}.name: unknown input {describe_value(name)}; "
+            f"this model takes one input, {INPUT_NAME}"
         )
     datatype, dtype = _datatype(header.get("datatype"), f"{where}.datatype")
     rows = _rows(header.get("shape"), n_features, max_rows, f"{where}.shape")
@@ -283,14 +286,15 @@ def _requested_outputs(value: Any, binary_default: bool) -> tuple[RequestedOutpu
     if value is None or value == []:
         return tuple(RequestedOutput(name, binary_default) for name in OUTPUTS)
     if not isinstance(value, list):
-        raise InvalidInput(f"outputs: expected a list of outputs, got {_show(value)}")
+        raise InvalidInput(f"outputs: expected a list of outputs, got {describe_value(value)}")
     requested: list[RequestedOutput] = []
     for i, item in enumerate(value):
         where = f"outputs[{i}]"
         name = _object(item, _OUTPUT_KEYS, where).get("name")
         if not isinstance(name, str) or name not in OUTPUTS:
             raise InvalidInput(
-                f"{where}.name: unknown output {_show(name)}; this model has {list(OUTPUTS)}"
+                f"{where}.name: unknown output {describe_value(name)}; "
+                f"this model has {list(OUTPUTS)}"
             )
         if any(output.name == name for output in requested):
             raise InvalidInput(f"{where}.name: {name} is requested twice")
@@ -310,13 +314,13 @@ def parse_request(header: Any, binary: memoryview, n_features: int, max_rows: in
     request = _object(header, _REQUEST_KEYS, "the request")
     request_id = request.get("id")
     if request_id is not None and not isinstance(request_id, str):
-        raise InvalidInput(f"id: expected a string, got {_show(request_id)}")
+        raise InvalidInput(f"id: expected a string, got {describe_value(request_id)}")
     parameters = _parameters(request.get("parameters"), "parameters")
     binary_default = _flag(parameters, "binary_data_output", False, "parameters")
     inputs = request.get("inputs")
     if not isinstance(inputs, list) or len(inputs) != 1:
         raise InvalidInput(
-            f"inputs: expected a list of one tensor, {INPUT_NAME}, got {_show(inputs)}"
+            f"inputs: expected a list of one tensor, {INPUT_NAME}, got {describe_value(inputs)}"
         )
     rows = _input_rows(inputs[0], binary, n_features, max_rows)
     outputs = _requested_outputs(request.get("outputs"), binary_default)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["Rows", "parse_body", "parse_instances", "parse_row"]
+__all__ = ["Rows", "describe_value", "parse_body", "parse_instances", "parse_row"]
 
 _NUMBER_TYPES = (int, float)
 _BODY_KEYS = ("features", "instances")
@@ -50,7 +50,8 @@ class Rows:
         return np.asarray(self.data, dtype=np.float64).reshape(len(self.data), -1)
 
 
-def _show(value: Any) -> str:
+def describe_value(value: Any) -> str:
+    """``value`` as JSON for an error message, cut to 40 characters."""
     try:
         text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
@@ -60,13 +61,13 @@ def _show(value: Any) -> str:
 
 def _number(value: Any, where: str) -> float:
     if type(value) not in _NUMBER_TYPES:
-        raise InvalidInput(f"{where}: expected a finite number, got {_show(value)}")
+        raise InvalidInput(f"{where}: expected a finite number, got {describe_value(value)}")
     try:
         number = float(value)
     except OverflowError:
         raise InvalidInput(f"{where}: number is too large to be a feature value") from None
     if not math.isfinite(number):
-        raise InvalidInput(f"{where}: expected a finite number, got {_show(value)}")
+        raise InvalidInput(f"{where}: expected a finite number, got {describe_value(value)}")
     return number
 
 
@@ -88,16 +89,17 @@ def parse_row(row: Any, feature_names: Sequence[str], where: str) -> list[float]
         unknown = [key for key in row if key not in feature_names]
         if unknown:
             raise InvalidInput(
-                f"{where}: unknown feature {_show(unknown[0])}; expected {list(feature_names)}"
+                f"{where}: unknown feature {describe_value(unknown[0])}; "
+                f"expected {list(feature_names)}"
             )
         missing = [name for name in feature_names if name not in row]
         if missing:
-            raise InvalidInput(f"{where}: missing feature {_show(missing[0])}")
+            raise InvalidInput(f"{where}: missing feature {describe_value(missing[0])}")
         return [_number(row[name], f"{where}.{name}") for name in feature_names]
     if not isinstance(row, list):
         raise InvalidInput(
             f"{where}: expected a list of {len(feature_names)} numbers or an object keyed by "
-            f"feature name, got {_show(row)}"
+            f"feature name, got {describe_value(row)}"
         )
     if len(row) != len(feature_names):
         raise InvalidInput(f"{where}: expected {len(feature_names)} features, got {len(row)}")
@@ -138,7 +140,7 @@ def _instances(
 ) -> list[list[float]] | npt.NDArray[np.float64]:
     """A validated batch: float lists when it has at most ``small`` rows, else an array."""
     if not isinstance(instances, list):
-        raise InvalidInput(f"{where}: expected a list of rows, got {_show(instances)}")
+        raise InvalidInput(f"{where}: expected a list of rows, got {describe_value(instances)}")
     if not instances:
         raise InvalidInput(f"{where}: the batch is empty; send at least one row")
     if len(instances) > max_rows:
@@ -162,13 +164,14 @@ def parse_body(body: Any, feature_names: Sequence[str], max_rows: int) -> Rows:
     """A request body: ``{"features": row}`` or ``{"instances": [row, ...]}``."""
     if not isinstance(body, dict):
         raise InvalidInput(
-            f'the body must be a JSON object with "features" or "instances", got {_show(body)}'
+            'the body must be a JSON object with "features" or "instances", '
+            f"got {describe_value(body)}"
         )
     present = [key for key in _BODY_KEYS if key in body]
     extra = sorted(key for key in body if key not in _BODY_KEYS)
     if extra:
         raise InvalidInput(
-            f'unknown key {_show(extra[0])}: the body takes "features" (one row) '
+            f'unknown key {describe_value(extra[0])}: the body takes "features" (one row) '
             'or "instances" (a batch)'
         )
     if len(present) != 1:
