@@ -204,3 +204,25 @@ BREAKAGES = {
     "tampered": ("artifact_corrupt", "sha256"),
     "other-sklearn": ("artifact_incompatible", "scikit-learn 0.24.2"),
 }
+
+
+def assert_error_body(
+    status: int, content_type: str | None, body: Any, expected: int, code: str
+) -> dict[str, Any]:
+    """An answer is the JSON error ``{"error", "code"}`` with ``expected`` status and ``code``."""
+    assert status == expected, body
+    assert content_type == "application/json"
+    assert set(body) == {"error", "code"}
+    assert body["code"] == code
+    assert isinstance(body["error"], str)
+    assert body["error"]
+    assert "Traceback" not in body["error"]
+    error: dict[str, Any] = body
+    return error
+
+
+def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    """``assert_error_body`` for a functions-framework test client response."""
+    return assert_error_body(
+        response.status_code, response.mimetype, response.get_json(), status, code
+    )

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import SETOSA, FunctionProcess, Reply
+from tests.support import SETOSA, FunctionProcess, Reply, assert_error_body
 
 pytestmark = pytest.mark.integration
 
@@ -43,14 +43,7 @@ def dumps(payload: Any) -> bytes:
 
 def assert_answered(server: FunctionProcess, reply: Reply, status: int, code: str) -> None:
     """The status, a JSON ``{"error", "code"}`` body, and a valid request served right after."""
-    assert reply.status == status, reply.body[:300]
-    assert reply.headers["Content-Type"] == "application/json"
-    body = reply.json()
-    assert set(body) == {"error", "code"}
-    assert body["code"] == code
-    assert isinstance(body["error"], str)
-    assert body["error"]
-    assert "Traceback" not in body["error"]
+    assert_error_body(reply.status, reply.headers["Content-Type"], reply.json(), status, code)
     after = server.post_json("/predict", {"features": SETOSA})
     assert after.status == 200, after.body[:300]
     assert after.json()["prediction_label"] == "setosa"

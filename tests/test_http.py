@@ -12,24 +12,13 @@ from flask.testing import FlaskClient
 from irisserve import loader
 from irisserve.errors import InvalidInput, MalformedJSON, ModelUnavailable
 from irisserve.http import ERROR_TABLE, error_status
-from tests.support import BREAKAGES, SETOSA, break_artifact, copy_bundled
+from tests.support import BREAKAGES, SETOSA, assert_error, break_artifact, copy_bundled
 
 VIRGINICA = [6.5, 3.0, 5.5, 2.0]
 
 
 def post(client: FlaskClient, path: str, payload: Any, **kwargs: Any) -> Any:
     return client.post(path, data=json.dumps(payload), content_type="application/json", **kwargs)
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error", "code"}
-    assert body["code"] == code
-    assert body["error"]
-    assert "Traceback" not in body["error"]
-    return body
 
 
 def test_health_does_not_load_the_model(client: FlaskClient) -> None:

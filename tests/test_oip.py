@@ -16,8 +16,7 @@ from irisserve import loader, oip_codec
 from irisserve.artifact import open_artifact
 from irisserve.errors import BatchTooLarge, InvalidInput
 from irisserve.model import Model
-from tests.support import BUNDLED, SETOSA
-from tests.test_http import assert_error
+from tests.support import BUNDLED, SETOSA, assert_error
 
 ROWS = np.array([SETOSA, [6.5, 3.0, 5.5, 2.0], [5.9, 3.0, 4.2, 1.5]])
 INFER = "/v2/models/iris/infer"
