@@ -28,10 +28,11 @@ from irisserve import jsoncodec
 from irisserve.errors import InvalidInput, MalformedJSON
 from irisserve.http import error_status
 from irisserve.openapi import DOCUMENT_PATH
-from irisserve.schema import parse_body
+from irisserve.schema import InputSchema, parse_body
 from tests.support import FunctionProcess
 
 NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+IRIS = InputSchema.numeric(NAMES)
 ROW_LIMIT = 50
 
 #: Only the three checks the contract promises; a refusal may be any documented 4xx.
@@ -114,7 +115,7 @@ def as_floats(row: list[Any] | dict[str, Any]) -> list[float]:
 
 @given(body=bodies)
 def test_a_valid_body_becomes_its_rows_in_feature_order(body: dict[str, Any]) -> None:
-    parsed = parse_body(body, NAMES, ROW_LIMIT)
+    parsed = parse_body(body, IRIS, ROW_LIMIT)
     expected = (
         [as_floats(body["features"])]
         if "features" in body
@@ -208,7 +209,7 @@ def broken_bodies(draw: st.DrawFn) -> Any:
 @given(body=broken_bodies())
 def test_a_broken_body_is_invalid_input_and_a_400(body: Any) -> None:
     with pytest.raises(InvalidInput) as caught:
-        parse_body(body, NAMES, ROW_LIMIT)
+        parse_body(body, IRIS, ROW_LIMIT)
     assert error_status(caught.value) == (400, "invalid_input")
 
 

@@ -123,7 +123,7 @@ def test_the_encoded_answer_is_the_payload_exactly(model: Model, rows: Any, size
 @pytest.mark.parametrize("size", [1, PURE_PYTHON_ROWS + 1])
 def test_rows_whose_scores_overflow_are_invalid_input(model: Model, size: int) -> None:
     batch = [[5.1, 3.5, 1.4, 0.2]] * (size - 1) + [[1e308, 1e308, 1e308, 1e308]]
-    rows = parse_body({"instances": batch}, model.feature_names, 100)
+    rows = parse_body({"instances": batch}, model.schema, 100)
     with pytest.raises(InvalidInput, match=f"row {size - 1}: .* overflow"):
         model.predict_rows(rows.data)
 
@@ -136,10 +136,8 @@ def test_overflow_is_a_400_and_the_next_request_works(client: flask.testing.Flas
 
 
 def test_small_batches_stay_lists_and_large_ones_become_arrays(model: Model) -> None:
-    small = parse_body({"instances": [[1, 2, 3, 4]] * PURE_PYTHON_ROWS}, model.feature_names, 99)
-    large = parse_body(
-        {"instances": [[1, 2, 3, 4]] * (PURE_PYTHON_ROWS + 1)}, model.feature_names, 99
-    )
+    small = parse_body({"instances": [[1, 2, 3, 4]] * PURE_PYTHON_ROWS}, model.schema, 99)
+    large = parse_body({"instances": [[1, 2, 3, 4]] * (PURE_PYTHON_ROWS + 1)}, model.schema, 99)
     assert small.data == [[1.0, 2.0, 3.0, 4.0]] * PURE_PYTHON_ROWS
     assert isinstance(large.data, np.ndarray)
     assert small.values.shape == (PURE_PYTHON_ROWS, 4)
@@ -149,7 +147,7 @@ def test_small_batches_stay_lists_and_large_ones_become_arrays(model: Model) -> 
 def test_the_export_round_trips_exactly(model: Model, estimator: Any) -> None:
     scorer = LinearScorer.from_estimator(estimator)
     assert LinearScorer.from_json(scorer.to_json().encode()) == scorer
-    assert model.scorer == scorer
+    assert model.scorer.linear == scorer  # behind the Scorer contract's adapter
 
 
 @pytest.mark.parametrize(
@@ -178,7 +176,7 @@ from irisserve.config import Settings
 from irisserve.protocol import encode_predictions
 from irisserve.schema import parse_body
 model = loader.get_model(Settings())
-rows = parse_body({"instances": [[5.1, 3.5, 1.4, 0.2]] * 8}, model.feature_names, 10)
+rows = parse_body({"instances": [[5.1, 3.5, 1.4, 0.2]] * 8}, model.schema, 10)
 encode_predictions(model, model.predict_rows(rows.data), rows.single)
 print("numpy" in sys.modules)
 """

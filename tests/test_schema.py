@@ -9,14 +9,16 @@ import numpy as np
 import pytest
 
 from irisserve.errors import BatchTooLarge, InvalidInput
-from irisserve.schema import parse_body, parse_instances, parse_row
+from irisserve.manifest import CATEGORICAL, Feature
+from irisserve.schema import InputSchema, parse_body, parse_instances
 
 NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+IRIS = InputSchema.numeric(NAMES)
 ROW = [5.1, 3.5, 1.4, 0.2]
 
 
 def test_features_list_becomes_one_float64_row() -> None:
-    rows = parse_body({"features": ROW}, NAMES, 10)
+    rows = parse_body({"features": ROW}, IRIS, 10)
     assert rows.single
     assert rows.values.dtype == np.float64
     assert rows.values.tolist() == [ROW]
@@ -24,13 +26,13 @@ def test_features_list_becomes_one_float64_row() -> None:
 
 def test_named_features_follow_manifest_order() -> None:
     named = {"petal_width": 0.2, "sepal_length": 5.1, "petal_length": 1.4, "sepal_width": 3.5}
-    assert parse_body({"features": named}, NAMES, 10).values.tolist() == [ROW]
+    assert parse_body({"features": named}, IRIS, 10).values.tolist() == [ROW]
 
 
 def test_instances_mix_lists_and_objects_in_order() -> None:
     rows = parse_body(
         {"instances": [ROW, dict(zip(NAMES, [6.5, 3, 5.5, 2], strict=True)), [1, 2, 3, 4]]},
-        NAMES,
+        IRIS,
         10,
     )
     assert not rows.single
@@ -39,7 +41,7 @@ def test_instances_mix_lists_and_objects_in_order() -> None:
 
 
 def test_integers_are_accepted_as_numbers() -> None:
-    assert parse_row([5, 3, 1, 0], NAMES, "features") == [5.0, 3.0, 1.0, 0.0]
+    assert IRIS.parse_row([5, 3, 1, 0], "features") == [5.0, 3.0, 1.0, 0.0]
 
 
 @pytest.mark.parametrize(
@@ -83,19 +85,19 @@ def test_integers_are_accepted_as_numbers() -> None:
 )
 def test_rejections_name_the_place(body: Any, message: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        parse_body(body, NAMES, 10)
+        parse_body(body, IRIS, 10)
     assert message in str(caught.value)
 
 
 def test_batch_over_the_row_limit_is_its_own_error() -> None:
     with pytest.raises(BatchTooLarge, match="3 rows is over the limit of 2"):
-        parse_instances([ROW] * 3, NAMES, 2)
-    assert parse_instances([ROW] * 2, NAMES, 2).shape == (2, 4)
+        parse_instances([ROW] * 3, IRIS, 2)
+    assert parse_instances([ROW] * 2, IRIS, 2) == [ROW, ROW]
 
 
 def test_long_values_are_shortened_in_messages() -> None:
     with pytest.raises(InvalidInput) as caught:
-        parse_row([1, 2, 3, "x" * 500], NAMES, "features")
+        IRIS.parse_row([1, 2, 3, "x" * 500], "features")
     assert len(str(caught.value)) < 120
     assert str(caught.value).endswith('..."') or str(caught.value).endswith("...")
 
@@ -103,3 +105,80 @@ def test_long_values_are_shortened_in_messages() -> None:
 def test_invalid_input_is_a_value_error() -> None:
     assert issubclass(InvalidInput, ValueError)
     assert issubclass(BatchTooLarge, InvalidInput)
+
+
+MIXED = InputSchema(
+    [
+        Feature("age", nullable=True),
+        Feature("fare"),
+        Feature("embarked", CATEGORICAL, categories=["C", "Q", "S"]),
+        Feature("sex", CATEGORICAL, nullable=True, categories=["f", "m"], unknown="ignore"),
+        Feature("deck", CATEGORICAL, categories=[1, 2, 3]),
+    ]
+)
+PASSENGER = {"age": 30, "fare": 7.25, "embarked": "S", "sex": "m", "deck": 2}
+
+
+def test_mixed_rows_keep_numbers_categories_and_nulls_in_schema_order() -> None:
+    rows = parse_body(
+        {
+            "instances": [
+                PASSENGER,
+                [None, 1, "C", None, 3.0],
+                {**PASSENGER, "sex": "x", "age": None},
+            ]
+        },
+        MIXED,
+        10,
+    )
+    assert rows.data == [
+        [30.0, 7.25, "S", "m", 2],
+        [None, 1.0, "C", None, 3],
+        [None, 7.25, "S", "x", 2],
+    ]
+    assert type(rows.data[1][4]) is int  # the category as trained, however it was spelt
+
+
+def test_a_large_mixed_batch_stays_lists() -> None:
+    rows = parse_instances([PASSENGER] * 20, MIXED, 100)
+    assert isinstance(rows, list)
+    assert len(rows) == 20
+
+
+def test_a_large_numeric_batch_with_nulls_is_an_array_with_nan() -> None:
+    schema = InputSchema([Feature("a", nullable=True), Feature("b")])
+    rows = parse_instances([[None, 1]] * 10 + [[2, 3]], schema, 100)
+    assert isinstance(rows, np.ndarray)
+    assert math.isnan(rows[0, 0])
+    assert rows[10].tolist() == [2.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({**PASSENGER, "embarked": "X"}, 'instances[1].embarked: "X" is not one of C, Q, S'),
+        ({**PASSENGER, "embarked": None}, "instances[1].embarked: null is not one of C, Q, S"),
+        ({**PASSENGER, "embarked": 3}, "instances[1].embarked: 3 is not one of C, Q, S"),
+        ({**PASSENGER, "fare": None}, "instances[1].fare: expected a finite number, got null"),
+        ({**PASSENGER, "age": "old"}, 'instances[1].age: expected a finite number, got "old"'),
+        ({**PASSENGER, "sex": 1}, "instances[1].sex: 1 is not one of f, m"),
+        ({**PASSENGER, "deck": 4}, "instances[1].deck: 4 is not one of 1, 2, 3"),
+        ({**PASSENGER, "deck": "2"}, 'instances[1].deck: "2" is not one of 1, 2, 3'),
+        ({**PASSENGER, "deck": True}, "instances[1].deck: true is not one of 1, 2, 3"),
+        ({k: v for k, v in PASSENGER.items() if k != "sex"}, 'missing feature "sex"'),
+        ({**PASSENGER, "cabin": "B5"}, 'instances[1]: unknown feature "cabin"'),
+        ([30, 7.25, "S", "m"], "instances[1]: expected 5 features, got 4"),
+        ([30, 7.25, "X", "m", 2], 'instances[1][2]: "X" is not one of C, Q, S'),
+        ("S", "instances[1]: expected a list of 5 values or an object keyed by feature"),
+    ],
+)
+def test_mixed_rejections_name_the_place(row: Any, message: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_body({"instances": [PASSENGER, row]}, MIXED, 10)
+    assert message in str(caught.value)
+
+
+def test_a_long_category_list_is_cut_in_messages() -> None:
+    schema = InputSchema([Feature("code", CATEGORICAL, categories=[f"c{i}" for i in range(50)])])
+    with pytest.raises(InvalidInput, match=r"c19, \.\.\. \(50 in all\)$"):
+        schema.parse_row(["zz"], "features")

@@ -8,16 +8,23 @@ pickle is never opened under a scikit-learn version other than the one that wrot
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from irisserve.errors import ArtifactIntegrityError, ArtifactMissing, IncompatibleArtifact
 from irisserve.linear import LINEAR_NAME, LinearScorer
 from irisserve.manifest import Manifest, read_manifest, verify_files
-from irisserve.model import Model, Scorer, SklearnScorer
+from irisserve.model import PURE_PYTHON_ROWS, Cell, Model, Scorer, Scores, SklearnScorer
 from irisserve.skopsfile import SKOPS_NAME, load_estimator
 
-__all__ = ["JOBLIB_NAME", "check_compatible", "open_artifact"]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+__all__ = ["JOBLIB_NAME", "check_compatible", "open_artifact", "sklearn_scorer"]
 
 JOBLIB_NAME = "model.joblib"
 #: Backend → the file it serves from, in ``auto``'s order of preference.
@@ -42,13 +49,42 @@ def check_compatible(manifest: Manifest) -> None:
         )
 
 
-def _sklearn_scorer(data: bytes) -> SklearnScorer:
+@dataclass(frozen=True)
+class _LinearRows:
+    """``linear.json``'s scorer behind the ``Scorer`` contract: labels as class indices.
+
+    Up to ``PURE_PYTHON_ROWS`` rows are scored in pure Python, more with numpy, whatever
+    form they come in, so the same batch gets the same answer by every route.
+    """
+
+    linear: LinearScorer
+
+    def score_rows(self, rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64]) -> Scores:
+        if len(rows) <= PURE_PYTHON_ROWS:
+            listed = rows if isinstance(rows, Sequence) else rows.tolist()
+            labels, probabilities = self.linear.score_rows(listed)  # type: ignore[arg-type]
+        else:
+            import numpy as np
+
+            array = np.asarray(rows, dtype=np.float64)
+            array_labels, array_probabilities = self.linear.score(array)
+            labels, probabilities = array_labels.tolist(), array_probabilities.tolist()
+        index = self.linear.classes.index
+        return Scores(labels=[index(label) for label in labels], probabilities=probabilities)
+
+
+def _unpickle(data: bytes) -> Any:
     import joblib  # deferred: joblib + scikit-learn cost most of a cold start
 
     try:
-        return SklearnScorer(joblib.load(io.BytesIO(data)))
+        return joblib.load(io.BytesIO(data))
     except Exception as exc:  # a verified but unloadable pickle is still a broken artifact
         raise ArtifactIntegrityError(f"{JOBLIB_NAME} could not be loaded: {exc}") from exc
+
+
+def sklearn_scorer(estimator: Any, manifest: Manifest) -> SklearnScorer:
+    """The scikit-learn scorer of ``estimator`` for the manifest's schema and task."""
+    return SklearnScorer(estimator, tuple(manifest.features), manifest.prediction_task)
 
 
 def open_artifact(directory: Path, backend: str = "auto") -> Model:
@@ -73,9 +109,9 @@ def open_artifact(directory: Path, backend: str = "auto") -> Model:
     data = verify_files(directory, manifest)[wanted]
     scorer: Scorer
     if backend == "linear":
-        scorer = LinearScorer.from_json(data)
+        scorer = _LinearRows(LinearScorer.from_json(data))
     elif backend == "skops":
-        scorer = SklearnScorer(load_estimator(data))
+        scorer = sklearn_scorer(load_estimator(data), manifest)
     else:
-        scorer = _sklearn_scorer(data)
+        scorer = sklearn_scorer(_unpickle(data), manifest)
     return Model(manifest=manifest, scorer=scorer, backend=backend)

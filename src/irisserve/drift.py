@@ -1,8 +1,11 @@
-"""Drift signals: inputs outside the training ranges, predicted class counts.
+"""Drift signals: inputs outside the training ranges, unseen categories, predicted class counts.
 
-A value is out of range when it lies below ``min - margin * (max - min)`` or above
+A numeric value is out of range when it lies below ``min - margin * (max - min)`` or above
 ``max + margin * (max - min)``, with ``min``/``max`` from the manifest's training
-statistics. Rows are still scored; the report says which rows and features to flag.
+statistics; a missing value never is. A categorical value is unseen when it is not one of
+the training categories (only an estimator that ignores unknown categories gets one:
+validation refuses it for the others). Rows are still scored; the report says which rows
+and features to flag.
 
 Like ``irisserve.model``, this takes what validation produced: Python lists for a few
 rows, checked without importing numpy (a cold single-row request does not pay for it),
@@ -13,16 +16,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from irisserve.manifest import FeatureStatistics
+from irisserve.manifest import CATEGORICAL, Feature, FeatureStatistics
+from irisserve.model import Cell
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["DriftReport", "class_counts", "out_of_range"]
+__all__ = ["DriftReport", "class_counts", "drift", "out_of_range", "unseen_categories"]
 
 
 @dataclass(frozen=True)
@@ -31,12 +35,14 @@ class DriftReport:
 
     ``warnings`` maps a row index to that row's warnings and holds only flagged rows;
     ``counts`` maps a feature to how many rows have it out of range (only features
-    with at least one); ``rows`` is how many rows have any feature out of range.
+    with at least one); ``rows`` is how many rows have any feature out of range;
+    ``unseen`` maps a categorical feature to how many rows hold a category it never saw.
     """
 
     warnings: dict[int, list[dict[str, Any]]]
     counts: dict[str, int]
     rows: int
+    unseen: dict[str, int] = field(default_factory=dict)
 
 
 def _bounds(
@@ -53,15 +59,19 @@ def _bounds(
 
 
 def _flagged(
-    rows: list[list[float]] | npt.NDArray[np.float64], low: list[float], high: list[float]
+    rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64], low: list[float], high: list[float]
 ) -> list[tuple[int, int, float]]:
-    """(row, column, value) of every value out of range, row by row, columns in order."""
-    if isinstance(rows, list):
+    """(row, column, value) of every value out of range, row by row, columns in order.
+
+    Only columns with statistics are checked (numeric ones); a missing value never is.
+    """
+    if isinstance(rows, Sequence):
+        columns = [c for c in range(len(low)) if low[c] != -math.inf or high[c] != math.inf]
         return [
             (r, c, value)
             for r, row in enumerate(rows)
-            for c, value in enumerate(row)
-            if not low[c] <= value <= high[c]
+            for c in columns
+            if isinstance(value := row[c], int | float) and not low[c] <= value <= high[c]
         ]
     import numpy as np
 
@@ -71,7 +81,7 @@ def _flagged(
 
 
 def out_of_range(
-    rows: list[list[float]] | npt.NDArray[np.float64],
+    rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64],
     feature_names: Sequence[str],
     statistics: Mapping[str, FeatureStatistics],
     margin: float,
@@ -107,6 +117,61 @@ def _message(name: str, stats: FeatureStatistics, margin: float) -> str:
     return (
         f"{name} is outside its training range [{stats.min!r}, {stats.max!r}] by more than "
         f"{margin * 100:g}% of that range; the prediction is an extrapolation"
+    )
+
+
+def unseen_categories(
+    rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64], features: Sequence[Feature]
+) -> DriftReport:
+    """Flag the categorical values of ``rows`` that training never saw (lists only: a
+    float64 array holds no categories)."""
+    known = {
+        column: set(feature.categories or ())
+        for column, feature in enumerate(features)
+        if feature.type == CATEGORICAL
+    }
+    warnings: dict[int, list[dict[str, Any]]] = {}
+    counts: dict[str, int] = {}
+    if not known or not isinstance(rows, Sequence):
+        return DriftReport(warnings={}, counts={}, rows=0)
+    for r, row in enumerate(rows):
+        for column, categories in known.items():
+            value = row[column]
+            if value is None or value in categories:
+                continue
+            name = features[column].name
+            counts[name] = counts.get(name, 0) + 1
+            warnings.setdefault(r, []).append(
+                {
+                    "feature": name,
+                    "value": value,
+                    "message": f"{name} {value!r} is a category not seen in training; "
+                    "the model scores it as none of the known ones",
+                }
+            )
+    ordered = {f.name: counts[f.name] for f in features if f.name in counts}
+    return DriftReport(warnings=warnings, counts={}, rows=0, unseen=ordered)
+
+
+def drift(
+    rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64],
+    features: Sequence[Feature],
+    statistics: Mapping[str, FeatureStatistics],
+    margin: float,
+) -> DriftReport:
+    """Both signals at once: numeric values out of range and unseen categories."""
+    ranges = out_of_range(rows, [f.name for f in features], statistics, margin)
+    unseen = unseen_categories(rows, features)
+    if not unseen.unseen:
+        return ranges
+    warnings = {row: list(items) for row, items in ranges.warnings.items()}
+    for row, items in unseen.warnings.items():
+        warnings.setdefault(row, []).extend(items)
+    return DriftReport(
+        warnings=dict(sorted(warnings.items())),
+        counts=ranges.counts,
+        rows=ranges.rows,
+        unseen=unseen.unseen,
     )
 
 

@@ -191,7 +191,7 @@ def decide(message: Message, model: Callable[[], Model], settings: Settings) -> 
             raise MalformedEnvelope(message.defect)
         body = jsoncodec.decode(_data_bytes(message))
         scorer = model()
-        rows = parse_body(body, scorer.feature_names, settings.max_batch_rows)
+        rows = parse_body(body, scorer.schema, settings.max_batch_rows)
         scored = score(scorer, rows.data, settings)
     except InvalidInput as exc:
         return Poison(message, exc)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from dataclasses import asdict
 from typing import Any
 
 import flask
@@ -98,6 +99,8 @@ def _model_info(ctx: Context) -> flask.Response:
             "output_classes": len(manifest.class_names),
             "feature_names": manifest.feature_names,
             "class_names": manifest.class_names,
+            "input_schema": [asdict(feature) for feature in model.features],
+            "task": asdict(model.task),
             "backend": model.backend,
             "created_at": manifest.created_at,
             "artifact_sha256": manifest.files,
@@ -118,7 +121,7 @@ def _predict(ctx: Context) -> flask.Response:
 
         return delivery.handle_push(ctx, body)
     model = loader.get_model(ctx.settings)
-    rows = parse_body(body, model.feature_names, ctx.settings.max_batch_rows)
+    rows = parse_body(body, model.schema, ctx.settings.max_batch_rows)
     scored = score(model, rows.data, ctx.settings)
     ctx.log.update(scored.log_fields())
     return json_response(

@@ -14,10 +14,16 @@ from typing import Any
 from irisserve.errors import ArtifactIntegrityError, ArtifactMissing
 
 __all__ = [
+    "CATEGORICAL",
+    "CLASSIFICATION",
     "MANIFEST_NAME",
+    "NUMERIC",
+    "REGRESSION",
     "SCHEMA_VERSION",
+    "Feature",
     "FeatureStatistics",
     "Manifest",
+    "Task",
     "read_manifest",
     "sha256_bytes",
     "sha256_file",
@@ -28,6 +34,15 @@ __all__ = [
 MANIFEST_NAME = "manifest.json"
 SCHEMA_VERSION = 1
 
+NUMERIC = "numeric"
+CATEGORICAL = "categorical"
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+#: What a categorical feature's estimator does with a category it never saw.
+UNKNOWN_POLICIES = ("error", "ignore")
+#: How a classifier scores beside its label.
+CLASS_SCORES = ("predict_proba", "decision_function", None)
+
 
 @dataclass(frozen=True)
 class FeatureStatistics:
@@ -37,6 +52,40 @@ class FeatureStatistics:
     max: float
     mean: float
     std: float
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One input column, in the estimator's column order.
+
+    ``type`` is ``numeric`` (finite numbers; statistics in the manifest's
+    ``feature_statistics``) or ``categorical`` (one of ``categories``, as trained).
+    ``nullable``: the estimator accepts a missing value here (it imputes or handles it).
+    ``unknown``: ``error`` when the estimator refuses a category it never saw,
+    ``ignore`` when it scores one (served with a drift warning).
+    """
+
+    name: str
+    type: str = NUMERIC
+    nullable: bool = False
+    categories: list[str | int | float] | None = None
+    unknown: str = "error"
+
+
+@dataclass(frozen=True)
+class Task:
+    """What the model predicts.
+
+    Classification: ``classes`` as scikit-learn's ``classes_`` (JSON values), and
+    ``scores`` = ``predict_proba``, ``decision_function`` or ``None`` (labels only).
+    Regression: ``output`` names the predicted value; ``target`` holds its training range.
+    """
+
+    type: str
+    classes: list[Any] | None = None
+    scores: str | None = None
+    output: str | None = None
+    target: FeatureStatistics | None = None
 
 
 @dataclass(frozen=True)
@@ -59,10 +108,32 @@ class Manifest:
     class_names: list[str]
     feature_statistics: dict[str, FeatureStatistics]
     linear_export: dict[str, Any] | None = None
+    input_schema: list[Feature] | None = None
+    task: Task | None = None
+
+    @property
+    def features(self) -> list[Feature]:
+        """The input schema (a manifest without one: every feature numeric, never null)."""
+        if self.input_schema is not None:
+            return self.input_schema
+        return [Feature(name) for name in self.feature_names]
+
+    @property
+    def prediction_task(self) -> Task:
+        """The task (a manifest without one: classes 0..n-1 with probabilities)."""
+        if self.task is not None:
+            return self.task
+        classes = list(range(len(self.class_names)))
+        return Task(CLASSIFICATION, classes=classes, scores="predict_proba")
 
     def to_json(self) -> str:
         """Serialise deterministically: sorted keys, two-space indent, trailing newline."""
-        return json.dumps(asdict(self), indent=2, sort_keys=True, allow_nan=False) + "\n"
+        raw = {
+            key: value
+            for key, value in asdict(self).items()
+            if value is not None or key not in ("input_schema", "task")
+        }
+        return json.dumps(raw, indent=2, sort_keys=True, allow_nan=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
@@ -79,7 +150,7 @@ class Manifest:
                 f"(expected {SCHEMA_VERSION}); retrain with this irisserve version"
             )
         known = {f.name for f in fields(cls)}
-        required = {f.name for f in fields(cls) if f.name != "linear_export"}
+        required = {f.name for f in fields(cls) if f.name not in _OPTIONAL}
         missing = sorted(required - raw.keys())
         if missing:
             raise ArtifactIntegrityError(f"manifest is missing {', '.join(missing)}")
@@ -89,7 +160,12 @@ class Manifest:
                 for name, values in raw["feature_statistics"].items()
             }
             manifest = cls(
-                **{**{k: v for k, v in raw.items() if k in known}, "feature_statistics": stats}
+                **{
+                    **{k: v for k, v in raw.items() if k in known},
+                    "feature_statistics": stats,
+                    "input_schema": _features(raw.get("input_schema")),
+                    "task": _task(raw.get("task")),
+                }
             )
         except (TypeError, AttributeError) as exc:
             raise ArtifactIntegrityError(f"manifest is malformed: {exc}") from exc
@@ -97,8 +173,56 @@ class Manifest:
         return manifest
 
 
+_OPTIONAL = ("linear_export", "input_schema", "task")
+
+
+def _features(raw: Any) -> list[Feature] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise TypeError("input_schema must be a list of features")
+    return [Feature(**item) for item in raw]
+
+
+def _task(raw: Any) -> Task | None:
+    if raw is None:
+        return None
+    target = raw.get("target")
+    return Task(**{**raw, "target": None if target is None else FeatureStatistics(**target)})
+
+
+def _schema_ok(manifest: Manifest) -> bool:
+    features = manifest.features
+    return [f.name for f in features] == manifest.feature_names and all(
+        f.type in (NUMERIC, CATEGORICAL)
+        and isinstance(f.nullable, bool)
+        and f.unknown in UNKNOWN_POLICIES
+        and (f.type == NUMERIC) == (f.categories is None)
+        and (
+            f.categories is None
+            or (
+                isinstance(f.categories, list)
+                and all(type(c) in (str, int, float) for c in f.categories)
+            )
+        )
+        for f in features
+    )
+
+
+def _task_ok(manifest: Manifest) -> bool:
+    task = manifest.prediction_task
+    if task.type == REGRESSION:
+        return task.classes is None and task.scores is None and manifest.class_names == []
+    return (
+        task.type == CLASSIFICATION
+        and isinstance(task.classes, list)
+        and len(task.classes) == len(manifest.class_names) >= 2
+        and task.scores in CLASS_SCORES
+    )
+
+
 def _check_types(manifest: Manifest) -> None:
-    checks = {
+    basic = {
         "model_version": isinstance(manifest.model_version, str),
         "files": isinstance(manifest.files, dict)
         and all(isinstance(v, str) for v in manifest.files.values()),
@@ -108,6 +232,12 @@ def _check_types(manifest: Manifest) -> None:
         "class_names": isinstance(manifest.class_names, list)
         and all(isinstance(n, str) for n in manifest.class_names),
     }
+    _refuse_wrong(basic)
+    # The schema and task checks read the basic fields, so they run once those hold.
+    _refuse_wrong({"input_schema": _schema_ok(manifest), "task": _task_ok(manifest)})
+
+
+def _refuse_wrong(checks: dict[str, bool]) -> None:
     wrong = sorted(name for name, ok in checks.items() if not ok)
     if wrong:
         raise ArtifactIntegrityError(f"manifest fields have the wrong type: {', '.join(wrong)}")

@@ -1,91 +1,149 @@
-"""The model contract: rows in, labels and probabilities out, with the manifest beside them.
+"""The model contract: validated rows in, a batch of scores out, with the manifest beside them.
 
-Two ways in. ``predict`` takes a float64 numpy array and answers numpy arrays (tensors).
-``predict_rows`` takes what validation produced, Python lists for a few rows or an array
-for many, and answers Python lists (what the JSON codecs write); for lists it never
-imports numpy, so a cold single-row request does not pay for it.
+A scorer (``Scorer``) turns rows of ``Cell`` values into ``Scores``: labels (indices into
+the task's classes) with probabilities or decision scores, or regression values. The
+``Model`` wraps a scorer with its manifest and refuses rows whose scores overflow.
 
-Either way, a batch of up to ``PURE_PYTHON_ROWS`` rows is scored in pure Python and a
-larger one with numpy, so the same rows get the same answer by every route.
+``Model.predict_rows`` takes what validation produced, Python lists for a few rows or
+(all-numeric schemas only) a float64 array for many, and answers Python lists (what the
+JSON codecs write); ``Model.predict`` answers numpy arrays (the V2 tensors).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 from irisserve.errors import InvalidInput
-from irisserve.manifest import Manifest
+from irisserve.manifest import CLASSIFICATION, NUMERIC, Feature, Manifest, Task
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from irisserve.schema import InputSchema
+
 __all__ = [
     "PURE_PYTHON_ROWS",
+    "Cell",
     "Model",
     "Predictions",
-    "RowPredictions",
     "Scorer",
+    "Scores",
     "SklearnScorer",
 ]
 
-#: Batches up to this many rows are scored in pure Python: up to here that is no slower
-#: than numpy (measured), and it needs no numpy import.
+#: Batches up to this many rows stay Python lists: up to here that is no slower than
+#: numpy (measured), and it needs no numpy import.
 PURE_PYTHON_ROWS = 8
+
+Cell = float | int | str | None
+"""One validated input value, in schema (``feature_names_in_``) order: a finite float for a
+numeric feature; the category as trained (str, or an int/float for numeric categories) for a
+categorical one; None for a missing value (only where the schema allows it)."""
+
+
+@dataclass(frozen=True)
+class Scores:
+    """A scorer's answer for a batch, one entry per row, as Python lists."""
+
+    labels: list[int] | None = None
+    """Classification: index into the task's classes."""
+    probabilities: list[list[float]] | None = None
+    """``predict_proba``, one list per row."""
+    decision: list[list[float]] | None = None
+    """``decision_function`` when there is no ``predict_proba``; always 2-D (binary: 1 column)."""
+    values: list[float] | None = None
+    """Regression."""
+
+    def __len__(self) -> int:
+        column = self.labels if self.labels is not None else self.values
+        return len(column or ())
 
 
 class Scorer(Protocol):
-    """Turns rows into labels and class probabilities: numpy arrays, or Python lists."""
+    """Scores validated rows; see /work/CONTRACT.md for the rules every scorer keeps."""
 
-    def score(
-        self, rows: npt.NDArray[np.float64]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
-
-    def score_rows(
-        self, rows: Sequence[Sequence[float]]
-    ) -> tuple[list[int], list[list[float]]]: ...
+    def score_rows(self, rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64]) -> Scores:
+        """Score validated rows. ``rows`` is a list of row lists, or — only when every feature
+        is numeric — a float64 ``(n, k)`` array with NaN for a missing value. Both forms of the
+        same rows must give bit-identical answers."""
 
 
 @dataclass(frozen=True)
 class SklearnScorer:
-    """Scores with a fitted scikit-learn classifier (the ``joblib`` fallback path)."""
+    """Scores with a fitted scikit-learn estimator or pipeline (the joblib and skops path).
+
+    Rows become the array scikit-learn was fitted on: float64 when every feature is
+    numeric, else an object array (numbers as floats, categories as trained), NaN for a
+    missing value, as pandas reads a missing cell. Named columns (a ``ColumnTransformer``
+    fitted on a DataFrame) are found by position, so serving needs no pandas.
+    """
 
     estimator: Any
+    features: tuple[Feature, ...]
+    task: Task
 
-    def score(
-        self, rows: npt.NDArray[np.float64]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-        """Delegate to ``predict`` and ``predict_proba``."""
+    def __post_init__(self) -> None:
+        # Rows arrive as arrays by position; an estimator fitted on a DataFrame warns about
+        # that on every call, though it finds its named columns by position all the same.
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+
+    def _array(self, rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64]) -> Any:
         import numpy as np
 
-        labels = np.asarray(self.estimator.predict(rows), dtype=np.int64)
-        return labels, np.asarray(self.estimator.predict_proba(rows), dtype=np.float64)
+        nan = float("nan")
+        if all(feature.type == NUMERIC for feature in self.features):
+            if isinstance(rows, np.ndarray):
+                return rows
+            return np.array(
+                [[nan if value is None else value for value in row] for row in rows],
+                dtype=np.float64,
+            ).reshape(len(rows), len(self.features))
+        array = np.empty((len(rows), len(self.features)), dtype=object)
+        for i, row in enumerate(rows):
+            array[i] = [nan if value is None else value for value in row]
+        return array
 
-    def score_rows(self, rows: Sequence[Sequence[float]]) -> tuple[list[int], list[list[float]]]:
-        """``score`` on lists (scikit-learn needs numpy anyway)."""
+    def _score_one(self, x: Any) -> tuple[Any, Any]:
+        """The prediction of a one-row array, and its scores as the task says (or None)."""
+        method = self.task.scores if self.task.type == CLASSIFICATION else None
+        return self.estimator.predict(x), None if method is None else getattr(
+            self.estimator, method
+        )(x)
+
+    def score_rows(self, rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64]) -> Scores:
+        """``predict``, and ``predict_proba`` or ``decision_function`` as the task says.
+
+        One call per row: scikit-learn's BLAS kernels sum in an order that depends on the
+        batch's shape, so this is what keeps a row's answer independent of its batch.
+        """
         import numpy as np
 
-        labels, probabilities = self.score(np.array(rows, dtype=np.float64))
-        return labels.tolist(), probabilities.tolist()
+        x = self._array(rows)
+        answers = [self._score_one(x[i : i + 1]) for i in range(len(x))]
+        predicted = np.concatenate([np.asarray(p).reshape(-1) for p, _ in answers])
+        if self.task.type != CLASSIFICATION:
+            return Scores(values=predicted.astype(np.float64).tolist())
+        labels = np.searchsorted(self.estimator.classes_, predicted).tolist()
+        if self.task.scores is None:
+            return Scores(labels=labels)
+        scores = np.vstack([np.asarray(s, dtype=np.float64).reshape(1, -1) for _, s in answers])
+        if self.task.scores == "predict_proba":
+            return Scores(labels=labels, probabilities=scores.tolist())
+        return Scores(labels=labels, decision=scores.tolist())
 
 
 @dataclass(frozen=True)
 class Predictions:
-    """The scores of a batch as numpy arrays: one label and one probability row per input row."""
+    """The scores of an all-numeric batch as numpy arrays (the V2 tensors)."""
 
     labels: npt.NDArray[np.int64]
     probabilities: npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class RowPredictions:
-    """The scores of a batch as Python lists: one label and one probability list per row."""
-
-    labels: list[int]
-    probabilities: list[list[float]]
 
 
 def _overflow(row: int) -> InvalidInput:
@@ -93,6 +151,17 @@ def _overflow(row: int) -> InvalidInput:
         f"row {row}: the feature values are so large that the model's scores overflow; "
         "send values of a realistic magnitude"
     )
+
+
+def _check_finite(scores: Scores) -> None:
+    """Refuse the first row whose scores are not finite (finite but huge inputs)."""
+    for column in (scores.probabilities, scores.decision):
+        for index, row in enumerate(column or ()):
+            if not math.isfinite(sum(row)):
+                raise _overflow(index)
+    for index, value in enumerate(scores.values or ()):
+        if not math.isfinite(value):
+            raise _overflow(index)
 
 
 @dataclass(frozen=True)
@@ -115,43 +184,47 @@ class Model:
 
     @property
     def class_names(self) -> list[str]:
-        """Human-readable class names, indexed by label."""
+        """Human-readable class names, indexed by label (empty for a regressor)."""
         return self.manifest.class_names
 
-    def predict(self, rows: npt.NDArray[np.float64]) -> Predictions:
-        """Score a validated ``(n, n_features)`` float64 array.
+    @property
+    def features(self) -> list[Feature]:
+        """The input schema."""
+        return self.manifest.features
+
+    @property
+    def task(self) -> Task:
+        """What the model predicts."""
+        return self.manifest.prediction_task
+
+    @cached_property
+    def schema(self) -> InputSchema:
+        """The input schema, compiled for validation (once per loaded model)."""
+        from irisserve.schema import InputSchema  # irisserve.schema imports this module
+
+        return InputSchema(self.features)
+
+    def predict_rows(self, rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64]) -> Scores:
+        """Score validated rows into Python lists.
 
         Raises ``InvalidInput`` for rows whose scores overflow (finite but huge values).
         """
+        scores = self.scorer.score_rows(rows)
+        _check_finite(scores)
+        return scores
+
+    def predict(self, rows: npt.NDArray[np.float64]) -> Predictions:
+        """Score a validated ``(n, n_features)`` float64 array of a classifier with
+        probabilities into numpy arrays; any other model is ``InvalidInput``."""
         import numpy as np
 
-        if 0 < len(rows) <= PURE_PYTHON_ROWS:
-            scored = self._score_lists(rows.tolist())
-            return Predictions(
-                labels=np.array(scored.labels, dtype=np.int64),
-                probabilities=np.array(scored.probabilities, dtype=np.float64),
+        if self.task.scores != "predict_proba":
+            raise InvalidInput(
+                "this model answers no class probabilities: send it to /predict or "
+                f"/v1/models/{self.manifest.model_name}:predict"
             )
-        labels, probabilities = self.scorer.score(rows)
-        finite = np.isfinite(probabilities).all(axis=1)
-        if not finite.all():
-            raise _overflow(int(finite.argmin()))
-        return Predictions(labels=labels, probabilities=probabilities)
-
-    def predict_rows(self, rows: list[list[float]] | npt.NDArray[np.float64]) -> RowPredictions:
-        """Score validated rows (lists of finite floats, or an array) into Python lists."""
-        if isinstance(rows, list) and len(rows) <= PURE_PYTHON_ROWS:
-            return self._score_lists(rows)
-        import numpy as np
-
-        predictions = self.predict(np.asarray(rows, dtype=np.float64))
-        return RowPredictions(
-            labels=predictions.labels.tolist(),
-            probabilities=predictions.probabilities.tolist(),
+        scores = self.predict_rows(rows)
+        return Predictions(
+            labels=np.array(scores.labels, dtype=np.int64),
+            probabilities=np.array(scores.probabilities, dtype=np.float64).reshape(len(rows), -1),
         )
-
-    def _score_lists(self, rows: list[list[float]]) -> RowPredictions:
-        labels, probabilities = self.scorer.score_rows(rows)
-        for index, row in enumerate(probabilities):
-            if not math.isfinite(sum(row)):
-                raise _overflow(index)
-        return RowPredictions(labels=labels, probabilities=probabilities)

@@ -105,7 +105,7 @@ def _v1_instances(body: Any) -> Any:
 def _v1_predict(ctx: Context) -> flask.Response:
     body = ctx.read_json()
     model = _model(ctx)
-    rows = parse_instances(_v1_instances(body), model.feature_names, ctx.settings.max_batch_rows)
+    rows = parse_instances(_v1_instances(body), model.schema, ctx.settings.max_batch_rows)
     scored = score(model, rows, ctx.settings)
     ctx.log.update(scored.log_fields())
     objects = prediction_objects(model, scored.predictions, scored.drift.warnings)

@@ -1,42 +1,57 @@
-"""Validate decoded JSON into rows of finite floats. Pure: no Flask, no I/O.
+"""Validate decoded JSON against a model's input schema into rows. Pure: no Flask, no I/O.
 
-Every rejection is an ``InvalidInput`` whose message names the exact place,
-e.g. ``instances[3][2]: expected a finite number, got "abc"``. One row or a batch of
-up to ``irisserve.model.PURE_PYTHON_ROWS`` rows stays Python lists, scored without
-importing numpy; a larger batch becomes a float64 array in one pass.
+Every rejection is an ``InvalidInput`` whose message names the exact place, e.g.
+``instances[3][2]: expected a finite number, got "abc"`` or
+``instances[3].embarked: "X" is not one of C, Q, S``. A row is a list of ``Cell`` values
+in schema order: floats for numeric features, the category as trained for categorical
+ones, ``None`` where the schema allows a missing value.
+
+One row or a batch of up to ``PURE_PYTHON_ROWS`` rows stays Python lists, scored without
+importing numpy; a larger batch of an all-numeric schema becomes a float64 array (NaN for
+a missing value) in one pass. A schema with categories always gives lists.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from irisserve.errors import BatchTooLarge, InvalidInput
-from irisserve.model import PURE_PYTHON_ROWS
+from irisserve.manifest import NUMERIC, Feature
+from irisserve.model import PURE_PYTHON_ROWS, Cell
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["Rows", "describe_value", "parse_body", "parse_instances", "parse_row"]
+__all__ = [
+    "InputSchema",
+    "Rows",
+    "describe_value",
+    "parse_body",
+    "parse_instances",
+]
 
 _NUMBER_TYPES = (int, float)
+_CATEGORY_TYPES = (str, int, float)
 _BODY_KEYS = ("features", "instances")
+#: Categories listed in an error message; a longer list is cut.
+_SHOWN_CATEGORIES = 20
 
 
 @dataclass(frozen=True)
 class Rows:
     """Validated rows, and whether the caller sent one row (``features``) or a batch.
 
-    ``data`` is a list of float lists (a small batch) or a float64 array (a large one);
-    ``values`` is always the ``(n, n_features)`` float64 array, built on first use.
+    ``data`` is a list of row lists (a small batch, or any batch with categories) or a
+    float64 array (a large all-numeric one).
     """
 
-    data: list[list[float]] | npt.NDArray[np.float64]
+    data: list[list[Cell]] | npt.NDArray[np.float64]
     single: bool
 
     def __len__(self) -> int:
@@ -44,10 +59,13 @@ class Rows:
 
     @cached_property
     def values(self) -> npt.NDArray[np.float64]:
-        """The rows as a float64 array (imports numpy)."""
+        """The rows of an all-numeric schema as a float64 array, NaN where missing."""
         import numpy as np
 
-        return np.asarray(self.data, dtype=np.float64).reshape(len(self.data), -1)
+        data = self.data
+        if isinstance(data, list):
+            data = [[math.nan if v is None else v for v in row] for row in data]
+        return np.asarray(data, dtype=np.float64).reshape(len(self.data), -1)
 
 
 def describe_value(value: Any) -> str:
@@ -71,6 +89,96 @@ def _number(value: Any, where: str) -> float:
     return number
 
 
+def _numeric(feature: Feature) -> Callable[[Any, str], Cell]:
+    if not feature.nullable:
+        return _number
+
+    def check(value: Any, where: str) -> Cell:
+        return None if value is None else _number(value, where)
+
+    return check
+
+
+def _show_categories(categories: Sequence[Any]) -> str:
+    shown = ", ".join(str(c) for c in categories[:_SHOWN_CATEGORIES])
+    more = len(categories) - _SHOWN_CATEGORIES
+    return shown if more <= 0 else f"{shown}, ... ({len(categories)} in all)"
+
+
+def _categorical(feature: Feature) -> Callable[[Any, str], Cell]:
+    categories = feature.categories or []
+    # A dict: a number finds its category whatever its JSON spelling (1 and 1.0).
+    known: dict[Any, Cell] = {category: category for category in categories}
+    kinds = {str} if all(type(c) is str for c in categories) else set(_NUMBER_TYPES)
+    ignore_unknown = feature.unknown == "ignore"
+    listed = _show_categories(categories)
+
+    def check(value: Any, where: str) -> Cell:
+        if value is None and feature.nullable:
+            return None
+        if type(value) in _CATEGORY_TYPES:
+            category = known.get(value)
+            if category is not None:
+                return category
+            if ignore_unknown and type(value) in kinds:  # scored; drift counts it
+                return value if type(value) is str else _number(value, where)
+        raise InvalidInput(f"{where}: {describe_value(value)} is not one of {listed}")
+
+    return check
+
+
+class InputSchema:
+    """A model's input schema, compiled once into one checker per feature."""
+
+    def __init__(self, features: Sequence[Feature]) -> None:
+        self.features = tuple(features)
+        self.names = [feature.name for feature in self.features]
+        self.index = {name: i for i, name in enumerate(self.names)}
+        #: Every feature numeric: a large batch may become a float64 array.
+        self.all_numeric = all(feature.type == NUMERIC for feature in self.features)
+        #: Every feature numeric and never null: plain lists of numbers take the fast path.
+        self.plain_numbers = self.all_numeric and not any(f.nullable for f in self.features)
+        self.checks = [_numeric(f) if f.type == NUMERIC else _categorical(f) for f in self.features]
+        self._what = "numbers" if self.all_numeric else "values"
+
+    @classmethod
+    def numeric(cls, names: Sequence[str]) -> InputSchema:
+        """A schema of finite numbers, never null (the Iris model's)."""
+        return cls([Feature(name) for name in names])
+
+    def parse_row(self, row: Any, where: str) -> list[Cell]:
+        """One row: a list of values in schema order, or an object keyed by feature name."""
+        names = self.names
+        if isinstance(row, dict):
+            unknown = [key for key in row if key not in self.index]
+            if unknown:
+                raise InvalidInput(
+                    f"{where}: unknown feature {describe_value(unknown[0])}; expected {names}"
+                )
+            missing = [name for name in names if name not in row]
+            if missing:
+                raise InvalidInput(f"{where}: missing feature {describe_value(missing[0])}")
+            return [
+                check(row[name], f"{where}.{name}")
+                for name, check in zip(names, self.checks, strict=True)
+            ]
+        if not isinstance(row, list):
+            raise InvalidInput(
+                f"{where}: expected a list of {len(names)} {self._what} or an object keyed by "
+                f"feature name, got {describe_value(row)}"
+            )
+        if len(row) != len(names):
+            raise InvalidInput(f"{where}: expected {len(names)} features, got {len(row)}")
+        if self.plain_numbers:
+            plain = _plain(row)
+            if plain is not None:
+                return plain  # type: ignore[return-value]
+        return [
+            check(value, f"{where}[{i}]")
+            for i, (value, check) in enumerate(zip(row, self.checks, strict=True))
+        ]
+
+
 def _plain(row: list[Any]) -> list[float] | None:
     """A list of plain finite numbers as floats; ``None`` sends it to the path that names faults."""
     for value in row:
@@ -81,32 +189,6 @@ def _plain(row: list[Any]) -> list[float] | None:
     except OverflowError:
         return None
     return values if all(map(math.isfinite, values)) else None
-
-
-def parse_row(row: Any, feature_names: Sequence[str], where: str) -> list[float]:
-    """One row: a list of numbers in feature order, or an object keyed by feature name."""
-    if isinstance(row, dict):
-        unknown = [key for key in row if key not in feature_names]
-        if unknown:
-            raise InvalidInput(
-                f"{where}: unknown feature {describe_value(unknown[0])}; "
-                f"expected {list(feature_names)}"
-            )
-        missing = [name for name in feature_names if name not in row]
-        if missing:
-            raise InvalidInput(f"{where}: missing feature {describe_value(missing[0])}")
-        return [_number(row[name], f"{where}.{name}") for name in feature_names]
-    if not isinstance(row, list):
-        raise InvalidInput(
-            f"{where}: expected a list of {len(feature_names)} numbers or an object keyed by "
-            f"feature name, got {describe_value(row)}"
-        )
-    if len(row) != len(feature_names):
-        raise InvalidInput(f"{where}: expected {len(feature_names)} features, got {len(row)}")
-    plain = _plain(row)
-    if plain is not None:
-        return plain
-    return [_number(value, f"{where}[{i}]") for i, value in enumerate(row)]
 
 
 def _fast_array(instances: list[Any], n_features: int) -> npt.NDArray[np.float64] | None:
@@ -127,18 +209,13 @@ def _fast_array(instances: list[Any], n_features: int) -> npt.NDArray[np.float64
 
 
 def parse_instances(
-    instances: Any, feature_names: Sequence[str], max_rows: int, where: str = "instances"
-) -> npt.NDArray[np.float64]:
-    """A batch: a non-empty list of rows, at most ``max_rows`` long, as a float64 array."""
-    import numpy as np
+    instances: Any, schema: InputSchema, max_rows: int, where: str = "instances"
+) -> list[list[Cell]] | npt.NDArray[np.float64]:
+    """A batch: a non-empty list of rows, at most ``max_rows`` long.
 
-    return np.asarray(_instances(instances, feature_names, max_rows, where, 0), dtype=np.float64)
-
-
-def _instances(
-    instances: Any, feature_names: Sequence[str], max_rows: int, where: str, small: int
-) -> list[list[float]] | npt.NDArray[np.float64]:
-    """A validated batch: float lists when it has at most ``small`` rows, else an array."""
+    Lists of rows for up to ``PURE_PYTHON_ROWS`` rows or when the schema has categories,
+    else a float64 array.
+    """
     if not isinstance(instances, list):
         raise InvalidInput(f"{where}: expected a list of rows, got {describe_value(instances)}")
     if not instances:
@@ -148,19 +225,18 @@ def _instances(
             f"{where}: {len(instances)} rows is over the limit of {max_rows} per request; "
             "split the batch"
         )
-    if len(instances) > small:
-        fast = _fast_array(instances, len(feature_names))
+    large = len(instances) > PURE_PYTHON_ROWS and schema.all_numeric
+    if large and schema.plain_numbers:
+        fast = _fast_array(instances, len(schema.names))
         if fast is not None:
             return fast
-    rows = [parse_row(row, feature_names, f"{where}[{i}]") for i, row in enumerate(instances)]
-    if len(rows) <= small:
+    rows = [schema.parse_row(row, f"{where}[{i}]") for i, row in enumerate(instances)]
+    if not large:
         return rows
-    import numpy as np
-
-    return np.array(rows, dtype=np.float64)
+    return Rows(data=rows, single=False).values
 
 
-def parse_body(body: Any, feature_names: Sequence[str], max_rows: int) -> Rows:
+def parse_body(body: Any, schema: InputSchema, max_rows: int) -> Rows:
     """A request body: ``{"features": row}`` or ``{"instances": [row, ...]}``."""
     if not isinstance(body, dict):
         raise InvalidInput(
@@ -179,6 +255,5 @@ def parse_body(body: Any, feature_names: Sequence[str], max_rows: int) -> Rows:
             'the body must have exactly one of "features" (one row) or "instances" (a batch)'
         )
     if present[0] == "features":
-        return Rows(data=[parse_row(body["features"], feature_names, "features")], single=True)
-    batch = _instances(body["instances"], feature_names, max_rows, "instances", PURE_PYTHON_ROWS)
-    return Rows(data=batch, single=False)
+        return Rows(data=[schema.parse_row(body["features"], "features")], single=True)
+    return Rows(data=parse_instances(body["instances"], schema, max_rows), single=False)

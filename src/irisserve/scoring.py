@@ -7,12 +7,13 @@ against the training ranges, once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from irisserve.config import Settings
-from irisserve.drift import DriftReport, class_counts, out_of_range
-from irisserve.model import Model, RowPredictions
+from irisserve.drift import DriftReport, class_counts, drift
+from irisserve.model import Cell, Model, Scores
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,29 +26,31 @@ __all__ = ["Scored", "score"]
 class Scored:
     """A scored batch: one prediction per row, and what drifted."""
 
-    predictions: RowPredictions
+    predictions: Scores
     drift: DriftReport
-    class_counts: dict[str, int]
+    class_counts: dict[str, int] | None
 
     def log_fields(self) -> dict[str, Any]:
         """The request log's ``irisserve`` fields for this batch."""
-        return {
-            "rows": len(self.predictions.labels),
-            "class_counts": self.class_counts,
-            "out_of_range_rows": self.drift.rows,
-            "out_of_range": self.drift.counts,
-        }
+        fields: dict[str, Any] = {"rows": len(self.predictions)}
+        if self.class_counts is not None:
+            fields["class_counts"] = self.class_counts
+        fields["out_of_range_rows"] = self.drift.rows
+        fields["out_of_range"] = self.drift.counts
+        if self.drift.unseen:
+            fields["unseen_categories"] = self.drift.unseen
+        return fields
 
 
 def score(
-    model: Model, rows: list[list[float]] | npt.NDArray[np.float64], settings: Settings
+    model: Model, rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64], settings: Settings
 ) -> Scored:
-    """Predict ``rows`` and flag values outside the training ranges.
+    """Predict ``rows`` and flag values outside the training ranges or categories.
 
     Raises ``InvalidInput`` for rows whose scores overflow.
     """
     predictions = model.predict_rows(rows)
-    drift = out_of_range(
-        rows, model.feature_names, model.manifest.feature_statistics, settings.drift_margin
-    )
-    return Scored(predictions, drift, class_counts(predictions.labels, model.class_names))
+    report = drift(rows, model.features, model.manifest.feature_statistics, settings.drift_margin)
+    labels = predictions.labels
+    counts = None if labels is None else class_counts(labels, model.class_names)
+    return Scored(predictions, report, counts)
