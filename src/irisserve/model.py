@@ -93,6 +93,12 @@ class SklearnScorer:
         # that on every call, though it finds its named columns by position all the same.
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
 
+    @cached_property
+    def _threads(self) -> Any:
+        from threadpoolctl import ThreadpoolController  # a scikit-learn dependency
+
+        return ThreadpoolController()
+
     def _array(self, rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64]) -> Any:
         import numpy as np
 
@@ -120,12 +126,15 @@ class SklearnScorer:
         """``predict``, and ``predict_proba`` or ``decision_function`` as the task says.
 
         One call per row: scikit-learn's BLAS kernels sum in an order that depends on the
-        batch's shape, so this is what keeps a row's answer independent of its batch.
+        batch's shape, so this is what keeps a row's answer independent of its batch (the
+        cost of correctness first; pickle-free scorers are the fast path).
         """
         import numpy as np
 
         x = self._array(rows)
-        answers = [self._score_one(x[i : i + 1]) for i in range(len(x))]
+        # One thread: starting OpenMP or BLAS threads for each row costs far more than the row.
+        with self._threads.limit(limits=1):
+            answers = [self._score_one(x[i : i + 1]) for i in range(len(x))]
         predicted = np.concatenate([np.asarray(p).reshape(-1) for p, _ in answers])
         if self.task.type != CLASSIFICATION:
             return Scores(values=predicted.astype(np.float64).tolist())
