@@ -15,9 +15,9 @@ from flask.testing import FlaskClient
 from irisserve import loader
 from irisserve.artifact import open_artifact
 from irisserve.config import BUNDLED_MODEL_DIR, Settings
-from irisserve.drift import class_counts, out_of_range
+from irisserve.drift import class_counts, drift, out_of_range
 from irisserve.errors import ConfigurationError
-from irisserve.manifest import FeatureStatistics
+from irisserve.manifest import CATEGORICAL, Feature, FeatureStatistics
 from irisserve.model import Model
 from tests.support import SETOSA
 
@@ -203,3 +203,32 @@ def test_the_log_line_counts_out_of_range_rows_per_feature(
         "sepal_width": 2,
         "petal_length": 3,
     }
+
+
+MIXED = [
+    Feature("a"),
+    Feature("colour", CATEGORICAL, nullable=True, categories=["red", "blue"], unknown="ignore"),
+]
+
+
+def test_unseen_categories_are_counted_per_feature_beside_the_ranges() -> None:
+    rows = [[2.0, "red"], [9.0, "green"], [None, "green"], [1.0, None]]
+    report = drift(rows, MIXED, STATS, 0.0)
+    assert report.unseen == {"colour": 2}
+    assert report.counts == {"a": 1}
+    assert report.rows == 1
+    assert [w["feature"] for w in report.warnings[1]] == ["a", "colour"]
+    assert report.warnings[2] == [
+        {
+            "feature": "colour",
+            "value": "green",
+            "message": "colour 'green' is a category not seen in training; "
+            "the model scores it as none of the known ones",
+        }
+    ]
+    assert set(report.warnings) == {1, 2}  # a missing value is never flagged
+
+
+def test_a_missing_number_is_never_out_of_range() -> None:
+    assert out_of_range([[None, 1.0]], NAMES, STATS, 0.0).rows == 0
+    assert out_of_range(np.array([[np.nan, 1.0]]), NAMES, STATS, 0.0).rows == 0

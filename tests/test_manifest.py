@@ -103,3 +103,52 @@ def test_verify_refuses_paths_outside_the_folder(artifact_dir: Path) -> None:
     edit_manifest(artifact_dir, files={**manifest["files"], "../escape": "0" * 64})
     with pytest.raises(ArtifactIntegrityError, match="not a plain file name"):
         verify_files(artifact_dir, read_manifest(artifact_dir))
+
+
+def test_a_manifest_without_schema_or_task_is_all_numbers_and_probabilities() -> None:
+    manifest = read_manifest(BUNDLED)
+    legacy = Manifest.from_json(
+        json.dumps(
+            {
+                k: v
+                for k, v in json.loads(manifest.to_json()).items()
+                if k not in ("input_schema", "task")
+            }
+        )
+    )
+    assert [f.type for f in legacy.features] == ["numeric"] * 4
+    assert not any(f.nullable for f in legacy.features)
+    assert legacy.prediction_task.classes == [0, 1, 2]
+    assert legacy.prediction_task.scores == "predict_proba"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"input_schema": [{"name": "x", "type": "numeric"}]},
+        {
+            "input_schema": [
+                {"name": n, "type": "text"}
+                for n in ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+            ]
+        },
+        {
+            "input_schema": [
+                {"name": n, "type": "categorical"}
+                for n in ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+            ]
+        },
+        {"task": {"type": "classification", "classes": [0, 1], "scores": "predict_proba"}},
+        {"task": {"type": "regression", "output": "y"}},
+        {"task": {"type": "classification", "classes": [0, 1, 2], "scores": "predict"}},
+    ],
+)
+def test_a_schema_or_task_that_does_not_fit_is_refused(
+    tmp_path: Path, change: dict[str, object]
+) -> None:
+    artifact = tmp_path / "a"
+    artifact.mkdir()
+    (artifact / "manifest.json").write_text((BUNDLED / "manifest.json").read_text())
+    edit_manifest(artifact, **change)
+    with pytest.raises(ArtifactIntegrityError, match="wrong type: (input_schema|task)"):
+        read_manifest(artifact)

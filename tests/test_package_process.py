@@ -12,9 +12,9 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from irisserve.package import write_artifact
@@ -152,3 +152,48 @@ def test_an_unseen_category_the_model_ignores_is_scored_with_a_warning(served: S
     assert warnings[0]["value"] == "never-seen"
     logged = served.process.log_lines()[-1]["irisserve"]
     assert logged["unseen_categories"] == {ignored[0]: 1}
+
+
+@pytest.mark.parametrize(
+    "served", ["logistic_binary", "logistic_multiclass", "random_forest"], indirect=True
+)
+def test_v2_tensor_of_a_numeric_classifier_answers_what_the_estimator_answers(
+    served: Served,
+) -> None:
+    rows = served.fitted.test.to_numpy(dtype=float)
+    infer = {
+        "inputs": [
+            {
+                "name": "input-0",
+                "datatype": "FP64",
+                "shape": list(rows.shape),
+                "data": rows.ravel().tolist(),
+            }
+        ]
+    }
+    reply = served.process.post_json(f"/v2/models/{served.kind}/infer", infer)
+    assert reply.status == 200, reply.body
+    outputs = {output["name"]: output for output in reply.json()["outputs"]}
+    classes = served.fitted.estimator.classes_.tolist()
+    labels = [classes[i] for i in outputs["predict"]["data"]]
+    assert outputs["label"]["data"] == [e["prediction_label"] for e in served.expected]
+    assert labels == [e["prediction"] for e in served.expected]
+    probabilities = np.array(outputs["predict_proba"]["data"]).reshape(len(rows), -1)
+    expected = [list(e["probabilities"].values()) for e in served.expected]
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("served", ["svc", "ridge", "pipeline"], indirect=True)
+def test_v2_tensor_where_it_does_not_apply_is_a_400(served: Served) -> None:
+    width = len(served.fitted.train.columns)
+    infer = {
+        "inputs": [
+            {"name": "input-0", "datatype": "FP64", "shape": [1, width], "data": [0.0] * width}
+        ]
+    }
+    reply = served.process.post_json(f"/v2/models/{served.kind}/infer", infer)
+    error = assert_error_body(
+        reply.status, reply.headers.get("Content-Type"), reply.json(), 400, "invalid_input"
+    )
+    assert f"/v1/models/{served.kind}:predict" in error["error"]
+    served.ok()

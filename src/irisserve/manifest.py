@@ -102,7 +102,7 @@ class Manifest:
     libraries: dict[str, str]
     training_data: dict[str, Any]
     hyperparameters: dict[str, Any]
-    random_seed: int
+    random_seed: int | None
     metrics: dict[str, Any]
     feature_names: list[str]
     class_names: list[str]

@@ -223,14 +223,17 @@ class Model:
         return scores
 
     def predict(self, rows: npt.NDArray[np.float64]) -> Predictions:
-        """Score a validated ``(n, n_features)`` float64 array of a classifier with
-        probabilities into numpy arrays; any other model is ``InvalidInput``."""
+        """Score a validated ``(n, n_features)`` float64 array into numpy arrays.
+
+        Only for a classifier with probabilities whose features are all numeric (the V2
+        tensor route); any other model is ``InvalidInput``.
+        """
         import numpy as np
 
-        if self.task.scores != "predict_proba":
+        if self.task.scores != "predict_proba" or not self.schema.all_numeric:
             raise InvalidInput(
-                "this model answers no class probabilities: send it to /predict or "
-                f"/v1/models/{self.manifest.model_name}:predict"
+                "this model takes no single FP64 tensor of class probabilities: send its rows "
+                f"to /predict or /v1/models/{self.manifest.model_name}:predict"
             )
         scores = self.predict_rows(rows)
         return Predictions(

@@ -24,6 +24,7 @@ import platform
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from irisserve.errors import InvalidInput, PackagingError
 from irisserve.linear import LINEAR_NAME, LinearScorer
 from irisserve.manifest import (
     CLASSIFICATION,
+    MANIFEST_NAME,
     NUMERIC,
     SCHEMA_VERSION,
     Feature,
@@ -287,32 +289,19 @@ def write_artifact(
     ``y``'s name). The rest overrides what the manifest records about training.
     Raises ``PackagingError`` when the estimator cannot be packaged or served exactly.
     """
-    import numpy as np
-
-    output = Path(output)
     describe.check_estimator(estimator)
     data = describe.frame(estimator, x)
+    # What the estimator was fitted on (a DataFrame or an array) gives its own answers.
+    fitted_on = data if hasattr(estimator, "feature_names_in_") else data.to_numpy()
     original, estimator = estimator, positional(estimator)
     kinds = describe.features(data)
-    target = describe.task(
-        estimator, output_name or str(getattr(y, "name", None) or "prediction"), y
-    )
+    output_name = output_name or str(getattr(y, "name", None) or "prediction")
+    target = describe.task(estimator, output_name, y)
     rows = describe.cells(data, kinds)
     schema = describe.probe(estimator, kinds, target, rows)
-    if target.type == CLASSIFICATION:
-        names = class_names or [str(c) for c in target.classes or []]
-        if len(names) != len(target.classes or []):
-            raise PackagingError(
-                f"class_names has {len(names)} names for {len(target.classes or [])} classes"
-            )
-    else:
-        names = []
-    seed = random_seed if random_seed is not None else estimator.get_params().get("random_state")
-    seed = seed if isinstance(seed, int) else None
+    seed = _seed(estimator, random_seed)
     linear, linear_found = _linear_export(estimator, data, schema, target, seed or 0)
     files = _files(estimator, linear, skops)
-    csv = data.to_csv(index=False).encode()
-    labels = b"" if y is None else np.asarray(y).astype(str).tobytes()
     manifest = Manifest(
         schema_version=SCHEMA_VERSION,
         model_name=name,
@@ -326,33 +315,62 @@ def write_artifact(
             "python_implementation": platform.python_implementation(),
         },
         libraries=_libraries(skops),
-        training_data=training_data or {"rows": len(data), "sha256": sha256_bytes(csv + labels)},
-        hyperparameters=hyperparameters
-        if hyperparameters is not None
-        else _hyperparameters(estimator),
-        random_seed=seed,  # type: ignore[arg-type]
-        metrics=metrics if metrics is not None else _metrics(estimator, data, y, target),
+        training_data=training_data or _training_data(data, y),
+        hyperparameters=_hyperparameters(estimator) if hyperparameters is None else hyperparameters,
+        random_seed=seed,
+        metrics=_metrics(original, fitted_on, y, target) if metrics is None else metrics,
         feature_names=[f.name for f in schema],
-        class_names=names,
+        class_names=_class_names(target, class_names),
         feature_statistics=describe.statistics(data, schema),
         linear_export=linear_found,
         input_schema=schema,
         task=target,
     )
-    expected = _expected(original, data, target)
+    expected = _expected(original, fitted_on, target)
+    backends = ["sklearn", *(["skops"] if skops else []), *(["linear"] if linear else [])]
+    _write_verified(
+        Path(output), files, manifest, lambda folder: _verify(folder, expected, rows, backends)
+    )
+    return manifest
+
+
+def _seed(estimator: Any, given: int | None) -> int | None:
+    seed = given if given is not None else estimator.get_params().get("random_state")
+    return seed if isinstance(seed, int) else None
+
+
+def _class_names(target: Task, given: list[str] | None) -> list[str]:
+    if target.type != CLASSIFICATION:
+        return []
+    classes = target.classes or []
+    names = given or [str(c) for c in classes]
+    if len(names) != len(classes):
+        raise PackagingError(f"class_names has {len(names)} names for {len(classes)} classes")
+    return names
+
+
+def _training_data(data: Any, y: Any) -> dict[str, Any]:
+    import numpy as np
+
+    labels = b"" if y is None else np.asarray(y).astype(str).tobytes()
+    return {"rows": len(data), "sha256": sha256_bytes(data.to_csv(index=False).encode() + labels)}
+
+
+def _write_verified(
+    output: Path, files: dict[str, bytes], manifest: Manifest, verify: Callable[[Path], None]
+) -> None:
+    """Write the folder in a scratch place, ``verify`` it, and only then copy it to ``output``."""
     with tempfile.TemporaryDirectory(prefix=".irisserve-package-") as scratch:
         folder = Path(scratch)
         for file, content in files.items():
             (folder / file).write_bytes(content)
         write_manifest(folder, manifest)
-        backends = ["sklearn", *(["skops"] if skops else []), *(["linear"] if linear else [])]
-        _verify(folder, expected, rows, backends)
+        verify(folder)
         output.mkdir(parents=True, exist_ok=True)
-        for file in [*files, "manifest.json"]:
+        for file in [*files, MANIFEST_NAME]:
             shutil.copyfile(folder / file, output / file)
     for stale in {JOBLIB_NAME, LINEAR_NAME, skopsfile.SKOPS_NAME} - set(files):
         (output / stale).unlink(missing_ok=True)
-    return manifest
 
 
 def main(argv: list[str] | None = None) -> int:
