@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from flask.testing import FlaskClient
 
+from irisserve.artifact import open_artifact
 from irisserve.http import ERROR_TABLE, ROUTES
-from irisserve.openapi import DOCUMENT_PATH
+from irisserve.openapi import DOCUMENT_PATH, describe
+from irisserve.package import write_artifact
+from tests.own_models import BUILDERS
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -81,9 +85,47 @@ def test_error_codes_are_the_error_table(document: dict[str, Any]) -> None:
     assert set(documented) == {code for _, _, code in ERROR_TABLE} | {"internal"}
 
 
-def test_the_document_is_served_as_shipped(client: FlaskClient) -> None:
+def test_the_document_is_served_with_the_loaded_models_rows(client: FlaskClient) -> None:
     response = client.get("/openapi.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
-    assert response.get_data() == DOCUMENT_PATH.read_bytes()
-    assert response.get_json()["info"]["title"] == "irisserve"
+    served = response.get_json()
+    shipped = json.loads(DOCUMENT_PATH.read_text())
+    assert served["info"]["title"] == "irisserve"
+    assert served["paths"] == shipped["paths"]
+    schemas = served["components"]["schemas"]
+    names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    assert schemas["RowObject"]["required"] == names
+    assert (
+        schemas["RowList"]["prefixItems"]
+        == [{"type": "number", "description": "A finite number."}] * 4
+    )
+    assert schemas["Prediction"]["properties"]["prediction"]["enum"] == [0, 1, 2]
+    assert set(schemas["Prediction"]["properties"]["probabilities"]["required"]) == {
+        "setosa",
+        "versicolor",
+        "virginica",
+    }
+    schemathesis.openapi.from_dict(served).validate()
+
+
+def test_an_own_models_document_describes_its_categories_and_task(tmp_path: Path) -> None:
+    fitted = BUILDERS["pipeline"]()
+    write_artifact(fitted.estimator, fitted.train, tmp_path, name="p", version="1")
+    document = describe(json.loads(DOCUMENT_PATH.read_text()), open_artifact(tmp_path))
+    row = document["components"]["schemas"]["RowObject"]["properties"]
+    assert row["sex"] == {"enum": ["f", "m"], "description": "A category seen in training."}
+    assert row["embarked"]["anyOf"][1] == {"type": "null"}
+    assert row["embarked"]["anyOf"][0]["examples"] == ["C", "Q", "S"]
+    prediction = document["components"]["schemas"]["Prediction"]["properties"]
+    assert prediction["prediction"]["enum"] == ["no", "yes"]
+    schemathesis.openapi.from_dict(document).validate()
+
+
+def test_a_regressors_prediction_is_a_number(tmp_path: Path) -> None:
+    fitted = BUILDERS["ridge"]()
+    write_artifact(fitted.estimator, fitted.train, tmp_path, name="r", version="1")
+    document = describe(json.loads(DOCUMENT_PATH.read_text()), open_artifact(tmp_path))
+    prediction = document["components"]["schemas"]["Prediction"]
+    assert prediction["required"] == ["prediction"]
+    assert prediction["properties"]["prediction"]["type"] == "number"

@@ -196,12 +196,12 @@ class Model:
         """Human-readable class names, indexed by label (empty for a regressor)."""
         return self.manifest.class_names
 
-    @property
+    @cached_property
     def features(self) -> list[Feature]:
         """The input schema."""
         return self.manifest.features
 
-    @property
+    @cached_property
     def task(self) -> Task:
         """What the model predicts."""
         return self.manifest.prediction_task
