@@ -26,8 +26,9 @@ lint: $(STAMP) ## ruff and mypy --strict
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-train: $(STAMP) ## Retrain the bundled Iris artifact
-	$(BIN)/python -m training.train --output src/irisserve/artifacts/iris
+TRAIN_OUTPUT ?= build/artifacts/iris
+train: $(STAMP) ## Retrain Iris into $(TRAIN_OUTPUT) and check it reproduces the bundled artifact
+	$(BIN)/python -m training.train --output $(TRAIN_OUTPUT) --compare src/irisserve/artifacts/iris
 
 lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it)
 	$(BIN)/uv pip compile pyproject.toml --extra pubsub --python-version 3.11 \
