@@ -18,6 +18,7 @@ from functions_framework import create_app
 
 from irisserve.artifact import open_artifact
 from irisserve.config import Settings
+from irisserve.errormap import error_status
 from irisserve.errors import (
     BatchTooLarge,
     ConfigurationError,
@@ -36,7 +37,6 @@ from irisserve.events import (
     decode_cloud_event,
     decode_push,
 )
-from irisserve.http import error_status
 from irisserve.manifest import read_manifest
 from irisserve.model import Model
 from tests.support import BUNDLED, MAIN, SETOSA

@@ -25,8 +25,8 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.generation.modes import GenerationMode
 
 from irisserve import jsoncodec
+from irisserve.errormap import error_status
 from irisserve.errors import InvalidInput, MalformedJSON
-from irisserve.http import error_status
 from irisserve.openapi import DOCUMENT_PATH
 from irisserve.schema import parse_body
 from tests.support import FunctionProcess
