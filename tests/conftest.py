@@ -11,7 +11,9 @@ import pytest
 from functions_framework import create_app
 
 from irisserve import loader
-from tests.support import MAIN, copy_bundled
+from irisserve.artifact import open_artifact
+from irisserve.model import Model
+from tests.support import BUNDLED, MAIN, copy_bundled
 
 
 @pytest.fixture(autouse=True)
@@ -39,3 +41,9 @@ def app() -> flask.Flask:
 @pytest.fixture
 def client(app: flask.Flask) -> flask.testing.FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def model() -> Model:
+    """The bundled Iris model, opened once (``auto`` scorer)."""
+    return open_artifact(BUNDLED)

@@ -22,14 +22,13 @@ from typing import Any
 import flask.testing
 import pytest
 
-from tests.support import BUNDLED, MAIN, REPO, SETOSA, FunctionProcess, break_artifact
+from tests.support import BUNDLED, MAIN, REPO, SETOSA, VIRGINICA, FunctionProcess, break_artifact
 
 DEPLOY = REPO / "deploy.sh"
 DEPLOY_OPTIONS = REPO / "deploy" / "options.py"
 FAKE_GCLOUD_DIR = Path(__file__).parent / "deploy_fixtures"
 LOCK = REPO / "requirements" / "serve.txt"
 PROJECT = "iris-test-123"
-VIRGINICA = [6.5, 3.0, 5.5, 2.0]
 AUTH_LIST = ["auth", "list", "--filter=status:ACTIVE", "--format=value(account)"]
 BASE_ENV = f"GOOGLE_CLOUD_PROJECT={PROJECT},IRISSERVE_MODEL_DIR=model,THREADS=8"
 

@@ -10,9 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from irisserve import loader
-from tests.support import BREAKAGES, SETOSA, assert_error, break_artifact, copy_bundled
-
-VIRGINICA = [6.5, 3.0, 5.5, 2.0]
+from tests.support import BREAKAGES, SETOSA, VIRGINICA, assert_error, break_artifact, copy_bundled
 
 
 def post(client: FlaskClient, path: str, payload: Any, **kwargs: Any) -> Any:

@@ -20,7 +20,6 @@ import pytest
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 
-from irisserve.artifact import open_artifact
 from irisserve.events import MESSAGE_PUBLISHED
 from irisserve.manifest import read_manifest
 from irisserve.model import Model
@@ -64,11 +63,6 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
         yield running
     finally:
         running.stop()
-
-
-@pytest.fixture(scope="module")
-def model() -> Model:
-    return open_artifact(BUNDLED)
 
 
 def expected_result(model: Model, data: bytes, message_id: str) -> dict[str, Any]:
