@@ -88,6 +88,18 @@ def v2_binary_request(rows: Any, datatype: str = "FP64", **fields: Any) -> tuple
     return encoded + raw, str(len(encoded))
 
 
+def require_tools(*names: str, why: str) -> None:
+    """Skip a test when a tool it needs is not on PATH, except in CI (``CI`` set): a failure."""
+    import pytest  # here, not at the top: bench imports this module too
+
+    missing = [name for name in names if shutil.which(name) is None]
+    if missing:
+        message = f"{' and '.join(missing)} not installed: {why}"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have {message} (see .ci/run)")
+        pytest.skip(message)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:

@@ -22,7 +22,16 @@ from typing import Any
 import flask.testing
 import pytest
 
-from tests.support import BUNDLED, MAIN, REPO, SETOSA, VIRGINICA, FunctionProcess, break_artifact
+from tests.support import (
+    BUNDLED,
+    MAIN,
+    REPO,
+    SETOSA,
+    VIRGINICA,
+    FunctionProcess,
+    break_artifact,
+    require_tools,
+)
 
 DEPLOY = REPO / "deploy.sh"
 DEPLOY_OPTIONS = REPO / "deploy" / "options.py"
@@ -30,6 +39,7 @@ FAKE_GCLOUD_DIR = Path(__file__).parent / "deploy_fixtures"
 LOCK = REPO / "requirements" / "serve.txt"
 PROJECT = "iris-test-123"
 AUTH_LIST = ["auth", "list", "--filter=status:ACTIVE", "--format=value(account)"]
+WHY_GCLOUD = "deploy's commands are checked against the real Google Cloud CLI"
 BASE_ENV = f"GOOGLE_CLOUD_PROJECT={PROJECT},IRISSERVE_MODEL_DIR=model,THREADS=8"
 
 
@@ -366,6 +376,7 @@ GCLOUD_COMMANDS = (
 @pytest.fixture(scope="session")
 def gcloud_flags() -> dict[tuple[str, ...], set[str]]:
     """The flags each command deploy.sh calls accepts, read from the real CLI's --help."""
+    require_tools("gcloud", why=WHY_GCLOUD)
 
     def flags(command: tuple[str, ...]) -> set[str]:
         done = subprocess.run(
@@ -390,6 +401,7 @@ def gcloud_flags() -> dict[tuple[str, ...], set[str]]:
 
 
 def test_staged_folder_is_self_contained_and_pinned(staged: Deployment, wheel: Path) -> None:
+    require_tools("gcloud", why=WHY_GCLOUD)
     stage = staged.stage
     assert (stage / "main.py").read_bytes() == MAIN.read_bytes()
     requirements = [
@@ -712,6 +724,7 @@ def test_dry_run_shows_the_log_metric_commands_and_uploads_no_config(
     )
     assert dry_run.code == 0, dry_run.stderr
     assert dry_run.calls == []
+    require_tools("gcloud", why=WHY_GCLOUD)
     pairs = metric_commands(dry_run)
     assert [create[4] for create, _ in pairs] == [f"irisserve-predict-{m}" for m in LOG_METRICS]
     for create, update in pairs:
@@ -819,6 +832,7 @@ def test_the_real_gcloud_sends_metrics_that_read_our_log_lines(
     client: flask.testing.FlaskClient,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    require_tools("gcloud", why=WHY_GCLOUD)
     dry_run = run_deploy(
         tmp_path, "--project", PROJECT, "--wheel", str(wheel), "--create-log-metrics", "--dry-run"
     )
