@@ -6,6 +6,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -13,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,23 @@ def require_tools(*names: str, why: str) -> None:
         if os.environ.get("CI"):
             pytest.fail(f"CI must have {message} (see .ci/run)")
         pytest.skip(message)
+
+
+def gcloud_help_flags(command: Iterable[str]) -> set[str]:
+    """The flags (without ``--``) the installed gcloud's ``COMMAND --help`` lists."""
+    done = subprocess.run(
+        ["gcloud", *command, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+        env={**os.environ, "CLOUDSDK_CORE_DISABLE_PROMPTS": "1"},
+    )
+    text = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout)
+    found = set()
+    for negatable, name in re.findall(r"--(\[no-\])?([a-z][a-z0-9-]*)", text):
+        found |= {name, f"no-{name}"} if negatable else {name}
+    return found
 
 
 def free_port() -> int:

@@ -30,6 +30,7 @@ from tests.support import (
     VIRGINICA,
     FunctionProcess,
     break_artifact,
+    gcloud_help_flags,
     require_tools,
 )
 
@@ -377,24 +378,9 @@ GCLOUD_COMMANDS = (
 def gcloud_flags() -> dict[tuple[str, ...], set[str]]:
     """The flags each command deploy.sh calls accepts, read from the real CLI's --help."""
     require_tools("gcloud", why=WHY_GCLOUD)
-
-    def flags(command: tuple[str, ...]) -> set[str]:
-        done = subprocess.run(
-            ["gcloud", *command, "--help"],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=True,
-            env={**os.environ, "CLOUDSDK_CORE_DISABLE_PROMPTS": "1"},
-        )
-        text = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout)
-        found = set()
-        for negatable, name in re.findall(r"--(\[no-\])?([a-z][a-z0-9-]*)", text):
-            found |= {name, f"no-{name}"} if negatable else {name}
-        return found
-
     with ThreadPoolExecutor(len(GCLOUD_COMMANDS)) as pool:
-        return dict(zip(GCLOUD_COMMANDS, pool.map(flags, GCLOUD_COMMANDS), strict=True))
+        found = pool.map(gcloud_help_flags, GCLOUD_COMMANDS)
+        return dict(zip(GCLOUD_COMMANDS, found, strict=True))
 
 
 # ------------------------------------------------------------------ the staged folder
