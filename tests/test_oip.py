@@ -20,6 +20,7 @@ from tests.support import BUNDLED, SETOSA, assert_error
 
 ROWS = np.array([SETOSA, [6.5, 3.0, 5.5, 2.0], [5.9, 3.0, 4.2, 1.5]])
 INFER = "/v2/models/iris/infer"
+FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def binary_request(rows: np.ndarray, datatype: str = "FP64", **fields: Any) -> t
 
 
 def parse(header: Any, binary: bytes = b"", max_rows: int = 10_000) -> oip_codec.InferRequest:
-    return oip_codec.parse_request(header, memoryview(binary), 4, max_rows)
+    return oip_codec.parse_request(header, memoryview(binary), FEATURES, max_rows)
 
 
 def parse_body(body: bytes, header_length: str | None) -> oip_codec.InferRequest:
@@ -178,9 +179,8 @@ BAD_REQUESTS: list[tuple[str, Any, bytes, str]] = [
     ("unknown key", {"inputs": [tensor()], "input": 1}, b"", 'unknown key "input"'),
     ("id not a string", {"id": 7, "inputs": [tensor()]}, b"", "id: expected a string"),
     ("parameters", {"inputs": [tensor()], "parameters": [1]}, b"", "parameters: expected"),
-    ("no inputs", {"outputs": []}, b"", "inputs: expected a list of one tensor"),
-    ("two inputs", {"inputs": [tensor(), tensor()]}, b"", "expected a list of one tensor"),
-    ("input name", {"inputs": [tensor(name="input-1")]}, b"", 'unknown input "input-1"'),
+    ("no inputs", {"outputs": []}, b"", "inputs: expected a list of tensors"),
+    ("two inputs", {"inputs": [tensor(), tensor()]}, b"", '"input-0" is not a feature'),
     ("unknown datatype", {"inputs": [tensor(datatype="FP128")]}, b"", "unknown datatype"),
     ("BYTES input", {"inputs": [tensor(datatype="BYTES")]}, b"", "BYTES is not supported"),
     ("shape 1-D", {"inputs": [tensor(shape=[12])]}, b"", "expected [rows, 4]"),
