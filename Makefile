@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint train lock bench load clean deploy
+.PHONY: install serve test lint train lock bench load capacity clean deploy
 
 $(STAMP): requirements/dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ bench: $(STAMP) ## Cold start vs warm harness (bench/results/)
 
 load: $(STAMP) ## Bounded 60 s load test against a real process
 	$(BIN)/python -m bench.load $(LOAD_ARGS)
+
+capacity: $(STAMP) ## Instances, p99 and cost at 0.01-10,000 req/s, simulated from bench/results/latest.json
+	$(BIN)/python -m bench.capacity_report $(CAPACITY_ARGS)
 
 deploy: $(STAMP) ## Stage and deploy with gcloud: make deploy ARGS="--project P [--dry-run]"
 	./deploy.sh $(ARGS)

@@ -175,7 +175,8 @@ class Setting:
     @property
     def name(self) -> str:
         rows = "row" if self.rows_per_request == 1 else f"batch{self.rows_per_request}"
-        return f"{self.variant} {rows} c{self.concurrency} min{self.min_instances}"
+        name = f"{self.variant} {rows} c{self.concurrency} min{self.min_instances}"
+        return name if self.max_instances == 100 else f"{name} max{self.max_instances}"
 
 
 def service_for(measured: Measured, setting: Setting, platform: Platform) -> Service:
@@ -495,6 +496,7 @@ def simulate(
         "idle_min_instance_s": idle,
         "cost_usd": cost,
         "cost_per_million": cost / predictions * 1e6 if predictions else math.nan,
+        "capacity_rps": setting.max_instances * setting.cpu / service.mean_s,
     }
 
 

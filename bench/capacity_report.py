@@ -59,6 +59,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(variant="eager"),
     Setting(variant="sklearn"),
     Setting(variant="sklearn", min_instances=1),
+    Setting(variant="sklearn", max_instances=10),
     Setting(rows_per_request=100),
 )
 #: More min-instances under the burst: how many it takes to absorb it without a cold start.
@@ -221,6 +222,8 @@ def _pivot(rows: list[dict[str, Any]], key: str, title: str, show: Any = _num) -
             text = show(row[key])
             if row["rejected"]:
                 text += f" ({row['rejected'] / row['offered']:.0%} rejected)"
+            if row["rate"] > row["capacity_rps"]:
+                text += " (over max-instances' capacity: grows with time)"
             values.append(text)
         lines.append(f"| {rate:,g} | " + " | ".join(values) + " |")
     return [*lines, ""]
@@ -312,7 +315,8 @@ def to_markdown(result: dict[str, Any]) -> str:
         "## Steady load",
         "",
         "The service at the autoscaler's steady state for each rate (Poisson arrivals). "
-        "Settings are `variant rows cConcurrency minMin-instances`, 1 vCPU, 512 MiB.",
+        "Settings are `variant rows cConcurrency minMin-instances` (max-instances 100 unless "
+        "`maxN`), 1 vCPU, 512 MiB.",
         "",
     ]
     steady = result["steady"]
@@ -359,11 +363,12 @@ def write_png(result: dict[str, Any], path: Path) -> Path:
 
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     settings = list(dict.fromkeys(r["setting"] for r in result["steady"]))
-    for setting in settings:
+    for index, setting in enumerate(settings):
         rows = [r for r in result["steady"] if r["setting"] == setting]
         rates = [r["rate"] for r in rows]
-        axes[0].plot(rates, [r["cost_per_million"] for r in rows], marker="o", label=setting)
-        axes[1].plot(rates, [r["p99_ms"] for r in rows], marker="o", label=setting)
+        style = {"marker": "os^vD<>ph"[index % 9], "linestyle": ("-", "--", ":")[index % 3]}
+        axes[0].plot(rates, [r["cost_per_million"] for r in rows], label=setting, **style)
+        axes[1].plot(rates, [r["p99_ms"] for r in rows], label=setting, **style)
     for axis, title in zip(axes, ("$ per million predictions", "p99 latency (ms)"), strict=True):
         axis.set_xscale("log")
         axis.set_yscale("log")
