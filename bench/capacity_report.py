@@ -2,7 +2,7 @@
 measurement, and the results as ``bench/results/capacity.{json,md,png}``.
 
     python -m bench.capacity_report             # make capacity: the whole sweep
-    python -m bench.capacity_report --quick     # three rates, shorter runs
+    python -m bench.capacity_report --quick     # two rates, short runs (a few seconds)
     python -m bench.capacity_report --param idle_timeout_s=900 --price cpu_idle=0.0000036
 
 Every run uses the same seed, so settings and rates meet the same random draws.
@@ -83,6 +83,7 @@ class Plan:
 
     rates: tuple[float, ...]
     steady_requests: int
+    steady_min_s: float
     steady_max_s: float
     burst: Profile
     daily: Profile
@@ -92,24 +93,27 @@ class Plan:
 DEFAULT = Plan(
     rates=(0.01, 0.1, 1, 10, 100, 500, 1000, 3000, 10_000),
     steady_requests=30_000,
+    steady_min_s=10,
     steady_max_s=86_400,
     burst=Profile("step", 2000, 30, ramp_s=1.0),
     daily=Profile("daily", 10, 86_400, floor=0.001),
     closed_loop_requests=20_000,
 )
 QUICK = Plan(
-    rates=(0.1, 100, 10_000),
-    steady_requests=5_000,
+    rates=(0.1, 10_000),
+    steady_requests=2_000,
+    steady_min_s=2,
     steady_max_s=3_600,
-    burst=Profile("step", 2000, 10, ramp_s=1.0),
-    daily=Profile("daily", 2, 86_400, floor=0.001),
-    closed_loop_requests=5_000,
+    burst=Profile("step", 2000, 5, ramp_s=1.0),
+    daily=Profile("daily", 0.5, 86_400, floor=0.001),
+    closed_loop_requests=2_000,
 )
 
 
 def steady_profile(rate: float, plan: Plan) -> Profile:
-    """Long enough for ``plan.steady_requests`` requests, from 10 s up to the plan's limit."""
-    return Profile("steady", rate, min(plan.steady_max_s, max(10.0, plan.steady_requests / rate)))
+    """Long enough for ``plan.steady_requests`` requests, within the plan's limits."""
+    seconds = min(plan.steady_max_s, max(plan.steady_min_s, plan.steady_requests / rate))
+    return Profile("steady", rate, seconds)
 
 
 def _task(args: tuple[Setting, Measured, Profile, Platform, Prices, int]) -> dict[str, Any]:
@@ -405,7 +409,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--output", type=Path, default=RESULTS, help="folder for capacity.*")
-    parser.add_argument("--quick", action="store_true", help="three rates, shorter runs")
+    parser.add_argument("--quick", action="store_true", help="two rates, short runs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
     parser.add_argument("--param", action="append", default=[], help="Platform NAME=VALUE")

@@ -17,6 +17,7 @@ LATEST = Path(__file__).resolve().parent.parent / "bench" / "results" / "latest.
 TINY = Plan(
     rates=(1, 1000),
     steady_requests=2000,
+    steady_min_s=1,
     steady_max_s=60,
     burst=Profile("step", 500, 5),
     daily=Profile("daily", 0.2, 86_400, floor=0.01),
@@ -73,3 +74,25 @@ def test_bad_overrides_stop_with_a_message() -> None:
         capacity_report.main(["--param", "no_such_thing=1"])
     with pytest.raises(SystemExit, match="cpu_active"):
         capacity_report.main(["--price", "cpu_active=cheap"])
+
+
+def test_the_command_writes_its_files_with_changed_assumptions(tmp_path: Path) -> None:
+    argv = [
+        "--quick",
+        "--jobs=1",
+        f"--output={tmp_path}",
+        "--param",
+        "platform_start_s=2",
+        "--price",
+        "cpu_idle=0.0000036",
+    ]
+    assert capacity_report.main(argv) == 0
+    data = json.loads((tmp_path / "capacity.json").read_text(encoding="utf-8"))
+    assert data["platform"]["platform_start_s"] == 2
+    assert data["prices"]["cpu_idle"] == 0.0000036
+    assert data["command"].endswith(" ".join(argv[3:]))
+    assert "| `platform_start_s` | 2 |" in (tmp_path / "capacity.md").read_text("utf-8")
+    assert (tmp_path / "capacity.png").read_bytes()[:4] == b"\x89PNG"
+    cold = [r for r in data["burst"] if r["cold_fraction"] > 0.02]
+    assert cold  # over 1% of the burst waits for a start: its p99 is a start, now over 2 s
+    assert min(r["p99_ms"] for r in cold) > 2000
