@@ -22,18 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.capacity import (
-    PLATFORM_SOURCES,
-    Measured,
-    Platform,
-    Profile,
-    Service,
-    Setting,
-    closed_loop,
-    load_measured,
-    service_for,
-    simulate,
-)
+from bench import capacity
+from bench.capacity import Measured, Platform, Profile, Service, Setting, service_for
 from bench.pricing import PRICES, READ_ON, SOURCES, Prices
 
 __all__ = [
@@ -118,7 +108,9 @@ def steady_profile(rate: float, plan: Plan) -> Profile:
 
 def _task(args: tuple[Setting, Measured, Profile, Platform, Prices, int]) -> dict[str, Any]:
     setting, measured, profile, platform, prices, seed = args
-    return simulate(setting, measured, profile, platform=platform, prices=prices, seed=seed)
+    return capacity.simulate(
+        setting, measured, profile, platform=platform, prices=prices, seed=seed
+    )
 
 
 def self_check(
@@ -142,8 +134,8 @@ def self_check(
         row: dict[str, Any] = {"variant": name}
         for connections, key in ((1, None), (4, "throughput_c4"), (16, "throughput_c16")):
             model = service_for(figures, Setting(variant=name, concurrency=connections), platform)
-            sim = closed_loop(model, connections, requests, seed=seed)
-            alone = closed_loop(latency_only, connections, requests, seed=seed)
+            sim = capacity.closed_loop(model, connections, requests, seed=seed)
+            alone = capacity.closed_loop(latency_only, connections, requests, seed=seed)
             if key is None:
                 row["measured_p50_ms"] = figures.warm_p50_s * 1000
                 row["measured_p99_ms"] = figures.warm_p99_s * 1000
@@ -348,7 +340,7 @@ def to_markdown(result: dict[str, Any]) -> str:
         *_self_check_table(result["self_check"]),
         "## Parameters and their sources",
         "",
-        *_sources_table(result["platform"], PLATFORM_SOURCES),
+        *_sources_table(result["platform"], capacity.PLATFORM_SOURCES),
         *_sources_table(result["prices"], SOURCES),
         "## Not modelled",
         "",
@@ -359,36 +351,10 @@ def to_markdown(result: dict[str, Any]) -> str:
 
 
 def write_png(result: dict[str, Any], path: Path) -> Path:
-    """Cost per million predictions and p99 against load, one line per setting."""
-    import matplotlib
+    """Cost per million predictions and p99 against load (``bench.plot``, matplotlib)."""
+    from bench.plot import write_capacity_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 2, figsize=(12, 4.6))
-    settings = list(dict.fromkeys(r["setting"] for r in result["steady"]))
-    for index, setting in enumerate(settings):
-        rows = [r for r in result["steady"] if r["setting"] == setting]
-        rates = [r["rate"] for r in rows]
-        style = {"marker": "os^vD<>ph"[index % 9], "linestyle": ("-", "--", ":")[index % 3]}
-        axes[0].plot(rates, [r["cost_per_million"] for r in rows], label=setting, **style)
-        axes[1].plot(rates, [r["p99_ms"] for r in rows], label=setting, **style)
-    for axis, title in zip(axes, ("$ per million predictions", "p99 latency (ms)"), strict=True):
-        axis.set_xscale("log")
-        axis.set_yscale("log")
-        axis.set_xlabel("requests per second (steady)")
-        axis.set_title(title, fontsize=10)
-        axis.grid(True, which="both", alpha=0.3)
-    axes[1].legend(fontsize=7)
-    figure.suptitle(
-        "Cloud Run functions, simulated from the harness's measurement (bench/capacity.py)",
-        fontsize=10,
-    )
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return write_capacity_png(result, path)
 
 
 def _overrides(pairs: list[str], cls: type, what: str) -> dict[str, float]:
@@ -430,7 +396,7 @@ def build(
 ) -> dict[str, Any]:
     """The whole result: inputs, parameters, every run and the self-check."""
     data = json.loads(results.read_text(encoding="utf-8"))
-    measured = load_measured(results)
+    measured = capacity.load_measured(results)
     started = time.monotonic()
     shown = results.resolve()
     if shown.is_relative_to(Path.cwd()):
