@@ -281,7 +281,6 @@ class _Run:
 
     setting: Setting
     platform: Platform
-    service: Service
     cold_start_s: tuple[float, ...]
     rng: random.Random
     duration: float
@@ -422,7 +421,6 @@ def simulate(
     run = _Run(
         setting,
         platform,
-        service,
         measured.cold_start_s,
         random.Random(seed),
         profile.duration_s,
