@@ -12,7 +12,8 @@ import schemathesis
 from flask.testing import FlaskClient
 
 from irisserve.artifact import open_artifact
-from irisserve.http import ERROR_TABLE, ROUTES
+from irisserve.errormap import ERROR_TABLE
+from irisserve.http import ROUTES
 from irisserve.openapi import DOCUMENT_PATH, describe
 from irisserve.package import write_artifact
 from tests.own_models import BUILDERS

@@ -11,10 +11,11 @@ import pytest
 from irisserve.errors import BatchTooLarge, InvalidInput
 from irisserve.manifest import CATEGORICAL, Feature
 from irisserve.schema import InputSchema, parse_body, parse_instances
+from tests.support import IRIS_FEATURES, SETOSA
 
-NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+NAMES = IRIS_FEATURES
 IRIS = InputSchema.numeric(NAMES)
-ROW = [5.1, 3.5, 1.4, 0.2]
+ROW = SETOSA
 
 
 def test_features_list_becomes_one_float64_row() -> None:
