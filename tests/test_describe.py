@@ -8,7 +8,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from irisserve import describe
-from irisserve.errors import PackagingError
+from irisserve.describe import PackagingError
 from irisserve.manifest import CATEGORICAL, NUMERIC, Feature
 from irisserve.positional import positional
 from tests.own_models import BUILDERS

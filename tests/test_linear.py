@@ -94,7 +94,7 @@ def test_a_rows_answer_does_not_depend_on_its_batch(
     for batch in (rows, rows.tolist()):
         together = model.predict_rows(batch)
         assert list(zip(together.labels, together.probabilities, strict=True)) == expected
-    arrays = model.scorer.score(rows)
+    arrays = model.scorer.linear.score(rows)  # the export's numpy path, behind the adapter
     assert arrays[0].tolist() == [label for label, _ in expected]
     assert arrays[1].tolist() == [probabilities for _, probabilities in expected]
     assert_same_as_sklearn(estimator, rows, *arrays)

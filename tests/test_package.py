@@ -17,9 +17,8 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from irisserve.artifact import open_artifact
-from irisserve.errors import PackagingError
 from irisserve.manifest import read_manifest, sha256_file
-from irisserve.package import write_artifact
+from irisserve.package import PackagingError, write_artifact
 from tests.own_models import BUILDERS, expected_objects
 from tests.support import REPO
 from training.passengers import TARGET, passengers
@@ -37,7 +36,11 @@ def test_the_manifest_holds_schema_task_and_every_sha256(tmp_path: Path) -> None
         fitted.estimator, fitted.train, tmp_path, name="passengers", version="2.0.0", y=fitted.y
     )
     assert read_manifest(tmp_path) == manifest
-    assert manifest.files == {"model.joblib": sha256_file(tmp_path / "model.joblib")}
+    assert manifest.files == {
+        name: sha256_file(tmp_path / name) for name in ("model.joblib", "scorer.json")
+    }
+    assert manifest.fast_export == {"served": True, "files": ["scorer.json"]}
+    assert open_artifact(tmp_path).backend == "fast"  # served without scikit-learn
     assert manifest.model_type == "Pipeline(ColumnTransformer, LogisticRegression)"
     schema = {feature.name: feature for feature in manifest.features}
     assert list(schema) == ["age", "fare", "pclass", "embarked", "sex"]
@@ -99,9 +102,19 @@ def test_skops_is_written_and_verified(tmp_path: Path) -> None:
     manifest = write_artifact(
         fitted.estimator, fitted.train, tmp_path, name="m", version="1", skops=True
     )
-    assert set(manifest.files) == {"model.joblib", "model.skops"}
+    assert set(manifest.files) == {"model.joblib", "model.skops", "scorer.json", "scorer.npz"}
     assert "skops" in manifest.libraries
     assert open_artifact(tmp_path, "skops").backend == "skops"
+
+
+def test_without_a_fast_export_scikit_learn_serves_and_the_manifest_says_why(
+    tmp_path: Path,
+) -> None:
+    fitted = BUILDERS["svc"]()
+    manifest = write_artifact(fitted.estimator, fitted.train, tmp_path, name="m", version="1")
+    assert set(manifest.files) == {"model.joblib"}
+    assert manifest.fast_export == {"served": False, "reason": "SVC has no pickle-free export"}
+    assert open_artifact(tmp_path).backend == "sklearn"
 
 
 class Unstable(ClassifierMixin, BaseEstimator):

@@ -17,18 +17,33 @@ from typing import TYPE_CHECKING, Any
 from irisserve.errors import ArtifactIntegrityError, ArtifactMissing, IncompatibleArtifact
 from irisserve.linear import LINEAR_NAME, LinearScorer
 from irisserve.manifest import Manifest, read_manifest, verify_files
-from irisserve.model import PURE_PYTHON_ROWS, Cell, Model, Scorer, Scores, SklearnScorer
+from irisserve.model import Cell, Model, Scorer, Scores, SklearnScorer
 from irisserve.skopsfile import SKOPS_NAME, load_estimator
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["JOBLIB_NAME", "check_compatible", "open_artifact", "sklearn_scorer"]
+__all__ = [
+    "BACKEND_FILES",
+    "FAST_FILES",
+    "JOBLIB_NAME",
+    "check_compatible",
+    "open_artifact",
+    "sklearn_scorer",
+]
 
 JOBLIB_NAME = "model.joblib"
+#: The fast export's files (``irisserve.scorers``: JSON, and numpy arrays for trees).
+FAST_NAME = "scorer.json"
+FAST_FILES = (FAST_NAME, "scorer.npz")
 #: Backend → the file it serves from, in ``auto``'s order of preference.
-_FILES = {"linear": LINEAR_NAME, "skops": SKOPS_NAME, "sklearn": JOBLIB_NAME}
+BACKEND_FILES = {
+    "linear": LINEAR_NAME,
+    "fast": FAST_NAME,
+    "skops": SKOPS_NAME,
+    "sklearn": JOBLIB_NAME,
+}
 
 
 def _installed_version(distribution: str) -> str | None:
@@ -51,23 +66,15 @@ def check_compatible(manifest: Manifest) -> None:
 
 @dataclass(frozen=True)
 class _LinearRows:
-    """``linear.json``'s scorer behind the ``Scorer`` contract: labels as class indices.
-
-    Up to ``PURE_PYTHON_ROWS`` rows are scored in pure Python, more with numpy, whatever
-    form they come in, so the same batch gets the same answer by every route.
-    """
+    """``linear.json``'s scorer behind the ``Scorer`` contract: labels as class indices."""
 
     linear: LinearScorer
 
     def score_rows(self, rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64]) -> Scores:
-        if len(rows) <= PURE_PYTHON_ROWS:
-            listed = rows if isinstance(rows, Sequence) else rows.tolist()
-            labels, probabilities = self.linear.score_rows(listed)  # type: ignore[arg-type]
+        if isinstance(rows, Sequence):
+            labels, probabilities = self.linear.score_rows(rows)  # type: ignore[arg-type]
         else:
-            import numpy as np
-
-            array = np.asarray(rows, dtype=np.float64)
-            array_labels, array_probabilities = self.linear.score(array)
+            array_labels, array_probabilities = self.linear.score(rows)
             labels, probabilities = array_labels.tolist(), array_probabilities.tolist()
         index = self.linear.classes.index
         return Scores(labels=[index(label) for label in labels], probabilities=probabilities)
@@ -90,7 +97,8 @@ def sklearn_scorer(estimator: Any, manifest: Manifest) -> SklearnScorer:
 def open_artifact(directory: Path, backend: str = "auto") -> Model:
     """Verify and load the artifact in ``directory``.
 
-    ``backend`` is ``"linear"`` (numpy-only scorer from ``linear.json``),
+    ``backend`` is ``"linear"`` (numpy-only scorer from ``linear.json``), ``"fast"``
+    (``irisserve.scorers`` from ``scorer.json`` and ``scorer.npz``, no scikit-learn),
     ``"skops"`` (``model.skops``, trusted types only), ``"sklearn"`` (unpickle
     ``model.joblib``) or ``"auto"`` (the first of those the manifest lists).
     """
@@ -102,16 +110,22 @@ def open_artifact(directory: Path, backend: str = "auto") -> Model:
     manifest = read_manifest(directory)
     check_compatible(manifest)
     if backend == "auto":
-        backend = next((b for b, name in _FILES.items() if name in manifest.files), "sklearn")
-    wanted = _FILES[backend]
+        backend = next(
+            (b for b, name in BACKEND_FILES.items() if name in manifest.files), "sklearn"
+        )
+    wanted = BACKEND_FILES[backend]
     if wanted not in manifest.files:
         raise ArtifactIntegrityError(f"the manifest lists no {wanted} for the {backend} backend")
-    data = verify_files(directory, manifest)[wanted]
+    verified = verify_files(directory, manifest)
     scorer: Scorer
     if backend == "linear":
-        scorer = _LinearRows(LinearScorer.from_json(data))
+        scorer = _LinearRows(LinearScorer.from_json(verified[wanted]))
+    elif backend == "fast":
+        from irisserve import scorers  # deferred: only artifacts with the export need it
+
+        scorer = scorers.load({name: verified[name] for name in FAST_FILES if name in verified})
     elif backend == "skops":
-        scorer = sklearn_scorer(load_estimator(data), manifest)
+        scorer = sklearn_scorer(load_estimator(verified[wanted]), manifest)
     else:
-        scorer = sklearn_scorer(_unpickle(data), manifest)
+        scorer = sklearn_scorer(_unpickle(verified[wanted]), manifest)
     return Model(manifest=manifest, scorer=scorer, backend=backend)

@@ -77,9 +77,9 @@ class Settings:
     def from_env(cls) -> Settings:
         """Read the settings from ``os.environ``."""
         scorer = os.environ.get("IRISSERVE_SCORER", "auto").strip().lower() or "auto"
-        if scorer not in {"auto", "linear", "skops", "sklearn"}:
+        if scorer not in {"auto", "linear", "fast", "skops", "sklearn"}:
             raise ConfigurationError(
-                f"IRISSERVE_SCORER must be auto, linear, skops or sklearn, got {scorer!r}"
+                f"IRISSERVE_SCORER must be auto, linear, fast, skops or sklearn, got {scorer!r}"
             )
         return cls(
             model_dir=Path(os.environ.get("IRISSERVE_MODEL_DIR") or BUNDLED_MODEL_DIR),

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from irisserve.errors import PackagingError
 from irisserve.manifest import (
     CATEGORICAL,
     CLASSIFICATION,
@@ -26,7 +25,23 @@ from irisserve.manifest import (
 )
 from irisserve.model import Cell, SklearnScorer
 
-__all__ = ["cells", "check_estimator", "features", "frame", "probe", "statistics", "task"]
+__all__ = [
+    "PackagingError",
+    "cells",
+    "check_estimator",
+    "features",
+    "frame",
+    "probe",
+    "statistics",
+    "task",
+]
+
+
+class PackagingError(ValueError):
+    """An estimator or its training rows cannot be packaged, or the packaged folder would not
+    answer what the estimator answers. (Packaging only: serving never raises it, so it is
+    not in ``irisserve.errors``, whose every class the HTTP error table maps.)"""
+
 
 #: The value probed as "a category never seen in training".
 UNSEEN = "__irisserve_unseen__"

@@ -21,7 +21,6 @@ __all__ = [
     "ModelUnavailable",
     "NotBase64",
     "NotFound",
-    "PackagingError",
     "PayloadTooLarge",
     "PublishFailed",
     "UnsupportedMediaType",
@@ -95,11 +94,6 @@ class ModelLoadTimeout(ModelUnavailable, TimeoutError):
 
 class PublishFailed(RuntimeError):
     """A message could not be published to a Pub/Sub topic; retrying later may succeed."""
-
-
-class PackagingError(ValueError):
-    """An estimator or its training rows cannot be packaged, or the packaged folder would not
-    answer what the estimator answers."""
 
 
 class ConfigurationError(ValueError):

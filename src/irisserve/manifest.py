@@ -108,6 +108,7 @@ class Manifest:
     class_names: list[str]
     feature_statistics: dict[str, FeatureStatistics]
     linear_export: dict[str, Any] | None = None
+    fast_export: dict[str, Any] | None = None
     input_schema: list[Feature] | None = None
     task: Task | None = None
 
@@ -131,7 +132,7 @@ class Manifest:
         raw = {
             key: value
             for key, value in asdict(self).items()
-            if value is not None or key not in ("input_schema", "task")
+            if value is not None or key not in ("fast_export", "input_schema", "task")
         }
         return json.dumps(raw, indent=2, sort_keys=True, allow_nan=False) + "\n"
 
@@ -173,7 +174,7 @@ class Manifest:
         return manifest
 
 
-_OPTIONAL = ("linear_export", "input_schema", "task")
+_OPTIONAL = ("linear_export", "fast_export", "input_schema", "task")
 
 
 def _features(raw: Any) -> list[Feature] | None:

@@ -25,13 +25,15 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from irisserve import describe, skopsfile
-from irisserve.artifact import JOBLIB_NAME, open_artifact
-from irisserve.errors import InvalidInput, PackagingError
+from irisserve.artifact import BACKEND_FILES, FAST_FILES, JOBLIB_NAME, open_artifact
+from irisserve.describe import PackagingError
+from irisserve.errors import InvalidInput
 from irisserve.linear import LINEAR_NAME, LinearScorer
 from irisserve.manifest import (
     CLASSIFICATION,
@@ -47,7 +49,7 @@ from irisserve.manifest import (
 from irisserve.model import Cell, Model, Scores
 from irisserve.positional import positional
 
-__all__ = ["TOLERANCE", "agreement", "main", "write_artifact"]
+__all__ = ["TOLERANCE", "PackagingError", "agreement", "main", "write_artifact"]
 
 #: The largest relative difference from the estimator's scores a served answer may have.
 TOLERANCE = 1e-12
@@ -202,6 +204,22 @@ def _linear_export(
     return (scorer if served else None), {**found, "served": served}
 
 
+def _fast_export(
+    estimator: Any, manifest: Manifest, expected: Scores, rows: list[list[Cell]]
+) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """The pickle-free, scikit-learn-free export (``irisserve.scorers``) when there is one
+    that answers like the estimator; else no files, and the reason."""
+    from irisserve import scorers
+
+    try:
+        files = scorers.export(estimator)
+        model = Model(manifest=manifest, scorer=scorers.load(files), backend="fast")
+        _refuse_disagreement(agreement(expected, _served(model, rows)), "the fast export")
+    except (scorers.NotExportable, PackagingError, InvalidInput) as exc:
+        return {}, {"served": False, "reason": str(exc)}
+    return files, {"served": True, "files": sorted(files)}
+
+
 def _metrics(estimator: Any, data: Any, y: Any, target: Task) -> dict[str, Any]:
     if y is None:
         return {}
@@ -302,6 +320,7 @@ def write_artifact(
     seed = _seed(estimator, random_seed)
     linear, linear_found = _linear_export(estimator, data, schema, target, seed or 0)
     files = _files(estimator, linear, skops)
+    expected = _expected(original, fitted_on, target)
     manifest = Manifest(
         schema_version=SCHEMA_VERSION,
         model_name=name,
@@ -326,8 +345,13 @@ def write_artifact(
         input_schema=schema,
         task=target,
     )
-    expected = _expected(original, fitted_on, target)
-    backends = ["sklearn", *(["skops"] if skops else []), *(["linear"] if linear else [])]
+    if linear is None:  # the specialised linear export, when exact, needs no other
+        fast, fast_found = _fast_export(estimator, manifest, expected, rows)
+        files |= fast
+        hashes = {file: sha256_bytes(content) for file, content in files.items()}
+        manifest = replace(manifest, files=hashes, fast_export=fast_found)
+    # Every backend whose file the folder holds is verified before the folder is written.
+    backends = [b for b, wanted in BACKEND_FILES.items() if wanted in files]
     _write_verified(
         Path(output), files, manifest, lambda folder: _verify(folder, expected, rows, backends)
     )
@@ -369,7 +393,7 @@ def _write_verified(
         output.mkdir(parents=True, exist_ok=True)
         for file in [*files, MANIFEST_NAME]:
             shutil.copyfile(folder / file, output / file)
-    for stale in {JOBLIB_NAME, LINEAR_NAME, skopsfile.SKOPS_NAME} - set(files):
+    for stale in {JOBLIB_NAME, LINEAR_NAME, skopsfile.SKOPS_NAME, *FAST_FILES} - set(files):
         (output / stale).unlink(missing_ok=True)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from irisserve.model import Scores
+
 __all__ = ["Output", "Scores"]
 
 
@@ -17,17 +19,3 @@ class Output:
     probabilities: list[Any] | None = None
     decision: list[Any] | None = None
     values: Any = None
-
-
-@dataclass(frozen=True)
-class Scores:
-    """A scorer's answer for a batch, one entry per row, as Python lists.
-
-    The contract's ``irisserve.model.Scores`` (CONTRACT.md), field for field; this copy
-    goes when that one lands.
-    """
-
-    labels: list[int] | None = None
-    probabilities: list[list[float]] | None = None
-    decision: list[list[float]] | None = None
-    values: list[float] | None = None
