@@ -13,20 +13,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_diabetes, load_iris, make_classification
 from sklearn.ensemble import (
     GradientBoostingRegressor,
     HistGradientBoostingClassifier,
     RandomForestClassifier,
 )
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import SVC
 
+from training.examples import passengers_pipeline
 from training.passengers import passengers
 
 RELATIVE = 1e-12
@@ -67,18 +64,6 @@ def _iris_named() -> tuple[pd.DataFrame, pd.Series]:
     return data.data, pd.Series(names, name="species")
 
 
-def _mixed_pipeline() -> Pipeline:
-    numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
-    columns = ColumnTransformer(
-        [
-            ("numbers", numbers, ["age", "fare", "pclass"]),
-            ("embarked", OneHotEncoder(handle_unknown="ignore"), ["embarked"]),
-            ("sex", OneHotEncoder(), ["sex"]),  # refuses a category it never saw
-        ]
-    )
-    return Pipeline([("columns", columns), ("model", LogisticRegression(max_iter=500))])
-
-
 def _categorical_passengers() -> tuple[pd.DataFrame, pd.Series]:
     x, y = passengers(rows=300)
     return x.assign(embarked=x["embarked"].astype("category"), sex=x["sex"].astype("category")), y
@@ -98,7 +83,7 @@ BUILDERS: dict[str, Callable[[], Fitted]] = {
     "hist_gradient_boosting": lambda: _split(
         *_categorical_passengers(), HistGradientBoostingClassifier(max_iter=10, random_state=0)
     ),
-    "pipeline": lambda: _split(*passengers(rows=300), _mixed_pipeline()),
+    "pipeline": lambda: _split(*passengers(rows=300), passengers_pipeline()),
 }
 
 
