@@ -178,6 +178,39 @@ def served() -> Iterator[FunctionProcess]:
         yield process
 
 
+#: Pages about a model of their own: page → the example folder their commands name
+#: (built by ``training.examples``, as the page says).
+OWN_MODELS = {"own-model.md": REPO / "build" / "passengers"}
+
+
+@pytest.fixture(scope="module")
+def own_model() -> Path:
+    folder = OWN_MODELS["own-model.md"]
+    done = subprocess.run(
+        [sys.executable, "-m", "training.examples", "passengers", "--output", str(folder)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+@pytest.fixture(scope="module")
+def own_served(own_model: Path) -> Iterator[FunctionProcess]:
+    with FunctionProcess(env={"IRISSERVE_MODEL_DIR": str(own_model)}) as process:
+        yield process
+
+
+def process_for(block: Block, request: pytest.FixtureRequest) -> FunctionProcess:
+    """The process a block's requests go to: its page's own model, or the bundled one."""
+    name = "own_served" if block.page.name in OWN_MODELS else "served"
+    process: FunctionProcess = request.getfixturevalue(name)
+    return process
+
+
 @pytest.fixture(scope="module")
 def fake_gcloud_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     log = tmp_path_factory.mktemp("gcloud") / "calls.jsonl"
@@ -190,9 +223,12 @@ def fake_gcloud_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.mark.parametrize(("block", "words"), by_kind("curl"), ids=ids(by_kind("curl")))
 def test_curl_answers_as_documented(
-    block: Block, words: list[str], served: FunctionProcess, fake_gcloud_env: dict[str, str]
+    block: Block,
+    words: list[str],
+    request: pytest.FixtureRequest,
+    fake_gcloud_env: dict[str, str],
 ) -> None:
-    address = f"127.0.0.1:{served.port}"
+    address = f"127.0.0.1:{process_for(block, request).port}"
     command = [word.replace(SERVER, address).replace("$URL", f"http://{address}") for word in words]
     # $(gcloud auth print-identity-token) in a header: the fake gcloud answers it.
     command = [
@@ -219,10 +255,15 @@ def test_curl_answers_as_documented(
 @pytest.mark.parametrize(
     "block", shell_blocks("python"), ids=[b.where for b in shell_blocks("python")]
 )
-def test_python_runs(block: Block, served: FunctionProcess) -> None:
-    code = block.text.replace(SERVER, f"127.0.0.1:{served.port}")
+def test_python_runs(block: Block, request: pytest.FixtureRequest) -> None:
+    code = block.text.replace(SERVER, f"127.0.0.1:{process_for(block, request).port}")
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO,
     )
     assert done.returncode == 0, done.stderr
 
@@ -273,7 +314,10 @@ def test_deploy_lines_are_accepted(
     wheel: Path,
     fake_gcloud_env: dict[str, str],
     tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
+    if block.page.name in OWN_MODELS:
+        request.getfixturevalue("own_model")  # the folder its --model-dir names
     args = [substituted(word) for word in words[1:]]
     extra = [] if "--help" in args else ["--wheel", str(wheel), "--stage-dir", str(tmp_path / "s")]
     if "--dry-run" not in args:
@@ -285,6 +329,7 @@ def test_deploy_lines_are_accepted(
         text=True,
         timeout=120,
         check=False,
+        cwd=REPO,
     )
     assert done.returncode == 0, done.stderr
 
