@@ -4,6 +4,7 @@ the body, decoding inputs JSON and binary, encoding the answer."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,9 @@ from tritonclient.http import InferResult
 
 from irisserve import oip_codec
 from irisserve.errors import BatchTooLarge, InvalidInput
+from irisserve.manifest import CATEGORICAL, Feature
 from irisserve.model import Model
+from irisserve.schema import InputSchema
 from tests.support import IRIS_FEATURES, IRIS_ROWS, v2_binary_request, v2_tensor
 
 ROWS = np.array(IRIS_ROWS)
@@ -325,3 +328,84 @@ def test_model_metadata(model: Model) -> None:
             {"name": "label", "datatype": "BYTES", "shape": [-1]},
         ],
     }
+
+
+# --- codec: a model with categories (one input per feature, BYTES for a category) ----------
+
+MIXED = InputSchema(
+    [
+        Feature("age", nullable=True),
+        Feature("port", CATEGORICAL, categories=["C", "Q", "S"]),
+        Feature("sex", CATEGORICAL, categories=["f", "m"], unknown="ignore"),
+    ]
+)
+
+
+def mixed(inputs: list[dict[str, Any]], binary: bytes = b"") -> oip_codec.InferRequest:
+    return oip_codec.parse_request({"inputs": inputs}, memoryview(binary), MIXED, 100)
+
+
+def prefixed(*texts: str) -> bytes:
+    return b"".join(len(t.encode()).to_bytes(4, "little") + t.encode() for t in texts)
+
+
+def test_bytes_columns_become_rows_of_numbers_and_categories() -> None:
+    request = mixed(
+        [
+            {"name": "sex", "datatype": "BYTES", "shape": [2], "data": ["m", "x"]},
+            {"name": "age", "datatype": "INT64", "shape": [2, 1], "data": [[30], [41]]},
+            {"name": "port", "datatype": "BYTES", "shape": [2, 1], "data": [["S"], ["C"]]},
+        ]
+    )
+    assert request.rows == [[30.0, "S", "m"], [41.0, "C", "x"]]
+
+
+def test_binary_bytes_columns_are_length_prefixed() -> None:
+    data = prefixed("Q", "S")
+    request = mixed(
+        [
+            {"name": "age", "datatype": "FP64", "shape": [2], "data": [1.5, 2.5]},
+            {
+                "name": "port",
+                "datatype": "BYTES",
+                "shape": [2],
+                "parameters": {"binary_data_size": len(data)},
+            },
+            {"name": "sex", "datatype": "BYTES", "shape": [2], "data": ["f", "f"]},
+        ],
+        data,
+    )
+    assert request.rows == [[1.5, "Q", "f"], [2.5, "S", "f"]]
+
+
+@pytest.mark.parametrize(
+    ("port", "binary", "message"),
+    [
+        ({"data": ["X"]}, b"", 'inputs[1].data[0]: "X" is not one of C, Q, S'),
+        ({"data": [3]}, b"", "inputs[1].data[0]: expected a string, got 3"),
+        ({"parameters": {"binary_data_size": 4}}, prefixed("S")[:4], "not 1 length-prefixed"),
+        ({"parameters": {"binary_data_size": 6}}, b"\x02\x00\x00\x00\xff\xfe", "UTF-8"),
+        ({"parameters": {"binary_data_size": 9}}, prefixed("S"), "truncated"),
+    ],
+)
+def test_bad_bytes_columns_name_the_place(
+    port: dict[str, Any], binary: bytes, message: str
+) -> None:
+    inputs = [
+        {"name": "age", "datatype": "FP64", "shape": [1], "data": [1.0]},
+        {"name": "port", "datatype": "BYTES", "shape": [1], **port},
+        {"name": "sex", "datatype": "BYTES", "shape": [1], "data": ["m"]},
+    ]
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        mixed(inputs, binary)
+
+
+def test_a_model_with_categories_takes_no_single_tensor() -> None:
+    tensor = {"name": "input-0", "datatype": "FP64", "shape": [1, 3], "data": [1.0, 2.0, 3.0]}
+    with pytest.raises(InvalidInput, match="one input per feature"):
+        mixed([tensor])
+
+
+def test_a_number_feature_refuses_bytes() -> None:
+    with pytest.raises(InvalidInput, match=r"inputs\[0\].datatype: BYTES is not supported"):
+        mixed([{"name": "age", "datatype": "BYTES", "shape": [1], "data": ["1"]}])

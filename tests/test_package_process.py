@@ -183,17 +183,78 @@ def test_v2_tensor_of_a_numeric_classifier_answers_what_the_estimator_answers(
     np.testing.assert_allclose(probabilities, expected, rtol=1e-12, atol=0)
 
 
-@pytest.mark.parametrize("served", ["svc", "ridge", "pipeline"], indirect=True)
-def test_v2_tensor_where_it_does_not_apply_is_a_400(served: Served) -> None:
-    width = len(served.fitted.train.columns)
-    infer = {
-        "inputs": [
-            {"name": "input-0", "datatype": "FP64", "shape": [1, width], "data": [0.0] * width}
+def test_v2_one_input_per_feature_answers_what_the_estimator_answers(served: Served) -> None:
+    complete = served.fitted.test.dropna()  # V2 tensors carry no null
+    inputs = [
+        {"name": name, "datatype": "FP64", "shape": [len(column), 1], "data": column.tolist()}
+        if column.dtype.kind in "if"
+        else {
+            "name": name,
+            "datatype": "BYTES",
+            "shape": [len(column)],
+            "data": column.astype(str).tolist(),
+        }
+        for name, column in complete.astype(
+            {c: float for c in complete.select_dtypes("number")}
+        ).items()
+    ]
+    reply = served.process.post_json(f"/v2/models/{served.kind}/infer", {"inputs": inputs})
+    assert reply.status == 200, reply.body
+    outputs = {output["name"]: output for output in reply.json()["outputs"]}
+    expected = expected_objects(served.fitted.estimator, complete)
+    if not hasattr(served.fitted.estimator, "classes_"):
+        assert outputs["predict"]["datatype"] == "FP64"
+        values = [e["prediction"] for e in expected]
+        np.testing.assert_allclose(outputs["predict"]["data"], values, rtol=1e-12, atol=0)
+        return
+    classes = served.fitted.estimator.classes_.tolist()
+    assert [classes[i] for i in outputs["predict"]["data"]] == [e["prediction"] for e in expected]
+    assert outputs["label"]["data"] == [e["prediction_label"] for e in expected]
+    scores = "predict_proba" if "predict_proba" in outputs else "decision_function"
+    got = np.array(outputs[scores]["data"]).reshape(len(complete), -1)
+    want = [
+        list(e["probabilities"].values()) if scores == "predict_proba" else e["decision_function"]
+        for e in expected
+    ]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+
+
+def test_v2_metadata_describes_the_inputs_and_outputs(served: Served) -> None:
+    metadata = served.process.request("GET", f"/v2/models/{served.kind}").json()
+    schema = served.process.request("GET", "/model-info").json()["input_schema"]
+    names = [output["name"] for output in metadata["outputs"]]
+    if all(f["type"] == "numeric" for f in schema):
+        assert metadata["inputs"] == [
+            {"name": "input-0", "datatype": "FP64", "shape": [-1, len(schema)]}
         ]
-    }
-    reply = served.process.post_json(f"/v2/models/{served.kind}/infer", infer)
-    error = assert_error_body(
-        reply.status, reply.headers.get("Content-Type"), reply.json(), 400, "invalid_input"
-    )
-    assert f"/v1/models/{served.kind}:predict" in error["error"]
-    served.ok()
+    else:
+        assert [(i["name"], i["datatype"]) for i in metadata["inputs"]] == [
+            (f["name"], "FP64" if f["type"] == "numeric" else "BYTES") for f in schema
+        ]
+    if hasattr(served.fitted.estimator, "predict_proba"):
+        assert names == ["predict", "predict_proba", "label"]
+    elif hasattr(served.fitted.estimator, "classes_"):
+        assert names == ["predict", "decision_function", "label"]
+    else:
+        assert metadata["outputs"] == [{"name": "predict", "datatype": "FP64", "shape": [-1]}]
+
+
+@pytest.mark.parametrize("served", ["pipeline"], indirect=True)
+def test_v2_bad_inputs_of_a_model_with_categories_are_400s(served: Served) -> None:
+    row = {"age": [30.0], "fare": [7.25], "pclass": [3.0], "embarked": ["S"], "sex": ["x"]}
+    inputs = [
+        {"name": k, "datatype": "BYTES" if type(v[0]) is str else "FP64", "shape": [1], "data": v}
+        for k, v in row.items()
+    ]
+    tensor = {"name": "input-0", "datatype": "FP64", "shape": [1, 5], "data": [0.0] * 5}
+    for body, text in [
+        ({"inputs": inputs}, 'inputs[4].data[0]: "x" is not one of f, m'),
+        ({"inputs": [tensor]}, "one input per feature"),
+        ({"inputs": [{**inputs[0], "datatype": "BYTES", "data": ["30"]}, *inputs[1:]]}, "BYTES"),
+    ]:
+        reply = served.process.post_json("/v2/models/pipeline/infer", body)
+        error = assert_error_body(
+            reply.status, reply.headers.get("Content-Type"), reply.json(), 400, "invalid_input"
+        )
+        assert text in error["error"]
+        served.ok()

@@ -149,10 +149,13 @@ class SklearnScorer:
 
 @dataclass(frozen=True)
 class Predictions:
-    """The scores of an all-numeric batch as numpy arrays (the V2 tensors)."""
+    """The scores of a batch as numpy arrays (the V2 tensors), by the model's task:
+    labels with probabilities or decision scores, or regression values."""
 
-    labels: npt.NDArray[np.int64]
-    probabilities: npt.NDArray[np.float64]
+    labels: npt.NDArray[np.int64] | None = None
+    probabilities: npt.NDArray[np.float64] | None = None
+    decision: npt.NDArray[np.float64] | None = None
+    values: npt.NDArray[np.float64] | None = None
 
 
 def _overflow(row: int) -> InvalidInput:
@@ -222,21 +225,19 @@ class Model:
         _check_finite(scores)
         return scores
 
-    def predict(self, rows: npt.NDArray[np.float64]) -> Predictions:
-        """Score a validated ``(n, n_features)`` float64 array into numpy arrays.
-
-        Only for a classifier with probabilities whose features are all numeric (the V2
-        tensor route); any other model is ``InvalidInput``.
-        """
+    def predict(self, rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64]) -> Predictions:
+        """``predict_rows`` into numpy arrays (the V2 tensors)."""
         import numpy as np
 
-        if self.task.scores != "predict_proba" or not self.schema.all_numeric:
-            raise InvalidInput(
-                "this model takes no single FP64 tensor of class probabilities: send its rows "
-                f"to /predict or /v1/models/{self.manifest.model_name}:predict"
-            )
         scores = self.predict_rows(rows)
+        n = len(rows)
+
+        def matrix(column: list[list[float]] | None) -> npt.NDArray[np.float64] | None:
+            return None if column is None else np.array(column, dtype=np.float64).reshape(n, -1)
+
         return Predictions(
-            labels=np.array(scores.labels, dtype=np.int64),
-            probabilities=np.array(scores.probabilities, dtype=np.float64).reshape(len(rows), -1),
+            labels=None if scores.labels is None else np.array(scores.labels, dtype=np.int64),
+            probabilities=matrix(scores.probabilities),
+            decision=matrix(scores.decision),
+            values=None if scores.values is None else np.array(scores.values, dtype=np.float64),
         )

@@ -81,7 +81,7 @@ def _infer(ctx: Context) -> flask.Response:
     # The KServe SDK names the model in the body too: it must be the one the URL names.
     _check_serves(model, *oip_codec.request_target(decoded), "the request body: ")
     request = oip_codec.parse_request(
-        decoded, binary, model.feature_names, ctx.settings.max_batch_rows
+        decoded, binary, model.schema, ctx.settings.max_batch_rows, oip_codec.outputs(model)
     )
     predictions = model.predict(request.rows)
     ctx.log["rows"] = len(request.rows)

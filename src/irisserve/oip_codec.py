@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from irisserve import jsoncodec
 from irisserve.errors import BatchTooLarge, InvalidInput
-from irisserve.model import Model, Predictions
-from irisserve.schema import describe_value
+from irisserve.manifest import NUMERIC, REGRESSION
+from irisserve.model import Cell, Model, Predictions
+from irisserve.schema import InputSchema, describe_value
 
 if TYPE_CHECKING:  # numpy is imported where it is used: off the HTTP function's cold path
     import numpy as np
@@ -46,14 +47,19 @@ __all__ = [
     "columns_to_rows",
     "encode_response",
     "model_metadata",
+    "outputs",
     "parse_request",
     "request_target",
     "split_body",
 ]
 
 INPUT_NAME = "input-0"
-#: Output name → OIP datatype, in the order a response lists them.
+#: Output name → OIP datatype, in the order a response lists them (a classifier with
+#: probabilities; ``outputs`` gives any model's).
 OUTPUTS: dict[str, str] = {"predict": "INT64", "predict_proba": "FP64", "label": "BYTES"}
+_DECISION_OUTPUTS = {"predict": "INT64", "decision_function": "FP64", "label": "BYTES"}
+_LABEL_OUTPUTS = {"predict": "INT64", "label": "BYTES"}
+_REGRESSION_OUTPUTS = {"predict": "FP64"}
 #: Input datatype → the little-endian numpy dtype its elements are read as.
 INPUT_DATATYPES: dict[str, str] = {
     "FP64": "<f8",
@@ -93,11 +99,24 @@ class RequestedOutput(NamedTuple):
 
 
 class InferRequest(NamedTuple):
-    """A decoded inference request: its id, the rows to score, the outputs to return."""
+    """A decoded inference request: its id, the rows to score, the outputs to return.
+
+    ``rows`` is a float64 array for a model whose features are all numbers, else rows of
+    validated cells (numbers and categories) in feature order.
+    """
 
     id: str | None
-    rows: npt.NDArray[np.float64]
+    rows: npt.NDArray[np.float64] | list[list[Cell]]
     outputs: tuple[RequestedOutput, ...]
+
+
+def outputs(model: Model) -> dict[str, str]:
+    """The model's outputs (name → datatype), by its task."""
+    if model.task.type == REGRESSION:
+        return _REGRESSION_OUTPUTS
+    return {"predict_proba": OUTPUTS, "decision_function": _DECISION_OUTPUTS}.get(
+        model.task.scores or "", _LABEL_OUTPUTS
+    )
 
 
 def split_body(body: bytes, header_length: str | None) -> tuple[bytes, memoryview]:
@@ -257,6 +276,22 @@ class _BinarySection:
         self._offset += size
         return self._data[self._offset - size : self._offset]
 
+    def take_bytes(self, size: Any, where: str) -> memoryview:
+        """A BYTES input's ``size`` bytes (its elements carry their own lengths)."""
+        if type(size) is not int or size < 0:
+            raise InvalidInput(
+                f"{where}.parameters.binary_data_size: expected a byte count, "
+                f"got {describe_value(size)}"
+            )
+        left = len(self._data) - self._offset
+        if size > left:
+            raise InvalidInput(
+                f"{where}: the binary section is truncated: {left} bytes left for this "
+                f"input, binary_data_size needs {size}"
+            )
+        self._offset += size
+        return self._data[self._offset - size : self._offset]
+
     def finish(self) -> None:
         """Refuse bytes that no input claimed."""
         extra = len(self._data) - self._offset
@@ -361,23 +396,65 @@ def _matrix(
     return _values(header, section, tensor).reshape(rows, n_features)
 
 
+def _strings(header: dict[str, Any], section: _BinarySection, where: str, rows: int) -> list[str]:
+    """A BYTES column's elements as text: JSON strings, or length-prefixed binary elements."""
+    size = _parameters(header.get("parameters"), f"{where}.parameters").get("binary_data_size")
+    if size is None:
+        if "data" not in header:
+            raise InvalidInput(f'{where}: no "data" and no parameters.binary_data_size')
+        values = _flat_json(header["data"], _Tensor(where, "BYTES", _bytes_dtype(), rows, 1))
+        for i, value in enumerate(values):
+            if type(value) is not str:
+                raise InvalidInput(
+                    f"{where}.data[{i}]: expected a string, got {describe_value(value)}"
+                )
+        return values
+    if "data" in header:
+        raise InvalidInput(f'{where}: send "data" or parameters.binary_data_size, not both')
+    raw = bytes(section.take_bytes(size, where))
+    texts: list[str] = []
+    offset = 0
+    try:
+        while offset < len(raw):
+            (length,) = struct.unpack_from("<I", raw, offset)
+            texts.append(raw[offset + 4 : offset + 4 + length].decode())
+            offset += 4 + length
+    except (struct.error, UnicodeDecodeError):
+        offset = -1  # a truncated length prefix, or an element that is not UTF-8
+    if len(texts) != rows or offset != len(raw):
+        raise InvalidInput(
+            f"{where}: {size} bytes are not {rows} length-prefixed UTF-8 BYTES elements"
+        )
+    return texts
+
+
+def _bytes_dtype() -> np.dtype[Any]:
+    import numpy as np
+
+    return np.dtype(object)
+
+
 def _column(
-    header: dict[str, Any], section: _BinarySection, max_rows: int, where: str
-) -> npt.NDArray[np.float64]:
-    """One feature's values from its ``[rows]`` or ``[rows, 1]`` input."""
-    datatype, dtype = _datatype(header.get("datatype"), f"{where}.datatype")
+    header: dict[str, Any], section: _BinarySection, max_rows: int, where: str, text: bool
+) -> npt.NDArray[np.float64] | list[str]:
+    """One feature's values from its ``[rows]`` or ``[rows, 1]`` input; ``text``: BYTES is
+    accepted (a categorical feature)."""
     rows = _column_rows(header.get("shape"), max_rows, f"{where}.shape")
+    if text and header.get("datatype") == "BYTES":
+        return _strings(header, section, where, rows)
+    datatype, dtype = _datatype(header.get("datatype"), f"{where}.datatype")
     return _values(header, section, _Tensor(where, datatype, dtype, rows, 1))
 
 
 def _feature_columns(
     headers: list[dict[str, Any]],
     section: _BinarySection,
-    feature_names: Sequence[str],
+    schema: InputSchema,
     max_rows: int,
-) -> dict[str, npt.NDArray[np.float64]]:
-    """Feature name → its column, from one input per feature named after it."""
-    columns: dict[str, npt.NDArray[np.float64]] = {}
+) -> dict[str, tuple[str, npt.NDArray[np.float64] | list[str]]]:
+    """Feature name → where its input is and its column, from one input per feature."""
+    feature_names = schema.names
+    columns: dict[str, tuple[str, npt.NDArray[np.float64] | list[str]]] = {}
     for i, header in enumerate(headers):
         where = f"inputs[{i}]"
         name = header["name"]
@@ -388,13 +465,14 @@ def _feature_columns(
             )
         if name in columns:
             raise InvalidInput(f"{where}.name: feature {name} is sent twice")
-        column = _column(header, section, max_rows, where)
-        first = next(iter(columns.values()), column)
+        text = schema.features[schema.index[name]].type != NUMERIC
+        column = _column(header, section, max_rows, where, text)
+        first = next(iter(columns.values()), (where, column))[1]
         if len(column) != len(first):
             raise InvalidInput(
                 f"{where}.shape: {len(column)} rows, but inputs[0] has {len(first)} rows"
             )
-        columns[name] = column
+        columns[name] = (where, column)
     missing = [name for name in feature_names if name not in columns]
     if missing:
         raise InvalidInput(
@@ -413,6 +491,18 @@ def columns_to_rows(
     return np.column_stack([columns[name] for name in feature_names])
 
 
+def _cell_rows(
+    columns: Mapping[str, tuple[str, npt.NDArray[np.float64] | list[str]]], schema: InputSchema
+) -> list[list[Cell]]:
+    """Rows of validated cells from feature columns that hold categories."""
+    checked = []
+    for name, check in zip(schema.names, schema.checks, strict=True):
+        where, column = columns[name]
+        values = column if isinstance(column, list) else column.tolist()
+        checked.append([check(value, f"{where}.data[{i}]") for i, value in enumerate(values)])
+    return [list(row) for row in zip(*checked, strict=True)]
+
+
 def _by_feature(
     headers: list[dict[str, Any]], content_type: Any, feature_names: Sequence[str]
 ) -> bool:
@@ -428,19 +518,21 @@ def _by_feature(
     return len(headers) > 1 or headers[0]["name"] in feature_names
 
 
-def _requested_outputs(value: Any, binary_default: bool) -> tuple[RequestedOutput, ...]:
+def _requested_outputs(
+    value: Any, binary_default: bool, available: dict[str, str]
+) -> tuple[RequestedOutput, ...]:
     if value is None or value == []:
-        return tuple(RequestedOutput(name, binary_default) for name in OUTPUTS)
+        return tuple(RequestedOutput(name, binary_default) for name in available)
     if not isinstance(value, list):
         raise InvalidInput(f"outputs: expected a list of outputs, got {describe_value(value)}")
     requested: list[RequestedOutput] = []
     for i, item in enumerate(value):
         where = f"outputs[{i}]"
         name = _object(item, _OUTPUT_KEYS, where).get("name")
-        if not isinstance(name, str) or name not in OUTPUTS:
+        if not isinstance(name, str) or name not in available:
             raise InvalidInput(
                 f"{where}.name: unknown output {describe_value(name)}; "
-                f"this model has {list(OUTPUTS)}"
+                f"this model has {list(available)}"
             )
         if any(output.name == name for output in requested):
             raise InvalidInput(f"{where}.name: {name} is requested twice")
@@ -456,9 +548,20 @@ def _requested_outputs(value: Any, binary_default: bool) -> tuple[RequestedOutpu
 
 
 def parse_request(
-    header: Any, binary: memoryview, feature_names: Sequence[str], max_rows: int
+    header: Any,
+    binary: memoryview,
+    schema: InputSchema | Sequence[str],
+    max_rows: int,
+    available: dict[str, str] = OUTPUTS,
 ) -> InferRequest:
-    """Decode an inference request: its JSON header and the binary section after it."""
+    """Decode an inference request: its JSON header and the binary section after it.
+
+    ``schema`` is the model's input schema (feature names alone: all numbers);
+    ``available`` its outputs.
+    """
+    if not isinstance(schema, InputSchema):
+        schema = InputSchema.numeric(schema)
+    feature_names = schema.names
     request = _object(header, _REQUEST_KEYS, "the request")
     request_id = _string(request, "id")
     request_target(request)  # strings if present; irisserve.oip checks the model they name
@@ -473,14 +576,23 @@ def parse_request(
         )
     headers = [_input_header(value, f"inputs[{i}]") for i, value in enumerate(inputs)]
     section = _BinarySection(binary)
+    rows: npt.NDArray[np.float64] | list[list[Cell]]
     if _by_feature(headers, content_type, feature_names):
-        columns = _feature_columns(headers, section, feature_names, max_rows)
-        rows = columns_to_rows(columns, feature_names)
-    else:
+        columns = _feature_columns(headers, section, schema, max_rows)
+        if schema.all_numeric:
+            rows = columns_to_rows({k: v for k, (_, v) in columns.items()}, feature_names)  # type: ignore[misc]
+        else:
+            rows = _cell_rows(columns, schema)
+    elif schema.all_numeric:
         rows = _matrix(headers[0], section, len(feature_names), max_rows)
+    else:
+        raise InvalidInput(
+            "inputs: this model has categorical features, so it takes one input per "
+            f"feature (BYTES for categories, numbers for the rest): {feature_names}"
+        )
     section.finish()
-    outputs = _requested_outputs(request.get("outputs"), binary_default)
-    return InferRequest(id=request_id, rows=rows, outputs=outputs)
+    requested = _requested_outputs(request.get("outputs"), binary_default, available)
+    return InferRequest(id=request_id, rows=rows, outputs=requested)
 
 
 def _length_prefixed(text: str) -> bytes:
@@ -489,14 +601,15 @@ def _length_prefixed(text: str) -> bytes:
 
 
 def _output_tensor(
-    name: str, model: Model, predictions: Predictions, binary: bool
+    name: str, datatype: str, model: Model, predictions: Predictions, binary: bool
 ) -> tuple[dict[str, Any], bytes]:
     """One output's JSON description and, when binary, its raw bytes (else ``b""``)."""
     import numpy as np
 
-    labels = predictions.labels
-    tensor: dict[str, Any] = {"name": name, "datatype": OUTPUTS[name]}
+    tensor: dict[str, Any] = {"name": name, "datatype": datatype}
     if name == "label":
+        labels = predictions.labels
+        assert labels is not None  # a classifier's output
         tensor["shape"] = [len(labels)]
         if not binary:
             tensor["data"] = np.array(model.class_names, dtype=object)[labels].tolist()
@@ -504,7 +617,12 @@ def _output_tensor(
         encoded = np.array([_length_prefixed(c) for c in model.class_names], dtype=object)
         raw = b"".join(encoded[labels].tolist())
     else:
-        values = labels if name == "predict" else predictions.probabilities
+        values = {
+            "predict": predictions.values if predictions.labels is None else predictions.labels,
+            "predict_proba": predictions.probabilities,
+            "decision_function": predictions.decision,
+        }[name]
+        assert values is not None  # the model's outputs are the ones its task gives
         tensor["shape"] = list(values.shape)
         if not binary:
             tensor["data"] = values.ravel().tolist()
@@ -525,13 +643,15 @@ def encode_response(
     }
     if request.id is not None:
         header["id"] = request.id
-    outputs, chunks = [], []
+    tensors, chunks = [], []
+    datatypes = outputs(model)
     for output in request.outputs:
-        tensor, raw = _output_tensor(output.name, model, predictions, output.binary)
-        outputs.append(tensor)
+        datatype = datatypes[output.name]
+        tensor, raw = _output_tensor(output.name, datatype, model, predictions, output.binary)
+        tensors.append(tensor)
         if output.binary:
             chunks.append(raw)
-    header["outputs"] = outputs
+    header["outputs"] = tensors
     encoded = jsoncodec.encode(header)
     if not chunks:
         return encoded, None
@@ -539,17 +659,31 @@ def encode_response(
 
 
 def model_metadata(model: Model) -> dict[str, Any]:
-    """The model metadata document: name, versions, platform, input and output tensors."""
-    shapes = {"predict": [-1], "predict_proba": [-1, len(model.class_names)], "label": [-1]}
+    """The model metadata document: name, versions, platform, input and output tensors.
+
+    The inputs are the one ``[rows, n_features]`` FP64 tensor when every feature is a
+    number, else one input per feature: BYTES for a categorical one, FP64 for a number.
+    """
+    classes = len(model.class_names)
+    shapes = {"predict_proba": [-1, classes], "decision_function": [-1, -1]}
+    if model.schema.all_numeric:
+        inputs = [{"name": INPUT_NAME, "datatype": "FP64", "shape": [-1, len(model.feature_names)]}]
+    else:
+        inputs = [
+            {
+                "name": feature.name,
+                "datatype": "FP64" if feature.type == NUMERIC else "BYTES",
+                "shape": [-1],
+            }
+            for feature in model.features
+        ]
     return {
         "name": model.manifest.model_name,
         "versions": [model.version],
         "platform": _PLATFORM,
-        "inputs": [
-            {"name": INPUT_NAME, "datatype": "FP64", "shape": [-1, len(model.feature_names)]}
-        ],
+        "inputs": inputs,
         "outputs": [
-            {"name": name, "datatype": datatype, "shape": shapes[name]}
-            for name, datatype in OUTPUTS.items()
+            {"name": name, "datatype": datatype, "shape": shapes.get(name, [-1])}
+            for name, datatype in outputs(model).items()
         ],
     }
