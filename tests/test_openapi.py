@@ -130,3 +130,12 @@ def test_a_regressors_prediction_is_a_number(tmp_path: Path) -> None:
     prediction = document["components"]["schemas"]["Prediction"]
     assert prediction["required"] == ["prediction"]
     assert prediction["properties"]["prediction"]["type"] == "number"
+
+
+def test_without_a_model_the_document_is_served_as_shipped(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("IRISSERVE_MODEL_DIR", str(tmp_path / "missing"))
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.get_data() == DOCUMENT_PATH.read_bytes()

@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 
 from irisserve.artifact import open_artifact
 from irisserve.manifest import read_manifest, sha256_file
-from irisserve.package import PackagingError, write_artifact
+from irisserve.package import PackagingError, main, write_artifact
 from tests.own_models import BUILDERS, expected_objects
 from tests.support import REPO
 from training.passengers import TARGET, passengers
@@ -154,33 +154,16 @@ def test_what_cannot_be_served_is_refused(
         write_artifact(estimator, iris[0], tmp_path, name="m", version="1")
 
 
-def test_the_command_packages_a_joblib_file_and_a_csv(tmp_path: Path) -> None:
+def test_the_command_packages_a_joblib_file_and_a_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     fitted = BUILDERS["pipeline"]()
     joblib.dump(fitted.estimator, tmp_path / "passengers.joblib")
     fitted.train.assign(**{TARGET: fitted.y}).to_csv(tmp_path / "train.csv", index=False)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "irisserve.package",
-            str(tmp_path / "passengers.joblib"),
-            "--data",
-            str(tmp_path / "train.csv"),
-            "--target",
-            TARGET,
-            "--output",
-            str(tmp_path / "artifact"),
-            "--version",
-            "3.1.0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=REPO,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "wrote" in done.stderr
+    argv = [str(tmp_path / "passengers.joblib"), "--data", str(tmp_path / "train.csv")]
+    argv += ["--target", TARGET, "--output", str(tmp_path / "artifact"), "--version", "3.1.0"]
+    assert main(argv) == 0  # python -m irisserve.package ARGV
+    assert "wrote" in capsys.readouterr().err
     manifest = json.loads((tmp_path / "artifact" / "manifest.json").read_text())
     assert manifest["model_name"] == "passengers"
     assert manifest["model_version"] == "3.1.0"
@@ -196,29 +179,36 @@ def test_the_command_packages_a_joblib_file_and_a_csv(tmp_path: Path) -> None:
     ]
 
 
-def test_the_command_says_what_is_wrong(tmp_path: Path) -> None:
-    x, _ = passengers(rows=50)
-    x.to_csv(tmp_path / "train.csv", index=False)
-    joblib.dump({"not": "a model"}, tmp_path / "model.joblib")
+@pytest.mark.parametrize(
+    ("model", "target", "message"),
+    [
+        ({"not": "a model"}, None, "error: dict has no predict method"),
+        (None, "nope", "has no column 'nope'"),
+    ],
+)
+def test_the_command_says_what_is_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], model: Any, target: str | None, message: str
+) -> None:
+    x, y = passengers(rows=50)
+    x.assign(**{TARGET: y}).to_csv(tmp_path / "train.csv", index=False)
+    joblib.dump(model, tmp_path / "model.joblib")
+    argv = [str(tmp_path / "model.joblib"), "--data", str(tmp_path / "train.csv")]
+    argv += ["--output", str(tmp_path / "out"), *(["--target", target] if target else [])]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_module_runs_as_a_command() -> None:
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "irisserve.package",
-            str(tmp_path / "model.joblib"),
-            "--data",
-            str(tmp_path / "train.csv"),
-            "--target",
-            "nope",
-            "--output",
-            str(tmp_path / "out"),
-        ],
+        [sys.executable, "-m", "irisserve.package", "--help"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=60,
         check=False,
         cwd=REPO,
     )
-    assert done.returncode == 2
-    assert "error:" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert "--skops" in done.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -27,3 +29,32 @@ def test_the_original_is_left_alone() -> None:
     before = [columns for _, _, columns in fitted.estimator[0].transformers_]
     positional(fitted.estimator)
     assert [columns for _, _, columns in fitted.estimator[0].transformers_] == before
+
+
+def as_column(values: Any) -> Any:
+    return np.asarray(values, dtype=np.float64).reshape(-1, 1)
+
+
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+def test_column_transformers_inside_unions_with_scalar_and_remainder_columns() -> None:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+
+    fitted = BUILDERS["pipeline"]()
+    frame = fitted.train[["fare", "pclass", "sex"]]
+    columns = ColumnTransformer(
+        [
+            ("sex", OneHotEncoder(sparse_output=False), ["sex"]),
+            ("fare", FunctionTransformer(as_column), "fare"),  # a scalar: one 1-D column
+        ],
+        remainder="passthrough",
+    )
+    union = FeatureUnion([("columns", columns)])
+    estimator = make_pipeline(union, LogisticRegression()).fit(frame, fitted.y)
+    served = positional(estimator)
+    inner = served[0].transformer_list[0][1]
+    assert [spec for _, _, spec in inner.transformers_] == [[2], 0, [1]]
+    rows = frame.astype(object).to_numpy()
+    assert np.array_equal(served.predict_proba(rows), estimator.predict_proba(frame))

@@ -56,8 +56,8 @@ POISON: list[tuple[bytes, str]] = [
 
 def expected_result(model: Model, data: bytes, message_id: str) -> dict[str, Any]:
     """What the HTTP API answers for ``data``, plus the source message id."""
-    rows = parse_body(json.loads(data), model.feature_names, MAX_ROWS)
-    payload = predictions_payload(model, model.predict(rows.values), rows.single)
+    rows = parse_body(json.loads(data), model.schema, MAX_ROWS)
+    payload = predictions_payload(model, model.predict_rows(rows.data), rows.single)
     return {**payload, "message_id": message_id}
 
 

@@ -267,17 +267,10 @@ class _BinarySection:
                 f"{where}: {size} bytes do not match shape {tensor.shape} of {tensor.datatype} "
                 f"({expected} bytes)"
             )
-        left = len(self._data) - self._offset
-        if size > left:
-            raise InvalidInput(
-                f"{tensor.where}: the binary section is truncated: {left} bytes left for this "
-                f"input, binary_data_size needs {size}"
-            )
-        self._offset += size
-        return self._data[self._offset - size : self._offset]
+        return self.take_bytes(size, tensor.where)
 
     def take_bytes(self, size: Any, where: str) -> memoryview:
-        """A BYTES input's ``size`` bytes (its elements carry their own lengths)."""
+        """An input's next ``size`` bytes (a BYTES input's elements carry their own lengths)."""
         if type(size) is not int or size < 0:
             raise InvalidInput(
                 f"{where}.parameters.binary_data_size: expected a byte count, "
