@@ -29,12 +29,16 @@ lint: $(STAMP) ## ruff and mypy --strict
 train: $(STAMP) ## Retrain the bundled Iris artifact
 	$(BIN)/python -m training.train --output src/irisserve/artifacts/iris
 
-lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it)
+lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it; then the V2 clients')
 	$(BIN)/uv pip compile pyproject.toml --extra pubsub --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --no-header -o requirements/serve.txt
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --no-header -c requirements/serve.txt \
 		-o requirements/dev.txt
+	for client in requirements/clients/*.in; do \
+		$(BIN)/uv pip compile $$client --python-version 3.11 \
+			--python-platform x86_64-manylinux_2_28 --no-header -o $${client%.in}.txt; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
