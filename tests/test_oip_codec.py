@@ -242,6 +242,24 @@ COLUMN_REFUSALS: list[tuple[str, Any, bytes, str]] = [
         "inputs[3].data: 3 values do not match shape [4, 1] (4 values)",
     ),
     (
+        "too few values, shape [n]",
+        {"inputs": columns(petal_width={**column("petal_width"), "shape": [4]})},
+        b"",
+        "inputs[3].data: 3 values do not match shape [4] (4 values)",
+    ),
+    (
+        "binary size of a column",
+        {
+            "inputs": [
+                *_without("petal_width"),
+                {**binary_column("petal_width", "FP64")[0], "datatype": "FP32", "shape": [3, 1]},
+            ]
+        },
+        bytes(24),
+        "inputs[3].parameters.binary_data_size: 24 bytes do not match shape [3, 1] of FP32 "
+        "(12 bytes)",
+    ),
+    (
         "string value",
         {"inputs": columns(petal_width=column("petal_width", [1.0, "x", 2.0]))},
         b"",
