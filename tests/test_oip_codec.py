@@ -15,10 +15,10 @@ import pytest
 
 from irisserve import oip_codec
 from irisserve.errors import BatchTooLarge, InvalidInput
-from tests.support import SETOSA
+from tests.support import IRIS_FEATURES as FEATURES
+from tests.support import IRIS_ROWS
 
-FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-ROWS = np.array([SETOSA, [6.5, 3.0, 5.5, 2.0], [5.9, 3.0, 4.2, 1.5]])
+ROWS = np.array(IRIS_ROWS)
 
 
 def parse(header: Any, binary: bytes = b"", max_rows: int = 10_000) -> oip_codec.InferRequest:

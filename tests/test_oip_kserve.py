@@ -10,10 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from irisserve.artifact import open_artifact
 from irisserve.model import Model
 from tests.clients import run_client
-from tests.support import BUNDLED, SETOSA, FunctionProcess, assert_error_body
+from tests.support import SETOSA, FunctionProcess, assert_error_body
 
 pytestmark = pytest.mark.integration
 
@@ -62,14 +61,9 @@ def server() -> Iterator[FunctionProcess]:
 @pytest.fixture(scope="module")
 def report(server: FunctionProcess) -> dict[str, Any]:
     """What the SDK saw, every call made in one run of the client script."""
-    plan = {"url": server.url, "rows": ROWS.tolist(), "cases": INFER_CASES + OTHER_CASES}
-    result: dict[str, Any] = run_client("kserve", plan)
+    plan = {"rows": ROWS.tolist(), "cases": INFER_CASES + OTHER_CASES}
+    result: dict[str, Any] = run_client("kserve", plan, server)
     return result
-
-
-@pytest.fixture(scope="module")
-def model() -> Model:
-    return open_artifact(BUNDLED)
 
 
 def expected_outputs(model: Model, x: np.ndarray) -> dict[str, list[Any]]:

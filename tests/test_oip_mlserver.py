@@ -5,20 +5,17 @@ MLServer runs in its own environment (``tests/clients``): it cannot share our lo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 
-from irisserve.artifact import open_artifact
 from irisserve.model import Model
 from tests.clients import run_client
-from tests.support import BUNDLED, FunctionProcess
+from tests.support import IRIS_FEATURES as FEATURES
 
 pytestmark = pytest.mark.integration
 
-FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 LOW = np.array([4.3, 2.0, 1.0, 0.1])
 HIGH = np.array([7.9, 4.4, 6.9, 2.5])
 ROWS = np.random.default_rng(1971).uniform(LOW, HIGH, size=(500, 4))
@@ -52,22 +49,12 @@ BY_ID = {case["id"]: case for case in CASES}
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[FunctionProcess]:
-    with FunctionProcess() as process:
-        yield process
-
-
-@pytest.fixture(scope="module")
-def report(server: FunctionProcess) -> dict[str, Any]:
+def report() -> dict[str, Any]:
     """What the codecs sent and decoded, every case in one run of the client script."""
-    plan = {"url": server.url, "rows": ROWS.tolist(), "features": FEATURES, "cases": CASES}
-    result: dict[str, Any] = run_client("mlserver", plan)
+    result: dict[str, Any] = run_client(
+        "mlserver", {"rows": ROWS.tolist(), "features": FEATURES, "cases": CASES}
+    )
     return result
-
-
-@pytest.fixture(scope="module")
-def model() -> Model:
-    return open_artifact(BUNDLED)
 
 
 def sent_rows(case: dict[str, Any]) -> np.ndarray:

@@ -9,6 +9,7 @@ client script a JSON plan on stdin and reads the JSON it prints.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -17,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.support import REPO
+from tests.support import REPO, FunctionProcess
 
 CLIENTS = Path(__file__).resolve().parent
 VENVS = REPO / ".venv-clients"
@@ -56,8 +57,12 @@ def client_python(name: str) -> Path:
     return python
 
 
-def run_client(name: str, plan: dict[str, Any]) -> Any:
-    """Run ``tests/clients/<name>_calls.py`` in its environment on ``plan``; what it printed."""
-    script = CLIENTS / f"{name}_calls.py"
-    out = _run([str(client_python(name)), str(script)], RUN_TIMEOUT, json.dumps(plan))
+def run_client(name: str, plan: dict[str, Any], server: FunctionProcess | None = None) -> Any:
+    """Run ``tests/clients/<name>_calls.py`` in its environment on ``plan`` plus ``"url"``: a
+    real process's (``server``, or one started for this run). What the script printed."""
+    command = [str(client_python(name)), str(CLIENTS / f"{name}_calls.py")]
+    with contextlib.ExitStack() as stack:
+        if server is None:
+            server = stack.enter_context(FunctionProcess())
+        out = _run(command, RUN_TIMEOUT, json.dumps({**plan, "url": server.url}))
     return json.loads(out)
