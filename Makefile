@@ -37,15 +37,19 @@ TRAIN_OUTPUT ?= build/artifacts/iris
 train: $(STAMP) ## Retrain Iris into $(TRAIN_OUTPUT) and check it reproduces the bundled artifact
 	$(BIN)/python -m training.train --output $(TRAIN_OUTPUT) --compare src/irisserve/artifacts/iris
 
-lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it)
+lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it; then the V2 clients')
 	$(BIN)/uv pip compile pyproject.toml --extra pubsub --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --no-header -o requirements/serve.txt
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --no-header -c requirements/serve.txt \
 		-o requirements/dev.txt
+	for client in requirements/clients/*.in; do \
+		$(BIN)/uv pip compile $$client --python-version 3.11 \
+			--python-platform x86_64-manylinux_2_28 --no-header -o $${client%.in}.txt; \
+	done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage build dist
+	rm -rf $(VENV) .venv-clients .pytest_cache .mypy_cache .ruff_cache .coverage build dist
 
 bench: $(STAMP) ## Cold start vs warm harness (bench/results/)
 	$(BIN)/python -m bench.harness $(BENCH_ARGS)
