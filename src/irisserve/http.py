@@ -13,7 +13,7 @@ from typing import Any
 
 import flask
 
-from irisserve import jsoncodec, loader, logs, oip, openapi
+from irisserve import apidocs, jsoncodec, loader, logs, oip, openapi
 from irisserve.config import Settings
 from irisserve.context import Context, Route, json_response
 from irisserve.errors import (
@@ -136,6 +136,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/model-info", ("GET",), _model_info),
     *openapi.ROUTES,
     *oip.ROUTES,
+    *apidocs.ROUTES,
 )
 
 
