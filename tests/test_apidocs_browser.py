@@ -73,14 +73,18 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext
         context.close()
 
 
-def open_docs(context: BrowserContext, server: FunctionProcess, path: str = "/docs") -> Visit:
+def open_docs(context: BrowserContext, server: FunctionProcess, prefix: str = "") -> Visit:
+    """A tab on ``/docs``; with a ``prefix``, as a gateway serving the function under it."""
     page = context.new_page()
     visit = Visit(page, server.url)
+    base = server.url + prefix
 
     def guard(route: Route) -> None:
         url = route.request.url
-        if url.startswith(f"{server.url}/") or url.startswith("data:"):
+        if url.startswith("data:") or (not prefix and url.startswith(f"{server.url}/")):
             route.continue_()
+        elif prefix and url.startswith(f"{base}/"):  # the gateway drops the prefix
+            route.fulfill(response=route.fetch(url=server.url + url.removeprefix(base)))
         else:
             route.abort()
 
@@ -90,7 +94,7 @@ def open_docs(context: BrowserContext, server: FunctionProcess, path: str = "/do
         "console", lambda message: message.type == "error" and visit.errors.append(message.text)
     )
     page.on("pageerror", lambda error: visit.errors.append(str(error)))
-    page.goto(server.url + path)
+    page.goto(f"{base}/docs")
     page.locator(".opblock").first.wait_for(timeout=WAIT_MS)
     return visit
 
@@ -184,6 +188,22 @@ def test_try_it_out_predicts_and_shows_errors(visit: Visit, server: FunctionProc
         "Failed to load resource: the server responded with a status of 400 (BAD REQUEST)"
     ]
     assert all(url.startswith(f"{server.url}/") for url in visit.requests)
+
+
+def test_behind_a_path_prefix_every_request_stays_under_it(
+    browser: BrowserContext, server: FunctionProcess
+) -> None:
+    visit = open_docs(browser, server, prefix="/fn")
+    try:
+        status, shown = execute(visit.operation("modelInfo"))
+        assert status == "200"
+        assert '"model_version": "1.0.0"' in shown
+        paths = [url.removeprefix(server.url).split("?")[0] for url in visit.requests]
+        assert {"/fn/docs", "/fn/openapi.json", "/fn/model-info"} <= set(paths)
+        assert [path for path in paths if not path.startswith("/fn/")] == []
+        assert visit.errors == []
+    finally:
+        visit.page.close()
 
 
 def test_the_page_is_off_with_irisserve_docs_0(browser: BrowserContext) -> None:

@@ -33,7 +33,8 @@ ASSETS: dict[str, str] = {
 _PAGE_CACHE = "no-cache"
 _ASSET_CACHE = "public, max-age=31536000, immutable"
 
-# Relative URLs: the page works under any path prefix (e.g. a gateway's /predict/docs).
+# Relative URLs, and requests sent under the page's own path prefix: the page works
+# behind a gateway that serves the function under a path (e.g. /fn/docs).
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -48,13 +49,24 @@ _PAGE = """<!DOCTYPE html>
   <div id="swagger-ui"></div>
   <script src="docs/swagger-ui-bundle.js?v={v}"></script>
   <script>
+    // Behind a path prefix (a gateway serving this page at /fn/docs), "Try it out"
+    // sends its requests under the same prefix.
+    var prefix = location.pathname.replace(/\/docs$/, "");
     window.ui = SwaggerUIBundle({{
       url: "openapi.json",
       dom_id: "#swagger-ui",
       layout: "BaseLayout",
       deepLinking: true,
       displayRequestDuration: true,
-      validatorUrl: null
+      validatorUrl: null,
+      requestInterceptor: function (request) {{
+        var url = new URL(request.url, location.href);
+        if (prefix && !request.loadSpec && url.origin === location.origin) {{
+          url.pathname = prefix + url.pathname;
+          request.url = url.href;
+        }}
+        return request;
+      }}
     }});
   </script>
 </body>
