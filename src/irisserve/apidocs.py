@@ -35,7 +35,7 @@ _ASSET_CACHE = "public, max-age=31536000, immutable"
 
 # Relative URLs, and requests sent under the page's own path prefix: the page works
 # behind a gateway that serves the function under a path (e.g. /fn/docs).
-_PAGE = """<!DOCTYPE html>
+_PAGE = r"""<!DOCTYPE html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
