@@ -218,3 +218,14 @@ def test_the_page_is_off_with_irisserve_docs_0(browser: BrowserContext) -> None:
             assert off.post_json("/predict", {"features": [5.1, 3.5, 1.4, 0.2]}).status == 200
         finally:
             page.close()
+
+
+def test_the_real_process_revalidates_with_a_304(server: FunctionProcess) -> None:
+    for path in ("/docs", "/docs/swagger-ui-bundle.js"):
+        first = server.request("GET", path)
+        assert first.status == 200
+        again = server.request("GET", path, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status == 304
+        assert again.body == b""
+        assert again.headers["ETag"] == first.headers["ETag"]
+        assert again.headers["Cache-Control"] == first.headers["Cache-Control"]
