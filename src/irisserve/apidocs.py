@@ -123,7 +123,7 @@ def _page(ctx: Context) -> flask.Response:
 
 def _file(ctx: Context) -> flask.Response:
     _require_docs(ctx)
-    name = ctx.request.path.rsplit("/", 1)[-1]
+    name = ctx.params["name"]
     if name not in ASSETS:
         raise NotFound(f"the API page has no file {name!r}; it has {', '.join(ASSETS)}")
     return _cached(ctx, _asset(name), ASSETS[name], _ASSET_CACHE)
