@@ -11,10 +11,9 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import BrowserContext, Locator, Page, Route, sync_playwright
 
 from tests.support import REPO, FunctionProcess, require_tools
 
@@ -38,11 +37,10 @@ class Visit:
     """One browser tab on the server, with everything it asked for and complained about."""
 
     page: Page
-    origin: str
     requests: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
-    def operation(self, operation_id: str) -> Any:
+    def operation(self, operation_id: str) -> Locator:
         """The expanded block of one operation, found by its operationId."""
         block = self.page.locator(f'.opblock[id$="-{operation_id}"]')
         block.locator(".opblock-summary-control").click()
@@ -74,7 +72,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext
 def open_docs(context: BrowserContext, server: FunctionProcess, prefix: str = "") -> Visit:
     """A tab on ``/docs``; with a ``prefix``, as a gateway serving the function under it."""
     page = context.new_page()
-    visit = Visit(page, server.url)
+    visit = Visit(page)
     base = server.url + prefix
 
     def guard(route: Route) -> None:
@@ -147,7 +145,7 @@ def test_it_shows_the_examples(visit: Visit, server: FunctionProcess) -> None:
     assert visit.errors == []
 
 
-def execute(block: Any, body: str | None = None) -> tuple[str, str]:
+def execute(block: Locator, body: str | None = None) -> tuple[str, str]:
     """Press Try it out (once), set the body, Execute; the status and body shown."""
     try_out = block.locator("button.try-out__btn")
     if try_out.inner_text().strip() == "Try it out":
