@@ -8,7 +8,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint train lock bench load capacity clean deploy
+.PHONY: install serve test screenshot lint train lock bench load capacity clean deploy
 
 $(STAMP): requirements/dev.txt pyproject.toml
 	@echo "Installing $(VENV) from requirements/dev.txt (a few minutes the first time)..."
@@ -27,6 +27,10 @@ test: $(STAMP) ## Install and run the whole suite, with branch coverage (floor i
 	@for tool in gcloud java; do command -v $$tool >/dev/null || echo "make test: no $$tool on \
 	PATH: the tests that need it are skipped here (CI fails them); see the README's Quick start"; done
 	$(BIN)/python -m pytest --cov
+
+screenshot: $(STAMP) ## Retake docs/img/api-page.png in headless Chromium
+	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q -p no:cacheprovider --no-cov \
+		tests/test_apidocs_browser.py -k try_it_out
 
 lint: $(STAMP) ## ruff and mypy --strict
 	$(BIN)/ruff check .
