@@ -125,38 +125,33 @@ class Forest:
         return self._numpy[name]
 
     def walk_batch(self, matrix: Any) -> Any:
-        """``(n_trees, n_rows)``: the leaf each tree sends each row of ``matrix`` to."""
+        """``(n_trees, n_rows)``: the leaf each tree sends each row of ``matrix`` to.
+
+        Every tree and row advance together, one level per step.
+        """
         import numpy as np
 
         left, right = self.numpy("left"), self.numpy("right")
         feature, threshold = self.numpy("feature"), self.numpy("threshold")
         missing_left = self.numpy("missing_left").astype(bool)
-        n_rows = len(matrix)
-        leaves = np.empty((len(self.roots_list), n_rows), dtype=np.int64)
-        for tree, root in enumerate(self.roots_list):
-            node = np.full(n_rows, root, dtype=np.int64)
-            active = np.arange(n_rows)
-            while active.size:
-                current = node[active]
-                children = left[current]
-                internal = children != -1
-                if not internal.all():
-                    active, current, children = (
-                        active[internal],
-                        current[internal],
-                        children[internal],
-                    )
-                    if not active.size:
-                        break
-                values = matrix[active, feature[current]]
-                goes_left = values <= threshold[current]
-                missing = np.isnan(values)
-                goes_left = np.where(missing, missing_left[current], goes_left)
-                if self._has_categories:
-                    goes_left = self._categorical_batch(current, values, missing, goes_left)
-                node[active] = np.where(goes_left, children, right[current])
-            leaves[tree] = node
-        return leaves
+        n_rows, roots = len(matrix), self.numpy("roots")
+        node = np.repeat(roots.astype(np.int64), n_rows)
+        row = np.tile(np.arange(n_rows), len(roots))
+        active = np.arange(len(node))
+        while active.size:
+            current = node[active]
+            children = left[current]
+            internal = children != -1
+            if not internal.all():
+                active, current, children = active[internal], current[internal], children[internal]
+            values = matrix[row[active], feature[current]]
+            goes_left = values <= threshold[current]
+            missing = np.isnan(values)
+            goes_left = np.where(missing, missing_left[current], goes_left)
+            if self._has_categories:
+                goes_left = self._categorical_batch(current, values, missing, goes_left)
+            node[active] = np.where(goes_left, children, right[current])
+        return node.reshape(len(roots), n_rows)
 
     def _categorical_batch(self, nodes: Any, values: Any, missing: Any, goes_left: Any) -> Any:
         import numpy as np
