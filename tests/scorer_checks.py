@@ -74,3 +74,8 @@ def assert_exact_scorer(estimator: Any, table: Any, *, numeric: bool = True) -> 
     scores = assert_batch_invariant(scorer, cells(table), array)
     assert_like_sklearn(estimator, scores, table)
     return scores
+
+
+def case_id(value: Any) -> str:
+    """A readable test id: an estimator's class name, or a target's number of values."""
+    return str(len(set(value))) if isinstance(value, np.ndarray) else type(value).__name__

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from typing import Any
 
 import numpy as np
@@ -19,7 +17,7 @@ from sklearn.preprocessing import Normalizer, StandardScaler
 from irisserve.errors import ArtifactIntegrityError
 from irisserve.scorers import JSON_NAME, NPZ_NAME, NotExportable, export, load
 from irisserve.scorers._npz import write_npz
-from tests.support import REPO
+from tests.support import run_python
 
 RNG = np.random.default_rng(17)
 X = RNG.normal(size=(120, 3))
@@ -130,13 +128,4 @@ folder = Path({str(tmp_path)!r})
 scorer = load({{p.name: p.read_bytes() for p in folder.iterdir()}})
 print(scorer.score_rows([[0.5, -1.0, 2.0]]).labels, "numpy" in sys.modules)
 """
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split()[-1] == "False"
+    assert run_python(script).split()[-1] == "False"

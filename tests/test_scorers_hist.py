@@ -10,7 +10,7 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from irisserve.scorers import NotExportable, export
-from tests.scorer_checks import assert_exact_scorer
+from tests.scorer_checks import assert_exact_scorer, case_id
 
 RNG = np.random.default_rng(9)
 
@@ -43,7 +43,7 @@ ROWS[:10, 2] = -1.0
         (HistGradientBoostingRegressor(max_iter=12, loss="poisson"), TARGET),
         (HistGradientBoostingRegressor(max_iter=5, loss="absolute_error"), TARGET),
     ],
-    ids=lambda v: type(v).__name__ if not isinstance(v, np.ndarray) else str(len(set(v))),
+    ids=case_id,
 )
 def test_hist_gradient_boosting_answers_like_sklearn(estimator: Any, target: Any) -> None:
     estimator.fit(X, target)

@@ -21,7 +21,7 @@ from sklearn.linear_model import (
 from sklearn.svm import LinearSVC
 
 from irisserve.scorers import NotExportable, export
-from tests.scorer_checks import assert_exact_scorer, assert_like_sklearn, exported
+from tests.scorer_checks import assert_exact_scorer, assert_like_sklearn, case_id, exported
 
 RNG = np.random.default_rng(3)
 X = RNG.normal(size=(240, 5))
@@ -47,7 +47,7 @@ ROWS = RNG.normal(size=(150, 5)) * 1.5
         (ElasticNet(alpha=0.1), TARGET),
         (SGDRegressor(random_state=0), TARGET),
     ],
-    ids=lambda v: type(v).__name__ if not isinstance(v, np.ndarray) else str(len(set(v))),
+    ids=case_id,
 )
 def test_linear_models_answer_like_sklearn(estimator: Any, target: Any) -> None:
     estimator.fit(X, target)

@@ -17,7 +17,7 @@ from sklearn.ensemble import (
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from irisserve.scorers import NotExportable, export
-from tests.scorer_checks import assert_exact_scorer
+from tests.scorer_checks import assert_exact_scorer, case_id
 
 RNG = np.random.default_rng(5)
 X = RNG.normal(size=(300, 4))
@@ -42,11 +42,7 @@ ESTIMATORS = [
 ]
 
 
-def _id(value: Any) -> str:
-    return type(value).__name__ if not isinstance(value, np.ndarray) else str(len(set(value)))
-
-
-@pytest.mark.parametrize(("estimator", "target"), ESTIMATORS, ids=_id)
+@pytest.mark.parametrize(("estimator", "target"), ESTIMATORS, ids=case_id)
 def test_tree_models_answer_like_sklearn(estimator: Any, target: Any) -> None:
     estimator.fit(X, target)
     assert_exact_scorer(estimator, ROWS)
@@ -62,7 +58,7 @@ def _thresholds(estimator: Any) -> list[tuple[int, float]]:
     ]
 
 
-@pytest.mark.parametrize(("estimator", "target"), ESTIMATORS[2:4] + ESTIMATORS[7:8], ids=_id)
+@pytest.mark.parametrize(("estimator", "target"), ESTIMATORS[2:4] + ESTIMATORS[7:8], ids=case_id)
 def test_values_at_the_float32_edge_of_a_threshold(estimator: Any, target: Any) -> None:
     """scikit-learn rounds inputs to float32 before comparing: values just around each
     threshold (closer than float32 can tell apart) must go the same way."""
@@ -96,7 +92,7 @@ def test_forests_route_missing_values_as_trained() -> None:
         GradientBoostingClassifier(n_estimators=2, loss="exponential").fit(X, BINARY),
         GradientBoostingRegressor(n_estimators=2, init=DecisionTreeRegressor()).fit(X, TARGET),
     ],
-    ids=_id,
+    ids=case_id,
 )
 def test_what_cannot_be_exported_says_why(estimator: Any) -> None:
     with pytest.raises(NotExportable, match=type(estimator).__name__):
