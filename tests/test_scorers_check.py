@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestRegressor
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
+from irisserve.manifest import sha256_bytes
 from irisserve.scorers import FastScorer
-from irisserve.scorers.check import agreement, sklearn_table
+from irisserve.scorers.check import agreement, checked_export, sklearn_table
 from tests.scorer_checks import cells, exported
 
 RNG = np.random.default_rng(21)
@@ -73,3 +75,30 @@ def test_the_sklearn_table_marks_missing_cells_nan() -> None:
     table = sklearn_table([[1, None], [2.5, 3.0]])
     assert table.dtype == np.float64
     assert math.isnan(table[0, 1])
+
+
+def test_a_checked_export_comes_with_its_record(model: Any) -> None:
+    files, record = checked_export(model, cells(X))
+    assert set(files) == {"scorer.json"}
+    assert record["served"] is True
+    assert record["files"] == {"scorer.json": sha256_bytes(files["scorer.json"])}
+    assert record["rows_checked"] == 200
+
+
+def test_an_estimator_without_an_export_is_recorded_with_the_reason() -> None:
+    files, record = checked_export(KNeighborsClassifier().fit(X, LABELS), cells(X))
+    assert files == {}
+    assert record == {"served": False, "reason": "KNeighborsClassifier has no pickle-free export"}
+
+
+def test_an_export_that_disagrees_is_not_written() -> None:
+    """Predictions that cancel to almost zero: BLAS's order and ours round differently."""
+    train = RNG.normal(size=(50, 4)) * 1000
+    regression = LinearRegression().fit(train, train @ [1.0, -1.0, 0.5, -0.5])
+    column = RNG.normal(size=(200, 1)) * 1000
+    rows = np.hstack([column] * 4) + RNG.normal(size=(200, 4)) * 1e-9
+    files, record = checked_export(regression, rows.tolist())
+    assert files == {}
+    assert record["served"] is False
+    assert "relative, more than 1e-12" in record["reason"]
+    assert "files" not in record

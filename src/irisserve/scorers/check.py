@@ -11,11 +11,12 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from irisserve.manifest import sha256_bytes
 from irisserve.model import PURE_PYTHON_ROWS
-from irisserve.scorers import FastScorer
+from irisserve.scorers import FastScorer, NotExportable, export, load
 from irisserve.scorers.output import Scores
 
-__all__ = ["TOLERANCE", "Agreement", "agreement", "sklearn_table"]
+__all__ = ["TOLERANCE", "Agreement", "agreement", "checked_export", "sklearn_table"]
 
 #: The largest relative difference from scikit-learn an export may show.
 TOLERANCE = 1e-12
@@ -117,3 +118,20 @@ def agreement(
         max_relative_difference=max(differences),
         batch_invariant=_in_small_batches(scorer, rows) == scores,
     )
+
+
+def checked_export(
+    estimator: Any, rows: list[list[Any]], table: Any = None
+) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """The export files to write beside the model (none unless they agree with the
+    estimator on ``rows``), and the manifest's record of why: whether the export serves
+    the model, the reason if not, the agreement figures and each file's sha256."""
+    try:
+        files = export(estimator)
+    except NotExportable as exc:
+        return {}, {"served": False, "reason": str(exc)}
+    result = agreement(estimator, load(files), rows, table)
+    record = {"served": result.exact} | result.as_manifest()
+    if not result.exact:
+        return {}, record
+    return files, record | {"files": {name: sha256_bytes(data) for name, data in files.items()}}
