@@ -8,7 +8,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test screenshot lint train lock bench load capacity clean deploy
+.PHONY: install serve test screenshot lint train lock bench bench-scorers load capacity clean deploy
 
 $(STAMP): requirements/dev.txt pyproject.toml
 	@echo "Installing $(VENV) from requirements/dev.txt (a few minutes the first time)..."
@@ -57,6 +57,9 @@ clean:
 
 bench: $(STAMP) ## Cold start vs warm harness (bench/results/)
 	$(BIN)/python -m bench.harness $(BENCH_ARGS)
+
+bench-scorers: $(STAMP) ## In-process: pickle-free scorers vs scikit-learn, per family
+	$(BIN)/python -m bench.scorers $(SCORERS_ARGS)
 
 load: $(STAMP) ## Bounded 60 s load test against a real process (needs wrk)
 	$(BIN)/python -m bench.load $(LOAD_ARGS)
