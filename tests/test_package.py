@@ -39,7 +39,10 @@ def test_the_manifest_holds_schema_task_and_every_sha256(tmp_path: Path) -> None
     assert manifest.files == {
         name: sha256_file(tmp_path / name) for name in ("model.joblib", "scorer.json")
     }
-    assert manifest.fast_export == {"served": True, "files": ["scorer.json"]}
+    assert manifest.fast_export is not None
+    assert manifest.fast_export["served"]
+    assert manifest.fast_export["files"] == {"scorer.json": manifest.files["scorer.json"]}
+    assert manifest.fast_export["rows_checked"] == len(fitted.train)
     assert open_artifact(tmp_path).backend == "fast"  # served without scikit-learn
     assert manifest.model_type == "Pipeline(ColumnTransformer, LogisticRegression)"
     schema = {feature.name: feature for feature in manifest.features}

@@ -240,14 +240,11 @@ class _Tensor(NamedTuple):
     dtype: np.dtype[Any]
     rows: int
     columns: int
+    shape: str  # as declared, for messages
 
     @property
     def elements(self) -> int:
         return self.rows * self.columns
-
-    @property
-    def shape(self) -> str:
-        return f"[{self.rows}, {self.columns}]"
 
 
 class _BinarySection:
@@ -385,17 +382,19 @@ def _matrix(
     where = "inputs[0]"
     datatype, dtype = _datatype(header.get("datatype"), f"{where}.datatype")
     rows = _matrix_rows(header.get("shape"), n_features, max_rows, f"{where}.shape")
-    tensor = _Tensor(where, datatype, dtype, rows, n_features)
+    tensor = _Tensor(where, datatype, dtype, rows, n_features, f"[{rows}, {n_features}]")
     return _values(header, section, tensor).reshape(rows, n_features)
 
 
-def _strings(header: dict[str, Any], section: _BinarySection, where: str, rows: int) -> list[str]:
+def _strings(
+    header: dict[str, Any], section: _BinarySection, where: str, rows: int, shape: str
+) -> list[str]:
     """A BYTES column's elements as text: JSON strings, or length-prefixed binary elements."""
     size = _parameters(header.get("parameters"), f"{where}.parameters").get("binary_data_size")
     if size is None:
         if "data" not in header:
             raise InvalidInput(f'{where}: no "data" and no parameters.binary_data_size')
-        values = _flat_json(header["data"], _Tensor(where, "BYTES", _bytes_dtype(), rows, 1))
+        values = _flat_json(header["data"], _Tensor(where, "BYTES", _bytes_dtype(), rows, 1, shape))
         for i, value in enumerate(values):
             if type(value) is not str:
                 raise InvalidInput(
@@ -432,11 +431,12 @@ def _column(
 ) -> npt.NDArray[np.float64] | list[str]:
     """One feature's values from its ``[rows]`` or ``[rows, 1]`` input; ``text``: BYTES is
     accepted (a categorical feature)."""
-    rows = _column_rows(header.get("shape"), max_rows, f"{where}.shape")
+    shape = header.get("shape")
+    rows = _column_rows(shape, max_rows, f"{where}.shape")
     if text and header.get("datatype") == "BYTES":
-        return _strings(header, section, where, rows)
+        return _strings(header, section, where, rows, str(shape))
     datatype, dtype = _datatype(header.get("datatype"), f"{where}.datatype")
-    return _values(header, section, _Tensor(where, datatype, dtype, rows, 1))
+    return _values(header, section, _Tensor(where, datatype, dtype, rows, 1, str(shape)))
 
 
 def _feature_columns(

@@ -204,22 +204,6 @@ def _linear_export(
     return (scorer if served else None), {**found, "served": served}
 
 
-def _fast_export(
-    estimator: Any, manifest: Manifest, expected: Scores, rows: list[list[Cell]]
-) -> tuple[dict[str, bytes], dict[str, Any]]:
-    """The pickle-free, scikit-learn-free export (``irisserve.scorers``) when there is one
-    that answers like the estimator; else no files, and the reason."""
-    from irisserve import scorers
-
-    try:
-        files = scorers.export(estimator)
-        model = Model(manifest=manifest, scorer=scorers.load(files), backend="fast")
-        _refuse_disagreement(agreement(expected, _served(model, rows)), "the fast export")
-    except (scorers.NotExportable, PackagingError, InvalidInput) as exc:
-        return {}, {"served": False, "reason": str(exc)}
-    return files, {"served": True, "files": sorted(files)}
-
-
 def _metrics(estimator: Any, data: Any, y: Any, target: Task) -> dict[str, Any]:
     if y is None:
         return {}
@@ -346,7 +330,9 @@ def write_artifact(
         task=target,
     )
     if linear is None:  # the specialised linear export, when exact, needs no other
-        fast, fast_found = _fast_export(estimator, manifest, expected, rows)
+        from irisserve.scorers.check import checked_export
+
+        fast, fast_found = checked_export(estimator, rows, data)
         files |= fast
         hashes = {file: sha256_bytes(content) for file, content in files.items()}
         manifest = replace(manifest, files=hashes, fast_export=fast_found)
