@@ -14,11 +14,12 @@ from irisserve.errors import (
     ArtifactIntegrityError,
     ArtifactMissing,
     IncompatibleArtifact,
+    InvalidInput,
     ModelUnavailable,
 )
 from irisserve.manifest import sha256_bytes
-from irisserve.model import SklearnScorer
-from tests.support import BUNDLED, SETOSA, break_artifact, edit_manifest
+from irisserve.model import Model, SklearnScorer
+from tests.support import BUNDLED, IRIS_ROWS, SETOSA, break_artifact, edit_manifest
 
 
 def test_auto_serves_the_linear_export() -> None:
@@ -95,3 +96,16 @@ def test_a_pickle_that_fails_to_load_is_an_integrity_error(artifact_dir: Path) -
     edit_manifest(artifact_dir, files={**files, "model.joblib": sha256_bytes(garbage)})
     with pytest.raises(ArtifactIntegrityError, match="could not be loaded"):
         open_artifact(artifact_dir, "sklearn")
+
+
+def test_the_linear_export_scores_arrays_in_numpy_as_it_scores_lists(model: Model) -> None:
+    rows = np.array(IRIS_ROWS, dtype=np.float64)
+    arrays = model.predict(rows)
+    lists = model.predict_rows(rows.tolist())
+    assert model.backend == "linear"
+    assert arrays.labels is not None
+    assert arrays.probabilities is not None
+    assert arrays.labels.tolist() == lists.labels
+    assert arrays.probabilities.tolist() == lists.probabilities
+    with pytest.raises(InvalidInput, match="row 1: .* overflow"):
+        model.predict(np.array([[5.1, 3.5, 1.4, 0.2], [1e308] * 4]))

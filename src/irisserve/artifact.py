@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from irisserve.errors import ArtifactIntegrityError, ArtifactMissing, IncompatibleArtifact
 from irisserve.linear import LINEAR_NAME, LinearScorer
 from irisserve.manifest import Manifest, read_manifest, verify_files
-from irisserve.model import Cell, Model, Scorer, Scores, SklearnScorer
+from irisserve.model import Cell, Model, Predictions, Scorer, Scores, SklearnScorer
 from irisserve.skopsfile import SKOPS_NAME, load_estimator
 
 if TYPE_CHECKING:
@@ -76,8 +76,19 @@ class _LinearRows:
         else:
             array_labels, array_probabilities = self.linear.score(rows)
             labels, probabilities = array_labels.tolist(), array_probabilities.tolist()
-        index = self.linear.classes.index
-        return Scores(labels=[index(label) for label in labels], probabilities=probabilities)
+        if self.linear.classes != tuple(range(len(self.linear.classes))):
+            labels = [self.linear.classes.index(label) for label in labels]
+        return Scores(labels=labels, probabilities=probabilities)
+
+    def score_array(self, rows: npt.NDArray[np.float64]) -> Predictions:
+        """``score_rows`` on an array, staying in numpy (the V2 tensor route)."""
+        import numpy as np
+
+        labels, probabilities = self.linear.score(rows)
+        classes = np.array(self.linear.classes, dtype=np.int64)
+        order = np.argsort(classes)  # each label's index in the classes, in any order
+        indices = order[np.searchsorted(classes[order], labels)]
+        return Predictions(labels=indices.astype(np.int64), probabilities=probabilities)
 
 
 def _unpickle(data: bytes) -> Any:

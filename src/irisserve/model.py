@@ -168,12 +168,11 @@ def _overflow(row: int) -> InvalidInput:
 def _check_finite(scores: Scores) -> None:
     """Refuse the first row whose scores are not finite (finite but huge inputs)."""
     for column in (scores.probabilities, scores.decision):
-        for index, row in enumerate(column or ()):
-            if not math.isfinite(sum(row)):
-                raise _overflow(index)
-    for index, value in enumerate(scores.values or ()):
-        if not math.isfinite(value):
-            raise _overflow(index)
+        if column and not math.isfinite(sum(map(sum, column))):  # one pass when all is well
+            raise _overflow(next(i for i, row in enumerate(column) if not math.isfinite(sum(row))))
+    values = scores.values
+    if values and not math.isfinite(sum(values)):
+        raise _overflow(next(i for i, value in enumerate(values) if not math.isfinite(value)))
 
 
 @dataclass(frozen=True)
