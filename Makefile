@@ -30,7 +30,7 @@ train: $(STAMP) ## Retrain the bundled Iris artifact
 	$(BIN)/python -m training.train --output src/irisserve/artifacts/iris
 
 lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it)
-	$(BIN)/uv pip compile pyproject.toml --extra pubsub --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra pubsub --extra gcs --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --no-header -o requirements/serve.txt
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --no-header -c requirements/serve.txt \

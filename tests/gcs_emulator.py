@@ -1,0 +1,214 @@
+"""A real Cloud Storage emulator for tests, and a front that injects the faults it cannot.
+
+``GcsEmulator`` runs the ``gcp-storage-emulator`` package (the JSON API over HTTP,
+in memory) on a free loopback port and counts the requests it logs. The emulator
+has no IAM and never stalls or cuts a download, so ``FaultFront`` sits between the
+function and it: it forwards every request unchanged, or answers as Cloud Storage
+does when the caller lacks a role (403 with the JSON API's error body), stalls until
+released, or cuts a download short after half its bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from tests.support import free_port
+
+__all__ = ["FaultFront", "GcsEmulator", "emulator_in", "new_bucket"]
+
+_PROJECT = "irisserve-test"
+
+
+class GcsEmulator:
+    """``python -m gcp_storage_emulator start --in-memory`` on 127.0.0.1."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.log_path = workdir / "gcs-emulator.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def host(self) -> str:
+        """What ``STORAGE_EMULATOR_HOST`` says to reach it."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> GcsEmulator:
+        command = [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1"]
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [*command, "--port", str(self.port), "--in-memory"], stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if self._call("GET", "/") == b"OK":
+                    return self
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"the emulator did not start:\n{self.log()}") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def _call(
+        self, method: str, path: str, body: bytes | None = None, content_type: str = ""
+    ) -> bytes:
+        headers = {"Content-Type": content_type} if content_type else {}
+        request = urllib.request.Request(
+            self.host + path, data=body, method=method, headers=headers
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            data: bytes = response.read()
+            return data
+
+    def create_bucket(self, bucket: str) -> None:
+        body = json.dumps({"name": bucket}).encode()
+        self._call("POST", f"/storage/v1/b?project={_PROJECT}", body, "application/json")
+
+    def upload(self, bucket: str, name: str, data: bytes) -> None:
+        query = urlencode({"uploadType": "media", "name": name})
+        self._call("POST", f"/upload/storage/v1/b/{bucket}/o?{query}", data, "text/plain")
+
+    def upload_folder(self, folder: Path, bucket: str, prefix: str) -> None:
+        """Every file of ``folder`` as ``prefix/NAME``."""
+        for path in sorted(folder.iterdir()):
+            self.upload(bucket, f"{prefix}/{path.name}", path.read_bytes())
+
+    def delete(self, bucket: str, name: str) -> None:
+        self._call("DELETE", f"/storage/v1/b/{bucket}/o/{quote(name, safe='')}")
+
+    def downloads(self, bucket: str, name: str) -> int:
+        """How many media downloads of ``bucket/name`` the emulator has logged."""
+        target = re.escape(f"/storage/v1/b/{bucket}/o/{quote(name, safe='')}?")
+        pattern = re.compile(rf'"GET {target}[^ "]*alt=media')
+        return len(pattern.findall(self.log()))
+
+
+class FaultFront:
+    """A loopback HTTP server in front of the emulator; ``mode`` says what it does now.
+
+    ``forward`` (pass through), ``deny`` (403 as Cloud Storage words it), ``stall``
+    (hold the request until the mode changes, at most 30 s) or ``cut`` (send a
+    download's full Content-Length but only half its bytes, then close).
+    """
+
+    def __init__(self, upstream: str, port: int | None = None) -> None:
+        self.upstream = upstream
+        self.port = port or free_port()
+        self.mode = "forward"
+        self._changed = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def host(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self._changed.set()  # releases stalled requests
+        self._changed = threading.Event()
+
+    @contextmanager
+    def running(self) -> Iterator[FaultFront]:
+        front = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                front._serve(self)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server.daemon_threads = True
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._changed.set()
+            server.shutdown()
+            server.server_close()
+            thread.join(10)
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        mode = self.mode
+        if mode == "stall":
+            self._changed.wait(30)
+            mode = self.mode
+        try:
+            if mode == "deny":
+                self._send(handler, 403, json.dumps(_DENIED).encode())
+                return
+            try:
+                with urllib.request.urlopen(self.upstream + handler.path, timeout=10) as upstream:
+                    status, body = upstream.status, upstream.read()
+            except urllib.error.HTTPError as err:
+                status, body = err.code, err.read()
+            if mode == "cut" and "alt=media" in handler.path:
+                self._send(handler, status, body, cut=len(body) // 2)
+            else:
+                self._send(handler, status, body)
+        except OSError:  # the caller gave up and closed the connection
+            pass
+
+    @staticmethod
+    def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, cut: int = -1) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body if cut < 0 else body[:cut])
+        handler.wfile.flush()
+        handler.close_connection = True
+
+
+#: The JSON API's answer to a caller without ``storage.objects.list`` on the bucket.
+_DENIED = {
+    "error": {
+        "code": 403,
+        "message": "irisserve@p.iam.gserviceaccount.com does not have storage.objects.list "
+        "access to the Google Cloud Storage bucket. Permission 'storage.objects.list' "
+        "denied on resource (or it may not exist).",
+        "errors": [{"reason": "forbidden", "domain": "global"}],
+    }
+}
+
+
+@contextmanager
+def emulator_in(workdir: Path) -> Iterator[GcsEmulator]:
+    """A started emulator, stopped on exit."""
+    emulator = GcsEmulator(workdir).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+def new_bucket(emulator: GcsEmulator, folder: Path | None = None, prefix: str = "iris") -> str:
+    """A fresh bucket (a unique name), holding ``folder`` under ``prefix`` if given."""
+    bucket = f"irisserve-{uuid.uuid4().hex[:12]}"
+    emulator.create_bucket(bucket)
+    if folder is not None:
+        emulator.upload_folder(folder, bucket, prefix)
+    return bucket
