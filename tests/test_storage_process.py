@@ -6,16 +6,23 @@ next request after the fault is fixed is served: a failed download is never cach
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from irisserve.manifest import sha256_file
 from tests.gcs_emulator import FaultFront, GcsEmulator, emulator_in, new_bucket
-from tests.support import BUNDLED, SETOSA, FunctionProcess, Reply, copy_bundled, free_port
+from tests.support import (
+    BUNDLED,
+    SETOSA,
+    FunctionProcess,
+    Reply,
+    concurrent_cold_predictions,
+    copy_bundled,
+    free_port,
+    model_loaded_events,
+)
 from training.train import train
 
 pytestmark = pytest.mark.integration
@@ -31,14 +38,6 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GcsEmulator]:
 
 def gs_process(host: str, url: str, **env: str) -> FunctionProcess:
     return FunctionProcess(env={"STORAGE_EMULATOR_HOST": host, "IRISSERVE_MODEL_DIR": url, **env})
-
-
-def loaded_events(process: FunctionProcess) -> list[dict[str, object]]:
-    return [
-        line["irisserve"]
-        for line in process.log_lines()
-        if line.get("irisserve", {}).get("event") == "model_loaded"
-    ]
 
 
 def assert_503(reply: Reply, code: str, *fragments: str) -> None:
@@ -59,7 +58,7 @@ def test_serves_what_the_bundled_folder_serves(emulator: GcsEmulator) -> None:
     with gs_process(emulator.host, f"gs://{bucket}/iris") as process:
         assert process.post_json("/predict", ROWS).json() == expected[0]
         assert process.request("GET", "/model-info").json() == expected[1]
-        (event,) = loaded_events(process)
+        (event,) = model_loaded_events(process)
     assert event["source"] == f"gs://{bucket}/iris"
     assert event["manifest_sha256"] == sha256_file(BUNDLED / "manifest.json")
     assert sorted(event["generations"]) == sorted(p.name for p in BUNDLED.iterdir())
@@ -68,16 +67,8 @@ def test_serves_what_the_bundled_folder_serves(emulator: GcsEmulator) -> None:
 def test_sixteen_concurrent_cold_requests_download_once(emulator: GcsEmulator) -> None:
     bucket = new_bucket(emulator, BUNDLED)
     with gs_process(emulator.host, f"gs://{bucket}/iris") as process:
-        barrier = threading.Barrier(16)
-
-        def call(_: int) -> int:
-            barrier.wait()
-            return process.post_json("/predict", {"features": SETOSA}).status
-
-        with ThreadPoolExecutor(16) as pool:
-            statuses = list(pool.map(call, range(16)))
-        assert statuses == [200] * 16
-        assert len(loaded_events(process)) == 1
+        assert concurrent_cold_predictions(process) == [200] * 16
+        assert len(model_loaded_events(process)) == 1
     for name in ("manifest.json", "linear.json", "model.joblib"):
         assert emulator.downloads(bucket, f"iris/{name}") == 1
 
