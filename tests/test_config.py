@@ -67,3 +67,27 @@ def test_a_gs_model_dir_and_a_pinned_sha256(monkeypatch: pytest.MonkeyPatch) -> 
     settings = Settings.from_env()
     assert settings.model_dir == GcsLocation("models", "team/iris")
     assert settings.model_sha256 == "ab" * 32
+
+
+def test_topic_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (Settings.from_env().result_topic, Settings.from_env().dead_letter_topic) == (None, None)
+    monkeypatch.setenv("IRISSERVE_RESULT_TOPIC", " projects/p/topics/results ")
+    monkeypatch.setenv("IRISSERVE_DEAD_LETTER_TOPIC", "projects/p/topics/dead")
+    monkeypatch.setenv("IRISSERVE_PUBLISH_TIMEOUT_SECONDS", "2.5")
+    settings = Settings.from_env()
+    assert settings.result_topic == "projects/p/topics/results"
+    assert settings.dead_letter_topic == "projects/p/topics/dead"
+    assert settings.publish_timeout_seconds == 2.5
+
+
+@pytest.mark.parametrize("name", ["IRISSERVE_RESULT_TOPIC", "IRISSERVE_DEAD_LETTER_TOPIC"])
+@pytest.mark.parametrize(
+    "value",
+    ["results", "projects/p/topics/", "projects/p/subscriptions/s", "projects/p/topics/t/x"],
+)
+def test_a_topic_must_be_a_full_path(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
+        Settings.from_env()

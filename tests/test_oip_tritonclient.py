@@ -11,9 +11,8 @@ import pytest
 import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
-from irisserve.artifact import open_artifact
 from irisserve.model import Model, Predictions
-from tests.support import BUNDLED, FunctionProcess
+from tests.support import FunctionProcess
 
 pytestmark = pytest.mark.integration
 
@@ -35,11 +34,6 @@ def triton(server: FunctionProcess) -> Iterator[httpclient.InferenceServerClient
     )
     yield client
     client.close()
-
-
-@pytest.fixture(scope="module")
-def model() -> Model:
-    return open_artifact(BUNDLED)
 
 
 def rows(n: int, datatype: str) -> np.ndarray:

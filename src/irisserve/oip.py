@@ -28,17 +28,9 @@ _HEADER_LENGTH = "Inference-Header-Content-Length"
 _V1_KEYS = ("instances", "parameters")
 
 
-def _target(path: str) -> tuple[str, str | None]:
-    """The model name and version in ``/v{1,2}/models/<name>[:predict][/versions/<v>]...``."""
-    parts = path.strip("/").split("/")
-    name = parts[2].removesuffix(":predict")
-    version = parts[4] if len(parts) > 4 and parts[3] == "versions" else None
-    return name, version
-
-
 def _model(ctx: Context) -> Model:
     """The loaded model, if the path names it (and its version); otherwise ``NotFound``."""
-    name, version = _target(ctx.request.path)
+    name, version = ctx.params["name"], ctx.params.get("version")
     model = loader.get_model(ctx.settings)
     served = model.manifest.model_name
     if name != served:
