@@ -107,17 +107,24 @@ class GcsEmulator:
 class FaultFront:
     """A loopback HTTP server in front of the emulator; ``mode`` says what it does now.
 
-    ``forward`` (pass through), ``deny`` (403 as Cloud Storage words it), ``stall``
-    (hold the request until the mode changes, at most 30 s) or ``cut`` (send a
-    download's full Content-Length but only half its bytes, then close).
+    ``forward`` (pass through), ``deny`` (403 as Cloud Storage words it), ``busy`` (503),
+    ``teapot`` (418, a status with no meaning here), ``garbage`` (200 with a body that
+    is not JSON), ``paginate`` (a listing split in two pages), ``stall`` (hold the
+    request until the mode changes, at most 30 s) or ``cut`` (send a download's full
+    Content-Length but only half its bytes, then close).
+
+    With ``token`` set it is also an OAuth token endpoint (``POST /token`` answers that
+    access token) and answers 401 to a request that does not carry it, as Cloud Storage
+    does; ``authorized`` counts the requests that did.
     """
 
-    def __init__(self, upstream: str, port: int | None = None) -> None:
+    def __init__(self, upstream: str, port: int | None = None, token: str | None = None) -> None:
         self.upstream = upstream
         self.port = port or free_port()
+        self.token = token
+        self.authorized = 0
         self.mode = "forward"
         self._changed = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
 
     @property
     def host(self) -> str:
@@ -135,6 +142,11 @@ class FaultFront:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 front._serve(self)
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                grant = {"access_token": front.token, "expires_in": 3600, "token_type": "Bearer"}
+                front._send(self, 200, json.dumps(grant).encode())
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -157,20 +169,33 @@ class FaultFront:
             self._changed.wait(30)
             mode = self.mode
         try:
-            if mode == "deny":
-                self._send(handler, 403, json.dumps(_DENIED).encode())
+            if self.token is not None:
+                if handler.headers.get("Authorization") != f"Bearer {self.token}":
+                    self._send(
+                        handler, 401, json.dumps(_error(401, "Invalid Credentials")).encode()
+                    )
+                    return
+                self.authorized += 1
+            if mode in _ANSWERS:
+                status, body = _ANSWERS[mode]
+                self._send(handler, status, body)
                 return
-            try:
-                with urllib.request.urlopen(self.upstream + handler.path, timeout=10) as upstream:
-                    status, body = upstream.status, upstream.read()
-            except urllib.error.HTTPError as err:
-                status, body = err.code, err.read()
+            status, body = self._forward(handler.path)
             if mode == "cut" and "alt=media" in handler.path:
                 self._send(handler, status, body, cut=len(body) // 2)
+            elif mode == "paginate" and "alt=media" not in handler.path:
+                self._send(handler, status, _page(body, "pageToken=" in handler.path))
             else:
                 self._send(handler, status, body)
         except OSError:  # the caller gave up and closed the connection
             pass
+
+    def _forward(self, path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(self.upstream + path, timeout=10) as upstream:
+                return upstream.status, upstream.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, cut: int = -1) -> None:
@@ -183,15 +208,36 @@ class FaultFront:
         handler.close_connection = True
 
 
-#: The JSON API's answer to a caller without ``storage.objects.list`` on the bucket.
-_DENIED = {
-    "error": {
-        "code": 403,
-        "message": "irisserve@p.iam.gserviceaccount.com does not have storage.objects.list "
-        "access to the Google Cloud Storage bucket. Permission 'storage.objects.list' "
-        "denied on resource (or it may not exist).",
-        "errors": [{"reason": "forbidden", "domain": "global"}],
-    }
+def _error(status: int, message: str) -> dict[str, object]:
+    """A JSON API error body."""
+    return {"error": {"code": status, "message": message, "errors": [{"message": message}]}}
+
+
+def _page(body: bytes, second: bool) -> bytes:
+    """One of two pages of a listing: the first item and a ``nextPageToken``, or the rest."""
+    listing = json.loads(body)
+    items = listing.get("items", [])
+    if second:
+        return json.dumps({**listing, "items": items[1:]}).encode()
+    return json.dumps({**listing, "items": items[:1], "nextPageToken": "page-2"}).encode()
+
+
+#: What a fixed-answer mode sends: the JSON API's words where it has them.
+_ANSWERS = {
+    "deny": (
+        403,
+        json.dumps(
+            _error(
+                403,
+                "irisserve@p.iam.gserviceaccount.com does not have storage.objects.list "
+                "access to the Google Cloud Storage bucket. Permission 'storage.objects.list' "
+                "denied on resource (or it may not exist).",
+            )
+        ).encode(),
+    ),
+    "busy": (503, json.dumps(_error(503, "Backend Error")).encode()),
+    "teapot": (418, b"I'm a teapot"),
+    "garbage": (200, b"<html>a captive portal</html>"),
 }
 
 

@@ -12,6 +12,7 @@ from irisserve.errors import (
     ArtifactIntegrityError,
     ArtifactMissing,
     ConfigurationError,
+    ModelUnavailable,
     StorageForbidden,
     StorageUnavailable,
     UntrustedArtifact,
@@ -154,6 +155,9 @@ def test_a_manifest_naming_a_path_outside_the_folder_is_refused(
     ("mode", "error", "message"),
     [
         ("deny", StorageForbidden, READ_ROLE),
+        ("busy", StorageUnavailable, "answered 503"),
+        ("teapot", ModelUnavailable, "answered 418"),
+        ("garbage", StorageUnavailable, "not a JSON object"),
         ("cut", ArtifactIntegrityError, "cut short"),
         ("stall", StorageUnavailable, "unreachable or slow"),
     ],
@@ -175,6 +179,74 @@ def test_faults_in_front_of_storage(
         with pytest.raises(error, match=message):
             fetch_artifact(GcsLocation.parse(f"gs://{bucket}/iris"), destination, timeout=0.5)
         front.set_mode("forward")
+
+
+def test_a_listing_in_pages_is_read_to_the_end(
+    monkeypatch: pytest.MonkeyPatch, emulator: GcsEmulator, tmp_path: Path
+) -> None:
+    bucket = new_bucket(emulator, BUNDLED)
+    with FaultFront(emulator.host).running() as front:
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", front.host)
+        front.set_mode("paginate")
+        folder, fetched = fetch(f"gs://{bucket}/iris", tmp_path)
+    assert sorted(fetched.generations) == BUNDLED_FILES
+    assert sorted(path.name for path in folder.iterdir()) == BUNDLED_FILES
+
+
+ACCOUNT = "irisserve-runtime@p.iam.gserviceaccount.com"
+
+
+def credentials_file(tmp_path: Path, token_uri: str) -> Path:
+    """A service account key (a fresh RSA key) whose tokens come from ``token_uri``."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    info = {
+        "type": "service_account",
+        "project_id": "p",
+        "private_key_id": "k1",
+        "private_key": key.decode(),
+        "client_email": ACCOUNT,
+        "client_id": "1",
+        "token_uri": token_uri,
+    }
+    path = tmp_path / "key.json"
+    path.write_text(json.dumps(info))
+    return path
+
+
+@pytest.mark.parametrize("issued", ["right", "wrong", "none"])
+def test_credentials_are_sent_to_an_overridden_endpoint(
+    monkeypatch: pytest.MonkeyPatch, emulator: GcsEmulator, tmp_path: Path, issued: str
+) -> None:
+    """google-auth's real refresh, against a loopback token endpoint (no emulator set)."""
+    bucket = new_bucket(emulator, BUNDLED)
+    with (
+        FaultFront(emulator.host, token=issued).running() as issuer,
+        FaultFront(emulator.host, token="right").running() as storage,
+    ):
+        monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+        monkeypatch.setenv("API_ENDPOINT_OVERRIDE", storage.host)
+        issuer_host = f"http://127.0.0.1:{free_port()}" if issued == "none" else issuer.host
+        adc = credentials_file(tmp_path, f"{issuer_host}/token")
+        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
+        if issued == "right":
+            folder, _ = fetch(f"gs://{bucket}/iris", tmp_path)
+            assert sorted(path.name for path in folder.iterdir()) == BUNDLED_FILES
+            assert storage.authorized == 1 + len(BUNDLED_FILES)
+        elif issued == "none":
+            with pytest.raises(StorageUnavailable, match="could not get an access token"):
+                fetch(f"gs://{bucket}/iris", tmp_path)
+        else:
+            message = rf"service account {ACCOUNT} .*401: Invalid Credentials.*{READ_ROLE}"
+            with pytest.raises(StorageForbidden, match=message):
+                fetch(f"gs://{bucket}/iris", tmp_path)
+            assert storage.authorized == 0
 
 
 def test_unreachable_storage_is_unavailable(

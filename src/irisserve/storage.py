@@ -3,9 +3,10 @@
 The Cloud Storage JSON API over HTTP (the standard library's ``urllib``), with
 ``google-auth`` credentials imported only when a fetch needs them: measured, that
 costs about half of what importing ``google-cloud-storage`` does (docs/storage.md).
-``STORAGE_EMULATOR_HOST`` points it at an emulator, without credentials, as
-Google's clients do. Every HTTP failure becomes an irisserve exception whose
-message says what to fix; nothing fetched here is deserialised.
+``STORAGE_EMULATOR_HOST`` points it at an emulator, without credentials, and
+``API_ENDPOINT_OVERRIDE`` at another endpoint, with them, as Google's clients do.
+Every HTTP failure becomes an irisserve exception whose message says what to fix;
+nothing fetched here is deserialised.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ from irisserve.errors import (
 )
 from irisserve.manifest import MANIFEST_NAME, read_manifest, sha256_file
 
-__all__ = ["EMULATOR_ENV", "READ_ROLE", "Fetched", "GcsLocation", "fetch_artifact"]
+__all__ = ["EMULATOR_ENV", "ENDPOINT_ENV", "READ_ROLE", "Fetched", "GcsLocation", "fetch_artifact"]
 
 #: The role the runtime service account needs on the bucket to read an artifact.
 READ_ROLE = "roles/storage.objectViewer"
 EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
+ENDPOINT_ENV = "API_ENDPOINT_OVERRIDE"
 _ENDPOINT = "https://storage.googleapis.com"
 _SCOPE = "https://www.googleapis.com/auth/devstorage.read_only"
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
@@ -90,8 +92,8 @@ class _Client:
             self.headers: dict[str, str] = {}
             self.principal = "the emulator's caller"
         else:
-            self.endpoint = _ENDPOINT
-            self.headers, self.principal = _credentials(timeout)
+            self.endpoint = os.environ.get(ENDPOINT_ENV, "").strip() or _ENDPOINT
+            self.headers, self.principal = _credentials()
         self.endpoint = self.endpoint.rstrip("/")
 
     def get(self, path: str, query: dict[str, str], what: str) -> bytes:
@@ -176,10 +178,12 @@ class _Client:
 def _json(data: bytes) -> dict[str, Any]:
     try:
         value = json.loads(data)
-    except ValueError as exc:
-        raise StorageUnavailable(f"Cloud Storage sent a listing that is not JSON: {exc}") from exc
+    except ValueError:
+        value = None
     if not isinstance(value, dict):
-        raise StorageUnavailable("Cloud Storage sent a listing that is not a JSON object")
+        raise StorageUnavailable(
+            f"Cloud Storage sent a listing that is not a JSON object: {data[:60]!r}"
+        )
     return value
 
 
@@ -191,7 +195,7 @@ def _error_message(exc: Any) -> str:
         return str(exc.reason)
 
 
-def _credentials(timeout: float) -> tuple[dict[str, str], str]:
+def _credentials() -> tuple[dict[str, str], str]:
     """An ``Authorization`` header from Application Default Credentials, and who it is."""
     try:
         import google.auth
