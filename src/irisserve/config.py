@@ -6,9 +6,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from irisserve.errors import ConfigurationError
-from irisserve.storage import GcsLocation
+
+if TYPE_CHECKING:
+    from irisserve.storage import GcsLocation
 
 __all__ = ["BUNDLED_MODEL_DIR", "Settings"]
 
@@ -60,7 +63,11 @@ def _model_dir() -> Path | GcsLocation:
     raw = os.environ.get("IRISSERVE_MODEL_DIR", "").strip()
     if not raw:
         return BUNDLED_MODEL_DIR
-    return GcsLocation.parse(raw) if raw.startswith("gs://") else Path(raw)
+    if not raw.startswith("gs://"):
+        return Path(raw)
+    from irisserve.storage import GcsLocation  # deferred: a bundled model never needs it
+
+    return GcsLocation.parse(raw)
 
 
 def _sha256(name: str) -> str | None:

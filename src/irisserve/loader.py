@@ -22,7 +22,6 @@ from irisserve.artifact import open_artifact
 from irisserve.config import Settings
 from irisserve.errors import ModelLoadTimeout
 from irisserve.model import Model
-from irisserve.storage import fetch_artifact
 
 __all__ = [
     "LoadStats",
@@ -125,6 +124,8 @@ def _open(settings: Settings) -> tuple[Model, dict[str, Any]]:
     source = settings.model_dir
     if isinstance(source, Path):
         return open_artifact(source, settings.scorer, settings.model_sha256), {}
+    from irisserve.storage import fetch_artifact  # deferred: only a gs:// model needs it
+
     with tempfile.TemporaryDirectory(prefix="irisserve-model-") as folder:
         fetched = fetch_artifact(
             source,
