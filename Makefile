@@ -8,7 +8,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint train lock bench load clean deploy
+.PHONY: install serve test lint train lock bench load capacity clean deploy
 
 $(STAMP): requirements/dev.txt pyproject.toml
 	@echo "Installing $(VENV) from requirements/dev.txt (a few minutes the first time)..."
@@ -52,6 +52,9 @@ bench: $(STAMP) ## Cold start vs warm harness (bench/results/)
 
 load: $(STAMP) ## Bounded 60 s load test against a real process (needs wrk)
 	$(BIN)/python -m bench.load $(LOAD_ARGS)
+
+capacity: $(STAMP) ## Instances, p99 and cost at 0.01-10,000 req/s, simulated from bench/results/latest.json
+	$(BIN)/python -m bench.capacity_report $(CAPACITY_ARGS)
 
 deploy: $(STAMP) ## Stage and deploy with gcloud: make deploy ARGS="--project P [--dry-run]"
 	./deploy.sh $(ARGS)
