@@ -107,11 +107,12 @@ class GcsEmulator:
 class FaultFront:
     """A loopback HTTP server in front of the emulator; ``mode`` says what it does now.
 
-    ``forward`` (pass through), ``deny`` (403 as Cloud Storage words it), ``busy`` (503),
-    ``teapot`` (418, a status with no meaning here), ``garbage`` (200 with a body that
-    is not JSON), ``paginate`` (a listing split in two pages), ``stall`` (hold the
-    request until the mode changes, at most 30 s) or ``cut`` (send a download's full
-    Content-Length but only half its bytes, then close).
+    ``forward`` (pass through), ``deny`` (403 as Cloud Storage words it), ``busy``
+    (503), ``teapot`` (418, a status with no meaning here), ``garbage`` (200 with a body
+    that is not JSON), ``odd`` (a JSON listing without names), ``paginate`` (a listing
+    split in two pages), ``stall`` (hold the request until the mode changes, at most
+    30 s) or ``cut`` (send a download's full Content-Length but only half its bytes,
+    then close).
 
     With ``token`` set it is also an OAuth token endpoint (``POST /token`` answers that
     access token) and answers 401 to a request that does not carry it, as Cloud Storage
@@ -238,6 +239,7 @@ _ANSWERS = {
     "busy": (503, json.dumps(_error(503, "Backend Error")).encode()),
     "teapot": (418, b"I'm a teapot"),
     "garbage": (200, b"<html>a captive portal</html>"),
+    "odd": (200, b'{"items": [{"title": "not an object resource"}]}'),
 }
 
 

@@ -158,6 +158,7 @@ def test_a_manifest_naming_a_path_outside_the_folder_is_refused(
         ("busy", StorageUnavailable, "answered 503"),
         ("teapot", ModelUnavailable, "answered 418"),
         ("garbage", StorageUnavailable, "not a JSON object"),
+        ("odd", StorageUnavailable, "without object names"),
         ("cut", ArtifactIntegrityError, "cut short"),
         ("stall", StorageUnavailable, "unreachable or slow"),
     ],

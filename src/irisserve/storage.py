@@ -158,8 +158,14 @@ class _Client:
                     f"bucket gs://{self.location.bucket}",
                 )
             )
-            for item in page.get("items", []):
-                found[str(item["name"])[len(prefix) :]] = str(item["generation"])
+            try:
+                for item in page.get("items", []):
+                    found[str(item["name"])[len(prefix) :]] = str(item["generation"])
+            except (KeyError, TypeError) as exc:
+                raise StorageUnavailable(
+                    f"Cloud Storage sent a listing of gs://{self.location.bucket} without "
+                    f"object names and generations ({exc!r})"
+                ) from exc
             token = page.get("nextPageToken")
             if not token:
                 return found
