@@ -17,6 +17,7 @@ def test_defaults_serve_the_bundled_model() -> None:
     assert (BUNDLED_MODEL_DIR / "manifest.json").is_file()
     assert not settings.eager_load
     assert settings.scorer == "auto"
+    assert settings.docs
 
 
 def test_variables_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -51,6 +52,7 @@ def test_variables_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
         ("IRISSERVE_MODEL_DIR", "gs://Bad_Bucket/iris"),
         ("IRISSERVE_MODEL_SHA256", "abc"),
         ("IRISSERVE_MODEL_SHA256", "g" * 64),
+        ("IRISSERVE_DOCS", "maybe"),
     ],
 )
 def test_bad_values_name_the_variable(
@@ -67,6 +69,15 @@ def test_a_gs_model_dir_and_a_pinned_sha256(monkeypatch: pytest.MonkeyPatch) -> 
     settings = Settings.from_env()
     assert settings.model_dir == GcsLocation("models", "team/iris")
     assert settings.model_sha256 == "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("value", "on"),
+    [("0", False), ("off", False), (" False ", False), ("no", False), ("1", True), ("on", True)],
+)
+def test_docs_switch(monkeypatch: pytest.MonkeyPatch, value: str, on: bool) -> None:
+    monkeypatch.setenv("IRISSERVE_DOCS", value)
+    assert Settings.from_env().docs is on
 
 
 def test_topic_settings(monkeypatch: pytest.MonkeyPatch) -> None:

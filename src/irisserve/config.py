@@ -18,6 +18,7 @@ __all__ = ["BUNDLED_MODEL_DIR", "Settings"]
 BUNDLED_MODEL_DIR = Path(__file__).parent / "artifacts" / "iris"
 
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 _TOPIC = re.compile(r"projects/[^/]+/topics/[^/]+")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -48,6 +49,15 @@ def _float(name: str, default: float, *, allow_zero: bool = False) -> float:
         kind = "non-negative" if allow_zero else "positive"
         raise ConfigurationError(f"{name} must be a {kind} number, got {raw!r}")
     return value
+
+
+def _switch(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in _TRUE | _FALSE:
+        raise ConfigurationError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), got {raw!r}")
+    return raw in _TRUE
 
 
 def _topic(name: str) -> str | None:
@@ -98,6 +108,7 @@ class Settings:
     dead_letter_topic: str | None = None
     publish_timeout_seconds: float = 10.0
     drift_margin: float = 0.1
+    docs: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -122,4 +133,5 @@ class Settings:
                 "IRISSERVE_PUBLISH_TIMEOUT_SECONDS", cls.publish_timeout_seconds
             ),
             drift_margin=_float("IRISSERVE_DRIFT_MARGIN", cls.drift_margin, allow_zero=True),
+            docs=_switch("IRISSERVE_DOCS", cls.docs),
         )
