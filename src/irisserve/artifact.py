@@ -105,20 +105,23 @@ def sklearn_scorer(estimator: Any, manifest: Manifest) -> SklearnScorer:
     return SklearnScorer(estimator, tuple(manifest.features), manifest.prediction_task)
 
 
-def open_artifact(directory: Path, backend: str = "auto") -> Model:
+def open_artifact(
+    directory: Path, backend: str = "auto", pinned_sha256: str | None = None
+) -> Model:
     """Verify and load the artifact in ``directory``.
 
     ``backend`` is ``"linear"`` (numpy-only scorer from ``linear.json``), ``"fast"``
     (``irisserve.scorers`` from ``scorer.json`` and ``scorer.npz``, no scikit-learn),
     ``"skops"`` (``model.skops``, trusted types only), ``"sklearn"`` (unpickle
     ``model.joblib``) or ``"auto"`` (the first of those the manifest lists).
+    ``pinned_sha256``, if given, is the only manifest sha256 accepted.
     """
     if not directory.is_dir():
         raise ArtifactMissing(
             f"model folder {directory} does not exist: set IRISSERVE_MODEL_DIR to an artifact "
             "folder or unset it to serve the bundled model"
         )
-    manifest = read_manifest(directory)
+    manifest = read_manifest(directory, pinned_sha256)
     check_compatible(manifest)
     if backend == "auto":
         backend = next(
