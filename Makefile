@@ -8,7 +8,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint train lock bench load capacity clean deploy
+.PHONY: install serve test lint train lock bench bench-peers load capacity clean deploy
 
 $(STAMP): requirements/dev.txt pyproject.toml
 	@echo "Installing $(VENV) from requirements/dev.txt (a few minutes the first time)..."
@@ -45,10 +45,22 @@ lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it)
 		-o requirements/dev.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage build dist
+	rm -rf $(VENV) $(PEERS_VENV) .pytest_cache .mypy_cache .ruff_cache .coverage build dist
 
 bench: $(STAMP) ## Cold start vs warm harness (bench/results/)
 	$(BIN)/python -m bench.harness $(BENCH_ARGS)
+
+# MLServer (the peer in make bench-peers) gets a venv of its own: never the project's.
+PEERS_VENV := bench/.venv-peers
+PEERS_STAMP := $(PEERS_VENV)/.installed
+$(PEERS_STAMP): bench/peers.txt
+	@echo "Installing $(PEERS_VENV) from bench/peers.txt (MLServer; a few minutes the first time)..."
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --progress-bar off -r bench/peers.txt
+	touch $@
+
+bench-peers: $(STAMP) $(PEERS_STAMP) ## irisserve beside MLServer, same requests (bench/results/peers.*)
+	$(BIN)/python -m bench.peers $(BENCH_ARGS)
 
 load: $(STAMP) ## Bounded 60 s load test against a real process (needs wrk)
 	$(BIN)/python -m bench.load $(LOAD_ARGS)

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.processes import Probe, TimedProcess, Variant
+from bench.processes import Probe, TimedProcess, Variant, process_tree
 
 __all__ = [
     "batch_probe",
@@ -22,9 +22,12 @@ __all__ = [
     "latencies",
     "peak_rss_mb",
     "percentile",
+    "random_rows",
     "spawn_until_ok",
     "throughput",
+    "tree_peak_rss_mb",
     "v2_binary_probe",
+    "v2_json_probe",
 ]
 
 #: Training range of the bundled Iris model's features (min, max per column).
@@ -101,7 +104,7 @@ def throughput(port: int, probe: Probe, concurrency: int, seconds: float) -> flo
     return float(result["rps"])
 
 
-def _random_rows(rows: int, seed: int) -> list[list[float]]:
+def random_rows(rows: int, seed: int) -> list[list[float]]:
     """``rows`` random rows inside the training range, one decimal like the Iris data."""
     rng = random.Random(seed)
     return [[round(rng.uniform(lo, hi), 1) for lo, hi in _FEATURE_RANGES] for _ in range(rows)]
@@ -109,13 +112,25 @@ def _random_rows(rows: int, seed: int) -> list[list[float]]:
 
 def batch_probe(rows: int, seed: int = 0) -> Probe:
     """``POST /predict`` with ``{"instances": [...]}`` of ``rows`` random rows."""
-    body = json.dumps({"instances": _random_rows(rows, seed)}).encode()
+    body = json.dumps({"instances": random_rows(rows, seed)}).encode()
     return Probe("POST", "/predict", body)
+
+
+def v2_json_probe(rows: list[list[float]], datatype: str = "FP32") -> Probe:
+    """``POST /v2/models/iris/infer`` with ``rows`` as one JSON tensor (flat data), the
+    request Triton, KServe and MLServer clients send; the answer's outputs are the server's."""
+    tensor = {
+        "name": "input-0",
+        "shape": [len(rows), len(_FEATURE_RANGES)],
+        "datatype": datatype,
+        "data": [value for row in rows for value in row],
+    }
+    return Probe("POST", "/v2/models/iris/infer", json.dumps({"inputs": [tensor]}).encode())
 
 
 def v2_binary_probe(rows: int, seed: int = 0) -> Probe:
     """``POST /v2/models/iris/infer`` with the rows as an FP64 binary tensor, binary outputs."""
-    values = [value for row in _random_rows(rows, seed) for value in row]
+    values = [value for row in random_rows(rows, seed) for value in row]
     binary = struct.pack(f"<{len(values)}d", *values)
     outputs = [
         {"name": name, "parameters": {"binary_data": True}}
@@ -160,3 +175,15 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise LookupError(f"no VmHWM for process {pid}")
+
+
+def tree_peak_rss_mb(root: int) -> float:
+    """The sum of ``VmHWM`` over ``root`` and its descendants, in MiB: what a process tree
+    (a server's master and its workers) needed at its peak, counted per process."""
+    total = 0.0
+    for pid in process_tree(root):
+        try:
+            total += peak_rss_mb(pid)
+        except (OSError, LookupError):  # ended while we looked, or a kernel thread
+            continue
+    return total
