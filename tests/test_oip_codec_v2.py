@@ -362,6 +362,38 @@ def test_a_few_rows_encode_alike_from_lists_and_from_arrays(model: Model, binary
     assert (from_lists[1] is not None) == binary
 
 
+@pytest.mark.parametrize("rows", [255, 256, 3000])
+def test_a_large_json_answer_is_what_the_standard_library_writes(model: Model, rows: int) -> None:
+    x = np.random.default_rng(rows).uniform(0.0, 8.0, size=(rows, 4))
+    request = parse({"id": "é", "inputs": [v2_tensor(x.tolist(), shape=[rows, 4])]})
+    predictions = model.predict(np.asarray(request.rows))
+    assert (predictions.probabilities < 1e-4).any()  # where orjson's float text differs
+    names = np.array(model.class_names)[predictions.labels].tolist()
+    expected = {
+        "model_name": "iris",
+        "model_version": model.version,
+        "id": "é",
+        "outputs": [
+            {
+                "name": "predict",
+                "datatype": "INT64",
+                "shape": [rows],
+                "data": predictions.labels.tolist(),
+            },
+            {
+                "name": "predict_proba",
+                "datatype": "FP64",
+                "shape": [rows, 3],
+                "data": predictions.probabilities.ravel().tolist(),
+            },
+            {"name": "label", "datatype": "BYTES", "shape": [rows], "data": names},
+        ],
+    }
+    body, header_length = oip_codec.encode_response(model, request, predictions)
+    assert header_length is None
+    assert body == json.dumps(expected, separators=(",", ":")).encode()
+
+
 def test_model_metadata(model: Model) -> None:
     assert oip_codec.model_metadata(model) == {
         "name": "iris",

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 from irisserve import jsoncodec
 from irisserve.errors import BatchTooLarge, InvalidInput
 from irisserve.model import PURE_PYTHON_ROWS, Model, Predictions, RowPredictions
+from irisserve.protocol import LARGE_ANSWER_ROWS
 from irisserve.schema import describe_value
 
 if TYPE_CHECKING:  # numpy is imported where it is used: off the HTTP function's cold path
@@ -576,9 +577,14 @@ def _output_tensor(
     import numpy as np
 
     labels = predictions.labels
+    large = len(labels) >= LARGE_ANSWER_ROWS  # data written by orjson, exactly as json would
     tensor: dict[str, Any] = {"name": name, "datatype": OUTPUTS[name]}
     if name == "label":
         tensor["shape"] = [len(labels)]
+        if not binary and large:
+            names = np.array([jsoncodec.encode(c) for c in model.class_names], dtype=object)
+            tensor["data"] = jsoncodec.Encoded(b"[" + b",".join(names[labels].tolist()) + b"]")
+            return tensor, b""
         if not binary:
             tensor["data"] = np.array(model.class_names, dtype=object)[labels].tolist()
             return tensor, b""
@@ -588,7 +594,8 @@ def _output_tensor(
         values = labels if name == "predict" else predictions.probabilities
         tensor["shape"] = list(values.shape)
         if not binary:
-            tensor["data"] = values.ravel().tolist()
+            flat = values.ravel()
+            tensor["data"] = jsoncodec.encode_numbers(flat) if large else flat.tolist()
             return tensor, b""
         raw = values.astype(values.dtype.newbyteorder("<"), copy=False).tobytes()
     tensor["parameters"] = {"binary_data_size": len(raw)}
@@ -606,14 +613,21 @@ def encode_response(
     }
     if request.id is not None:
         header["id"] = request.id
-    outputs, chunks = [], []
+    outputs: list[bytes] = []
+    chunks: list[bytes] = []
     for output in request.outputs:
         tensor, raw = _output_tensor(output.name, model, predictions, output.binary)
-        outputs.append(tensor)
+        data = tensor.get("data")
+        if isinstance(data, jsoncodec.Encoded):  # "data" is the last member
+            del tensor["data"]
+            outputs.append(jsoncodec.append_member(jsoncodec.encode(tensor), "data", data))
+        else:
+            outputs.append(jsoncodec.encode(tensor))
         if output.binary:
             chunks.append(raw)
-    header["outputs"] = outputs
-    encoded = jsoncodec.encode(header)
+    encoded = jsoncodec.append_member(
+        jsoncodec.encode(header), "outputs", b"[" + b",".join(outputs) + b"]"
+    )
     if not chunks:
         return encoded, None
     return b"".join([encoded, *chunks]), len(encoded)
