@@ -602,6 +602,22 @@ def _output_tensor(
     return tensor, raw
 
 
+def _spliced(header: dict[str, Any], tensors: list[dict[str, Any]]) -> bytes:
+    """``encode({**header, "outputs": tensors})`` for tensors whose data, their last member,
+    orjson already wrote (``Encoded``): each spliced in as it is."""
+    outputs = []
+    for tensor in tensors:
+        data = tensor.pop("data", None)
+        encoded = jsoncodec.encode(tensor)
+        if data is not None:
+            data = data if isinstance(data, jsoncodec.Encoded) else jsoncodec.encode(data)
+            encoded = jsoncodec.append_member(encoded, "data", data)
+        outputs.append(encoded)
+    return jsoncodec.append_member(
+        jsoncodec.encode(header), "outputs", b"[" + b",".join(outputs) + b"]"
+    )
+
+
 def encode_response(
     model: Model, request: InferRequest, predictions: Predictions | RowPredictions
 ) -> tuple[bytes, int | None]:
@@ -613,21 +629,17 @@ def encode_response(
     }
     if request.id is not None:
         header["id"] = request.id
-    outputs: list[bytes] = []
+    tensors: list[dict[str, Any]] = []
     chunks: list[bytes] = []
     for output in request.outputs:
         tensor, raw = _output_tensor(output.name, model, predictions, output.binary)
-        data = tensor.get("data")
-        if isinstance(data, jsoncodec.Encoded):  # "data" is the last member
-            del tensor["data"]
-            outputs.append(jsoncodec.append_member(jsoncodec.encode(tensor), "data", data))
-        else:
-            outputs.append(jsoncodec.encode(tensor))
+        tensors.append(tensor)
         if output.binary:
             chunks.append(raw)
-    encoded = jsoncodec.append_member(
-        jsoncodec.encode(header), "outputs", b"[" + b",".join(outputs) + b"]"
-    )
+    if any(isinstance(tensor.get("data"), jsoncodec.Encoded) for tensor in tensors):
+        encoded = _spliced(header, tensors)
+    else:
+        encoded = jsoncodec.encode({**header, "outputs": tensors})
     if not chunks:
         return encoded, None
     return b"".join([encoded, *chunks]), len(encoded)
