@@ -17,6 +17,7 @@ from pathlib import Path
 from bench.processes import Probe, TimedProcess, Variant, process_tree
 
 __all__ = [
+    "batch_medians",
     "batch_probe",
     "batch_rates",
     "latencies",
@@ -28,6 +29,7 @@ __all__ = [
     "tree_peak_rss_mb",
     "v2_binary_probe",
     "v2_json_probe",
+    "warm",
 ]
 
 #: Training range of the bundled Iris model's features (min, max per column).
@@ -116,16 +118,22 @@ def batch_probe(rows: int, seed: int = 0) -> Probe:
     return Probe("POST", "/predict", body)
 
 
-def v2_json_probe(rows: list[list[float]], datatype: str = "FP32") -> Probe:
+def v2_json_probe(
+    rows: list[list[float]], datatype: str = "FP32", outputs: tuple[str, ...] = ()
+) -> Probe:
     """``POST /v2/models/iris/infer`` with ``rows`` as one JSON tensor (flat data), the
-    request Triton, KServe and MLServer clients send; the answer's outputs are the server's."""
+    request Triton, KServe and MLServer clients send; the ``outputs`` named, else the
+    server's default ones."""
     tensor = {
         "name": "input-0",
         "shape": [len(rows), len(_FEATURE_RANGES)],
         "datatype": datatype,
         "data": [value for row in rows for value in row],
     }
-    return Probe("POST", "/v2/models/iris/infer", json.dumps({"inputs": [tensor]}).encode())
+    request: dict[str, object] = {"inputs": [tensor]}
+    if outputs:
+        request["outputs"] = [{"name": name} for name in outputs]
+    return Probe("POST", "/v2/models/iris/infer", json.dumps(request).encode())
 
 
 def v2_binary_probe(rows: int, seed: int = 0) -> Probe:
@@ -167,6 +175,28 @@ def batch_rates(port: int, probe: Probe, rows: int, repeats: int) -> list[float]
         return rates
     finally:
         conn.close()
+
+
+def warm(port: int, probe: Probe, requests: int, seconds: float) -> dict[str, float]:
+    """Warm latency p50/p99 (ms) over ``requests`` keep-alive requests, and throughput
+    (req/s) at 4 and 16 connections for ``seconds`` each."""
+    timings = latencies(port, probe, requests)
+    return {
+        "warm_p50_ms": percentile(timings, 0.50) * 1000,
+        "warm_p99_ms": percentile(timings, 0.99) * 1000,
+        "throughput_c4_rps": throughput(port, probe, 4, seconds),
+        "throughput_c16_rps": throughput(port, probe, 16, seconds),
+    }
+
+
+def batch_medians(
+    port: int, batches: dict[str, Probe], rows: int, repeats: int
+) -> dict[str, float]:
+    """Each batch probe's median rows per second (``batch_rates``), under its key."""
+    return {
+        key: percentile(batch_rates(port, probe, rows, repeats), 0.5)
+        for key, probe in batches.items()
+    }
 
 
 def peak_rss_mb(pid: int) -> float:

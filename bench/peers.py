@@ -10,8 +10,10 @@ V2 route), and MLServer with its scikit-learn runtime serving the bundled ``mode
 as installed ("default": one parallel inference worker, the metrics server) and "lean"
 (``parallel_workers: 0``, no metrics endpoint). Each is sent the same requests: a 1-row V2
 JSON request with FP32 data (cold start to its first 200, warm latency, throughput at 4 and
-16 connections) and 10,000-row batches: V2 JSON (FP32), V2 binary (the binary tensor
-extension, which MLServer does not implement) and irisserve's native ``instances``. Peak RSS
+16 connections) and 10,000-row batches: V2 JSON (FP32) asking for the default outputs
+(irisserve's: predict, predict_proba and label; MLServer's: predict) and for ``predict``
+alone, V2 binary (the binary tensor extension, which MLServer does not implement) and
+irisserve's native ``instances``. Peak RSS
 is summed over each server's process tree (master and workers). MLServer runs from its own
 virtual environment (``--peers-bin``, made by ``make bench-peers`` from ``bench/peers.txt``),
 never the project's. The full default run writes ``bench/results/peers.{json,md,png}``, any
@@ -23,19 +25,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import measure, report
+from bench import harness, measure, report
 from bench.harness import Plan
 from bench.processes import FLOOR_MAIN, Probe, Variant, wait_for_ok
 from bench.report import Metric
@@ -60,10 +60,8 @@ __all__ = [
 
 HERE = Path(__file__).resolve().parent
 PEERS_BIN = HERE / ".venv-peers" / "bin"
-RESULTS = HERE / "results"
-SCRATCH = HERE.parent / "build" / "bench"
 
-DEFAULT = Plan(rounds=3, requests=500, seconds=2.0, batch_rows=10_000, batch_repeats=3)
+DEFAULT = Plan(rounds=5, requests=500, seconds=2.0, batch_rows=10_000, batch_repeats=5)
 QUICK = Plan(rounds=1, requests=100, seconds=0.5, batch_rows=10_000, batch_repeats=1)
 _TIMEOUT = 120.0
 
@@ -78,6 +76,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("throughput_c16_rps", "1-row V2 JSON, 16 connections", "req/s", higher_is_better=True),
     Metric("tree_rss_mb", "process tree peak RSS, single rows", "MiB"),
     Metric("v2_json_rows_per_s", "10,000-row V2 JSON (FP32)", "rows/s", higher_is_better=True),
+    Metric(
+        "v2_json_predict_rows_per_s",
+        "10,000-row V2 JSON, predict output only",
+        "rows/s",
+        higher_is_better=True,
+    ),
     Metric("v2_binary_rows_per_s", "10,000-row V2 binary (FP64)", "rows/s", higher_is_better=True),
     Metric("native_rows_per_s", "10,000-row native instances", "rows/s", higher_is_better=True),
     Metric("tree_rss_batch_mb", "process tree peak RSS, after batches", "MiB"),
@@ -96,7 +100,8 @@ class Server:
     mlserver: dict[str, Any] | None = None
 
 
-_ALL_BATCHES = frozenset({"v2_json_rows_per_s", "v2_binary_rows_per_s", "native_rows_per_s"})
+_V2_JSON = frozenset({"v2_json_rows_per_s", "v2_json_predict_rows_per_s"})
+_ALL_BATCHES = _V2_JSON | {"v2_binary_rows_per_s", "native_rows_per_s"}
 SERVERS: tuple[Server, ...] = (
     Server("floor", "no-op function (floor)", _ALL_BATCHES, Variant("floor", "", FLOOR_MAIN, {})),
     Server(
@@ -105,11 +110,11 @@ SERVERS: tuple[Server, ...] = (
         _ALL_BATCHES,
         Variant("irisserve", "", MAIN, {"IRISSERVE_EAGER_LOAD": "0", "IRISSERVE_SCORER": "auto"}),
     ),
-    Server("mlserver", "MLServer default", frozenset({"v2_json_rows_per_s"}), mlserver={}),
+    Server("mlserver", "MLServer default", _V2_JSON, mlserver={}),
     Server(
         "mlserver-lean",
         "MLServer lean",
-        frozenset({"v2_json_rows_per_s"}),
+        _V2_JSON,
         mlserver={"parallel_workers": 0, "metrics_endpoint": None},
     ),
 )
@@ -215,21 +220,13 @@ def _sample(
 ) -> dict[str, float]:
     running, cold = _spawn(server, logs, peers_bin)
     try:
-        timings = measure.latencies(running.port, ROW, plan.requests)
         sample = {
             "cold_ms": cold * 1000,
-            "warm_p50_ms": measure.percentile(timings, 0.50) * 1000,
-            "warm_p99_ms": measure.percentile(timings, 0.99) * 1000,
-            "throughput_c4_rps": measure.throughput(running.port, ROW, 4, plan.seconds),
-            "throughput_c16_rps": measure.throughput(running.port, ROW, 16, plan.seconds),
+            **measure.warm(running.port, ROW, plan.requests, plan.seconds),
             "tree_rss_mb": measure.tree_peak_rss_mb(running.pid),
         }
-        for key, probe in batches.items():
-            if key in server.batches:
-                rates = measure.batch_rates(
-                    running.port, probe, plan.batch_rows, plan.batch_repeats
-                )
-                sample[key] = measure.percentile(rates, 0.5)
+        answered = {key: probe for key, probe in batches.items() if key in server.batches}
+        sample |= measure.batch_medians(running.port, answered, plan.batch_rows, plan.batch_repeats)
         sample["tree_rss_batch_mb"] = measure.tree_peak_rss_mb(running.pid)
         return sample
     finally:
@@ -243,26 +240,24 @@ def run(
     rows = measure.random_rows(plan.batch_rows, seed=0)
     batches = {
         "v2_json_rows_per_s": measure.v2_json_probe(rows),
+        "v2_json_predict_rows_per_s": measure.v2_json_probe(rows, outputs=("predict",)),
         "v2_binary_rows_per_s": measure.v2_binary_probe(plan.batch_rows),
         "native_rows_per_s": measure.batch_probe(plan.batch_rows),
     }
     samples: dict[str, dict[str, list[float]]] = {s.name: {} for s in servers}
     with tempfile.TemporaryDirectory(prefix="irisserve-peers-") as tmp:
-        for round_index in range(plan.rounds):
-            shift = round_index % len(servers)
-            for server in servers[shift:] + servers[:shift]:
-                sample = _sample(server, plan, batches, Path(tmp), peers_bin)
-                for key, value in sample.items():
-                    samples[server.name].setdefault(key, []).append(value)
-                print(
-                    f"round {round_index + 1}/{plan.rounds} {server.name:13} "
-                    f"cold {sample['cold_ms']:7.1f} ms  p50 {sample['warm_p50_ms']:.3f} ms  "
-                    f"c4 {sample['throughput_c4_rps']:6.0f}/s  "
-                    f"rss {sample['tree_rss_mb']:5.1f} MiB  "
-                    f"v2 json {sample['v2_json_rows_per_s']:11,.0f} rows/s",
-                    file=sys.stderr,
-                    flush=True,
-                )
+        for shown, server in harness.rotations(plan.rounds, servers):
+            sample = _sample(server, plan, batches, Path(tmp), peers_bin)
+            harness.record(samples[server.name], sample)
+            print(
+                f"{shown} {server.name:13} "
+                f"cold {sample['cold_ms']:7.1f} ms  p50 {sample['warm_p50_ms']:.3f} ms  "
+                f"c4 {sample['throughput_c4_rps']:6.0f}/s  "
+                f"rss {sample['tree_rss_mb']:5.1f} MiB  "
+                f"v2 json {sample['v2_json_rows_per_s']:11,.0f} rows/s",
+                file=sys.stderr,
+                flush=True,
+            )
     return samples
 
 
@@ -331,11 +326,7 @@ def check_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="one short round")
-    parser.add_argument("--rounds", type=int, help="samples per server")
-    parser.add_argument("--requests", type=int, help="warm requests per sample")
-    parser.add_argument("--seconds", type=float, help="seconds per throughput measurement")
-    parser.add_argument("--batch-repeats", type=int, help="10,000-row requests per sample")
+    harness.add_run_options(parser, "one short round", "peers")
     parser.add_argument(
         "--servers",
         default=",".join(s.name for s in SERVERS),
@@ -344,36 +335,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--peers-bin", type=Path, default=PEERS_BIN, help="the bin folder holding mlserver"
     )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        help="folder for peers.* (default: bench/results for the full default run, "
-        "build/bench for any narrower one)",
-    )
-    parser.add_argument("--no-plot", action="store_true", help="skip peers.png")
     return parser
 
 
 def output_folder(args: argparse.Namespace) -> Path:
     """``--output``, else the committed results for the full default run, else scratch."""
-    if args.output is not None:
-        return Path(args.output)
-    narrowed = [args.rounds, args.requests, args.seconds, args.batch_repeats]
-    full = (
-        not args.quick
-        and all(value is None for value in narrowed)
-        and args.servers == _parser().get_default("servers")
-    )
-    return RESULTS if full else SCRATCH
+    return harness.output_folder(args, args.servers == _parser().get_default("servers"))
 
 
 def _servers(args: argparse.Namespace) -> tuple[Server, ...]:
-    known = {s.name: s for s in SERVERS}
-    wanted = [name.strip() for name in args.servers.split(",") if name.strip()]
-    unknown = [name for name in wanted if name not in known]
-    if unknown or not wanted:
-        raise SystemExit(f"unknown servers {unknown}; choose from {sorted(known)}")
-    servers = tuple(known[name] for name in wanted)
+    servers = harness.choose(args.servers, {s.name: s for s in SERVERS}, "servers")
     if any(s.mlserver is not None for s in servers) and not (args.peers_bin / "mlserver").exists():
         raise SystemExit(
             f"no mlserver in {args.peers_bin}: run `make bench-peers` (it installs "
@@ -385,22 +356,10 @@ def _servers(args: argparse.Namespace) -> tuple[Server, ...]:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     args = _parser().parse_args(argv)
-    plan = QUICK if args.quick else DEFAULT
-    overrides = {
-        "rounds": args.rounds,
-        "requests": args.requests,
-        "seconds": args.seconds,
-        "batch_repeats": args.batch_repeats,
-    }
-    plan = replace(plan, **{k: v for k, v in overrides.items() if v is not None})
+    plan = harness.plan_from(args, DEFAULT, QUICK)
     servers = _servers(args)
     started = time.monotonic()
-    shown = sys.argv[1:] if argv is None else argv
-    info: dict[str, Any] = {
-        "command": shlex.join(["python", "-m", "bench.peers", *shown]),
-        "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "plan": asdict(plan),
-        "machine": report.machine(),
+    info = harness.run_info("bench.peers", argv, plan) | {
         "peers": [
             line
             for line in (HERE / "peers.txt").read_text().splitlines()
@@ -413,16 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     info["loadavg_after"] = report.machine()["loadavg"]
     result = report.summarise(samples, {s.name: s.label for s in servers}, info, METRICS)
     result["targets"] = check_targets(result)
-    output = output_folder(args)
-    written = list(report.write(result, output, "peers", METRICS))
-    if not args.no_plot:
-        from bench.plot import write_png  # matplotlib stays out of everything else
-
-        written.append(
-            write_png(result, output / "peers.png", METRICS, "irisserve beside MLServer")
-        )
-    print(report.to_markdown(result, METRICS))
-    print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    title = "irisserve beside MLServer"
+    harness.publish(result, output_folder(args), not args.no_plot, "peers", METRICS, title)
     return 0
 
 
