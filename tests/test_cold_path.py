@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from tests.support import IRIS_FEATURES, MAIN, SETOSA
+from tests.support import IRIS_FEATURES, MAIN, SETOSA, run_python
 
 #: Packages the default path never needs before it answers (each costs tens of ms or more).
 HEAVY = ("numpy", "scipy", "sklearn", "joblib", "skops", "orjson", "google.cloud.pubsub", "grpc")
@@ -98,8 +98,4 @@ answer = client.post({path!r}, json={body!r})
 assert answer.status_code == 200, answer.data
 print(sorted(name for name in sys.modules if name.startswith({HEAVY!r})))
 """
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert run_python(script).strip().splitlines()[-1] == "[]"
