@@ -23,19 +23,25 @@ JSON header, whose length ``Inference-Header-Content-Length`` gives, each sized 
 from __future__ import annotations
 
 import itertools
+import math
 import struct
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 from irisserve import jsoncodec
 from irisserve.errors import BatchTooLarge, InvalidInput
 from irisserve.manifest import NUMERIC, REGRESSION
-from irisserve.model import Cell, Model, Predictions
+from irisserve.model import PURE_PYTHON_ROWS, Cell, Model, Predictions, Scores
+from irisserve.protocol import LARGE_ANSWER_ROWS
 from irisserve.schema import InputSchema, describe_value
 
 if TYPE_CHECKING:  # numpy is imported where it is used: off the HTTP function's cold path
     import numpy as np
     import numpy.typing as npt
+
+    #: Validated rows: Python lists for a few rows sent as a JSON floating-point tensor (no
+    #: numpy on a cold start), otherwise a float64 ``(n, n_features)`` array.
+    Rows: TypeAlias = list[list[float]] | npt.NDArray[np.float64]
 
 __all__ = [
     "EXTENSIONS",
@@ -98,6 +104,10 @@ class RequestedOutput(NamedTuple):
     binary: bool
 
 
+#: Floating-point datatype → its ``struct`` format, to round a JSON number as numpy would.
+_STRUCT_FLOATS = {"FP64": "<d", "FP32": "<f", "FP16": "<e"}
+
+
 class InferRequest(NamedTuple):
     """A decoded inference request: its id, the rows to score, the outputs to return.
 
@@ -106,7 +116,7 @@ class InferRequest(NamedTuple):
     """
 
     id: str | None
-    rows: npt.NDArray[np.float64] | list[list[Cell]]
+    rows: Rows | list[list[Cell]]
     outputs: tuple[RequestedOutput, ...]
 
 
@@ -186,11 +196,9 @@ def _content_type(parameters: dict[str, Any], where: str, understood: tuple[str,
     return value
 
 
-def _datatype(value: Any, where: str) -> tuple[str, np.dtype[Any]]:
+def _datatype(value: Any, where: str) -> tuple[str, str]:
     if isinstance(value, str) and value in INPUT_DATATYPES:
-        import numpy as np
-
-        return value, np.dtype(INPUT_DATATYPES[value])
+        return value, INPUT_DATATYPES[value]
     accepted = ", ".join(INPUT_DATATYPES)
     if value in _UNSUPPORTED_DATATYPES:
         raise InvalidInput(
@@ -237,10 +245,18 @@ class _Tensor(NamedTuple):
 
     where: str
     datatype: str
-    dtype: np.dtype[Any]
+    dtype: str  # numpy's little-endian code, e.g. "<f4"
     rows: int
     columns: int
     shape: str  # as declared, for messages
+
+    @property
+    def itemsize(self) -> int:
+        return int(self.dtype[-1])
+
+    @property
+    def floating(self) -> bool:
+        return self.dtype[-2] == "f"
 
     @property
     def elements(self) -> int:
@@ -258,7 +274,7 @@ class _BinarySection:
         where = f"{tensor.where}.parameters.binary_data_size"
         if type(size) is not int or size < 0:
             raise InvalidInput(f"{where}: expected a byte count, got {describe_value(size)}")
-        expected = tensor.elements * tensor.dtype.itemsize
+        expected = tensor.elements * tensor.itemsize
         if size != expected:
             raise InvalidInput(
                 f"{where}: {size} bytes do not match shape {tensor.shape} of {tensor.datatype} "
@@ -314,11 +330,32 @@ def _flat_json(data: Any, tensor: _Tensor) -> list[Any]:
     return flat
 
 
-def _json_values(data: Any, tensor: _Tensor) -> npt.NDArray[np.float64]:
-    import numpy as np
+def _rounded(flat: list[Any], tensor: _Tensor) -> list[float]:
+    """``flat`` as float64 after rounding to the tensor's float datatype, without numpy: what
+    ``np.array(flat, float64).astype(dtype).astype(float64)`` gives (a value beyond the
+    datatype's range is infinite, refused later)."""
+    try:
+        values = [float(value) for value in flat]
+    except OverflowError:
+        raise InvalidInput(
+            f"{tensor.where}.data: a value is out of range for {tensor.datatype}"
+        ) from None
+    code = _STRUCT_FLOATS[tensor.datatype]
+    if code == "<d":
+        return values
+    pack, unpack = struct.Struct(code).pack, struct.Struct(code).unpack
+    rounded = []
+    for value in values:
+        try:
+            rounded.append(unpack(pack(value))[0])
+        except OverflowError:
+            rounded.append(math.copysign(math.inf, value))
+    return rounded
 
+
+def _json_values(data: Any, tensor: _Tensor) -> list[float] | npt.NDArray[np.float64]:
     flat = _flat_json(data, tensor)
-    floating = tensor.dtype.kind == "f"
+    floating = tensor.floating
     allowed = _FLOAT_TYPES if floating else _INT_TYPES
     if not set(map(type, flat)) <= allowed:
         index = next(i for i, value in enumerate(flat) if type(value) not in allowed)
@@ -327,6 +364,10 @@ def _json_values(data: Any, tensor: _Tensor) -> npt.NDArray[np.float64]:
             f"{'a number' if floating else 'an integer'} for {tensor.datatype}, "
             f"got {describe_value(flat[index])}"
         )
+    if floating and tensor.rows <= PURE_PYTHON_ROWS:
+        return _rounded(flat, tensor)
+    import numpy as np
+
     try:
         if floating:
             with np.errstate(over="ignore"):  # out of range becomes inf, refused later
@@ -338,29 +379,38 @@ def _json_values(data: Any, tensor: _Tensor) -> npt.NDArray[np.float64]:
         ) from None
 
 
+def _not_finite(tensor: _Tensor, index: int) -> InvalidInput:
+    return InvalidInput(
+        f"{tensor.where}: {_place(index, tensor.columns)} is not a finite {tensor.datatype} number"
+    )
+
+
 def _values(
     header: dict[str, Any], section: _BinarySection, tensor: _Tensor
-) -> npt.NDArray[np.float64]:
-    """The tensor's elements, row-major, as finite float64: from "data" or the binary section."""
-    import numpy as np
-
+) -> list[float] | npt.NDArray[np.float64]:
+    """The tensor's elements, row-major, as finite float64: from "data" or the binary section
+    (a list for a few rows of JSON floats, else an array)."""
     where = tensor.where
     size = _parameters(header.get("parameters"), f"{where}.parameters").get("binary_data_size")
     if size is None:
         if "data" not in header:
             raise InvalidInput(f'{where}: no "data" and no parameters.binary_data_size')
         values = _json_values(header["data"], tensor)
-    else:
-        if "data" in header:
-            raise InvalidInput(f'{where}: send "data" or parameters.binary_data_size, not both')
+        if isinstance(values, list):
+            for index, value in enumerate(values):
+                if not math.isfinite(value):
+                    raise _not_finite(tensor, index)
+            return values
+    elif "data" in header:
+        raise InvalidInput(f'{where}: send "data" or parameters.binary_data_size, not both')
+    import numpy as np
+
+    if size is not None:
         raw = section.take(size, tensor)
         values = np.frombuffer(raw, dtype=tensor.dtype).astype(np.float64)
     finite = np.isfinite(values)
     if not finite.all():
-        index = int(np.flatnonzero(~finite)[0])
-        raise InvalidInput(
-            f"{where}: {_place(index, tensor.columns)} is not a finite {tensor.datatype} number"
-        )
+        raise _not_finite(tensor, int(np.flatnonzero(~finite)[0]))
     return values
 
 
@@ -377,13 +427,16 @@ def _input_header(value: Any, where: str) -> dict[str, Any]:
 
 def _matrix(
     header: dict[str, Any], section: _BinarySection, n_features: int, max_rows: int
-) -> npt.NDArray[np.float64]:
+) -> Rows:
     """The rows from the one ``[rows, n_features]`` tensor, whatever its name."""
     where = "inputs[0]"
     datatype, dtype = _datatype(header.get("datatype"), f"{where}.datatype")
     rows = _matrix_rows(header.get("shape"), n_features, max_rows, f"{where}.shape")
     tensor = _Tensor(where, datatype, dtype, rows, n_features, f"[{rows}, {n_features}]")
-    return _values(header, section, tensor).reshape(rows, n_features)
+    values = _values(header, section, tensor)
+    if isinstance(values, list):
+        return [values[start : start + n_features] for start in range(0, len(values), n_features)]
+    return values.reshape(rows, n_features)
 
 
 def _strings(
@@ -394,7 +447,7 @@ def _strings(
     if size is None:
         if "data" not in header:
             raise InvalidInput(f'{where}: no "data" and no parameters.binary_data_size')
-        values = _flat_json(header["data"], _Tensor(where, "BYTES", _bytes_dtype(), rows, 1, shape))
+        values = _flat_json(header["data"], _Tensor(where, "BYTES", "|O", rows, 1, shape))
         for i, value in enumerate(values):
             if type(value) is not str:
                 raise InvalidInput(
@@ -420,17 +473,11 @@ def _strings(
     return texts
 
 
-def _bytes_dtype() -> np.dtype[Any]:
-    import numpy as np
-
-    return np.dtype(object)
-
-
 def _column(
     header: dict[str, Any], section: _BinarySection, max_rows: int, where: str, text: bool
-) -> npt.NDArray[np.float64] | list[str]:
-    """One feature's values from its ``[rows]`` or ``[rows, 1]`` input; ``text``: BYTES is
-    accepted (a categorical feature)."""
+) -> list[Any] | npt.NDArray[np.float64]:
+    """One feature's values from its ``[rows]`` or ``[rows, 1]`` input (numbers, or text
+    when ``text``: BYTES is accepted for a categorical feature)."""
     shape = header.get("shape")
     rows = _column_rows(shape, max_rows, f"{where}.shape")
     if text and header.get("datatype") == "BYTES":
@@ -444,10 +491,10 @@ def _feature_columns(
     section: _BinarySection,
     schema: InputSchema,
     max_rows: int,
-) -> dict[str, tuple[str, npt.NDArray[np.float64] | list[str]]]:
+) -> dict[str, tuple[str, list[Any] | npt.NDArray[np.float64]]]:
     """Feature name → where its input is and its column, from one input per feature."""
     feature_names = schema.names
-    columns: dict[str, tuple[str, npt.NDArray[np.float64] | list[str]]] = {}
+    columns: dict[str, tuple[str, list[Any] | npt.NDArray[np.float64]]] = {}
     for i, header in enumerate(headers):
         where = f"inputs[{i}]"
         name = header["name"]
@@ -476,12 +523,16 @@ def _feature_columns(
 
 
 def columns_to_rows(
-    columns: Mapping[str, npt.NDArray[np.float64]], feature_names: Sequence[str]
-) -> npt.NDArray[np.float64]:
-    """The ``(n, n_features)`` rows from feature name → column values, in feature order."""
+    columns: Mapping[str, list[float] | npt.NDArray[np.float64]], feature_names: Sequence[str]
+) -> Rows:
+    """The ``(n, n_features)`` rows from feature name → column values, in feature order:
+    lists when every column is a list, else an array."""
+    ordered = [columns[name] for name in feature_names]
+    if all(isinstance(column, list) for column in ordered):
+        return [list(row) for row in zip(*ordered, strict=True)]
     import numpy as np
 
-    return np.column_stack([columns[name] for name in feature_names])
+    return np.column_stack(ordered)
 
 
 def _cell_rows(
@@ -569,11 +620,11 @@ def parse_request(
         )
     headers = [_input_header(value, f"inputs[{i}]") for i, value in enumerate(inputs)]
     section = _BinarySection(binary)
-    rows: npt.NDArray[np.float64] | list[list[Cell]]
+    rows: Rows | list[list[Cell]]
     if _by_feature(headers, content_type, feature_names):
         columns = _feature_columns(headers, section, schema, max_rows)
         if schema.all_numeric:
-            rows = columns_to_rows({k: v for k, (_, v) in columns.items()}, feature_names)  # type: ignore[misc]
+            rows = columns_to_rows({k: v for k, (_, v) in columns.items()}, feature_names)
         else:
             rows = _cell_rows(columns, schema)
     elif schema.all_numeric:
@@ -593,17 +644,53 @@ def _length_prefixed(text: str) -> bytes:
     return struct.pack("<I", len(data)) + data
 
 
+def _output_lists(
+    name: str, datatype: str, model: Model, scores: Scores, binary: bool
+) -> tuple[dict[str, Any], bytes]:
+    """``_output_tensor`` of rows scored into Python lists, without numpy."""
+    data: list[Any]
+    if name == "label":
+        data = [model.class_names[label] for label in scores.labels or ()]
+        shape = [len(data)]
+        raw = b"".join(map(_length_prefixed, data)) if binary else b""
+    elif name == "predict":
+        data = list(scores.labels if scores.labels is not None else scores.values or ())
+        shape = [len(data)]
+        code = "q" if datatype == "INT64" else "d"
+        raw = struct.pack(f"<{len(data)}{code}", *data) if binary else b""
+    else:
+        matrix = scores.probabilities if name == "predict_proba" else scores.decision
+        rows = matrix or []
+        shape = [len(rows), len(rows[0]) if rows else 0]
+        data = [value for row in rows for value in row]
+        raw = struct.pack(f"<{len(data)}d", *data) if binary else b""
+    tensor: dict[str, Any] = {"name": name, "datatype": datatype, "shape": shape}
+    if not binary:
+        tensor["data"] = data
+        return tensor, b""
+    tensor["parameters"] = {"binary_data_size": len(raw)}
+    return tensor, raw
+
+
 def _output_tensor(
-    name: str, datatype: str, model: Model, predictions: Predictions, binary: bool
+    name: str, datatype: str, model: Model, predictions: Predictions | Scores, binary: bool
 ) -> tuple[dict[str, Any], bytes]:
     """One output's JSON description and, when binary, its raw bytes (else ``b""``)."""
+    if isinstance(predictions, Scores):
+        return _output_lists(name, datatype, model, predictions, binary)
     import numpy as np
 
+    column = predictions.labels if predictions.labels is not None else predictions.values
+    large = column is not None and len(column) >= LARGE_ANSWER_ROWS  # orjson, exactly as json
     tensor: dict[str, Any] = {"name": name, "datatype": datatype}
     if name == "label":
         labels = predictions.labels
         assert labels is not None  # a classifier's output
         tensor["shape"] = [len(labels)]
+        if not binary and large:
+            names = np.array([jsoncodec.encode(c) for c in model.class_names], dtype=object)
+            tensor["data"] = jsoncodec.Encoded(b"[" + b",".join(names[labels].tolist()) + b"]")
+            return tensor, b""
         if not binary:
             tensor["data"] = np.array(model.class_names, dtype=object)[labels].tolist()
             return tensor, b""
@@ -618,15 +705,32 @@ def _output_tensor(
         assert values is not None  # the model's outputs are the ones its task gives
         tensor["shape"] = list(values.shape)
         if not binary:
-            tensor["data"] = values.ravel().tolist()
+            flat = values.ravel()
+            tensor["data"] = jsoncodec.encode_numbers(flat) if large else flat.tolist()
             return tensor, b""
         raw = values.astype(values.dtype.newbyteorder("<"), copy=False).tobytes()
     tensor["parameters"] = {"binary_data_size": len(raw)}
     return tensor, raw
 
 
+def _spliced(header: dict[str, Any], tensors: list[dict[str, Any]]) -> bytes:
+    """``encode({**header, "outputs": tensors})`` for tensors whose data, their last member,
+    orjson already wrote (``Encoded``): each spliced in as it is."""
+    outputs = []
+    for tensor in tensors:
+        data = tensor.pop("data", None)
+        encoded = jsoncodec.encode(tensor)
+        if data is not None:
+            data = data if isinstance(data, jsoncodec.Encoded) else jsoncodec.encode(data)
+            encoded = jsoncodec.append_member(encoded, "data", data)
+        outputs.append(encoded)
+    return jsoncodec.append_member(
+        jsoncodec.encode(header), "outputs", b"[" + b",".join(outputs) + b"]"
+    )
+
+
 def encode_response(
-    model: Model, request: InferRequest, predictions: Predictions
+    model: Model, request: InferRequest, predictions: Predictions | Scores
 ) -> tuple[bytes, int | None]:
     """The response body, and the JSON header's length when binary outputs follow it."""
 
@@ -636,7 +740,8 @@ def encode_response(
     }
     if request.id is not None:
         header["id"] = request.id
-    tensors, chunks = [], []
+    tensors: list[dict[str, Any]] = []
+    chunks: list[bytes] = []
     datatypes = outputs(model)
     for output in request.outputs:
         datatype = datatypes[output.name]
@@ -644,8 +749,10 @@ def encode_response(
         tensors.append(tensor)
         if output.binary:
             chunks.append(raw)
-    header["outputs"] = tensors
-    encoded = jsoncodec.encode(header)
+    if any(isinstance(tensor.get("data"), jsoncodec.Encoded) for tensor in tensors):
+        encoded = _spliced(header, tensors)
+    else:
+        encoded = jsoncodec.encode({**header, "outputs": tensors})
     if not chunks:
         return encoded, None
     return b"".join([encoded, *chunks]), len(encoded)
