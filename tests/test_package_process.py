@@ -183,8 +183,11 @@ def test_v2_tensor_of_a_numeric_classifier_answers_what_the_estimator_answers(
     np.testing.assert_allclose(probabilities, expected, rtol=1e-12, atol=0)
 
 
-def test_v2_one_input_per_feature_answers_what_the_estimator_answers(served: Served) -> None:
-    complete = served.fitted.test.dropna()  # V2 tensors carry no null
+@pytest.mark.parametrize("rows", [3, None])  # a few rows (scored as lists), all of them
+def test_v2_one_input_per_feature_answers_what_the_estimator_answers(
+    served: Served, rows: int | None
+) -> None:
+    complete = served.fitted.test.dropna().iloc[:rows]  # V2 tensors carry no null
     inputs = [
         {"name": name, "datatype": "FP64", "shape": [len(column), 1], "data": column.tolist()}
         if column.dtype.kind in "if"
