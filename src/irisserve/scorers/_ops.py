@@ -86,9 +86,10 @@ class RowOps:
             row = array("f", row).tolist()
         return [forest.walk(root, row) for root in forest.roots_list]
 
-    def take(self, forest: Forest, name: str, index: Any) -> float:
-        """Element ``index`` of the forest's flat array ``name``."""
-        return float(forest.arrays[name].flat[index])
+    def take(self, forest: Forest, leaves: list[int], width: int, column: int) -> list[float]:
+        """Per tree, ``values[leaf, column]`` of the forest's ``(nodes, width)`` leaf values."""
+        values = forest.arrays["values"].flat
+        return [float(values[leaf * width + column]) for leaf in leaves]
 
 
 class BatchOps:
@@ -159,6 +160,6 @@ class BatchOps:
             matrix = matrix.astype(self.np.float32)
         return forest.walk_batch(matrix)
 
-    def take(self, forest: Forest, name: str, index: Any) -> Any:
-        """Elements ``index`` of the forest's flat array ``name``."""
-        return forest.numpy(name).reshape(-1).take(index)
+    def take(self, forest: Forest, leaves: Any, width: int, column: int) -> Any:
+        """``(n_trees, n_rows)``: ``values[leaf, column]`` of each tree's leaf for each row."""
+        return forest.numpy("values").reshape(-1, width)[:, column].take(leaves)
