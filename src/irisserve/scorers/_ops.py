@@ -104,9 +104,7 @@ class BatchOps:
     def number(self, column: Column) -> Any:
         """A float64 array; a missing cell becomes NaN."""
         if isinstance(column, list):
-            return self.np.array(
-                [math.nan if c is None else c for c in column], dtype=self.np.float64
-            )
+            return self.np.array(column, dtype=self.np.float64)  # numpy reads None as NaN
         return column
 
     def missing(self, column: Column) -> Any:
@@ -145,8 +143,9 @@ class BatchOps:
     def codes(self, column: Column, mapping: dict[Any, int], unknown: int) -> Any:
         """The index of each category in ``mapping``, else ``unknown``."""
         cells = column if isinstance(column, list) else column.tolist()
-        get = mapping.get
-        found = [get(category_key(c), unknown) for c in cells]
+        get, missing = mapping.get, mapping.get(None, unknown)
+        # ``category_key`` inlined: a NaN cell (the only one unequal to itself) is missing
+        found = [get(c, unknown) if c == c else missing for c in cells]  # noqa: PLR0124
         return self.np.array(found, dtype=self.np.int64)
 
     def is_code(self, codes: Any, code: int) -> Any:
