@@ -8,7 +8,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint train lock bench bench-scorers load capacity clean deploy
+.PHONY: install serve test screenshot lint train lock bench bench-scorers load capacity clean deploy
 
 $(STAMP): requirements/dev.txt pyproject.toml
 	@echo "Installing $(VENV) from requirements/dev.txt (a few minutes the first time)..."
@@ -28,6 +28,10 @@ test: $(STAMP) ## Install and run the whole suite, with branch coverage (floor i
 	PATH: the tests that need it are skipped here (CI fails them); see the README's Quick start"; done
 	$(BIN)/python -m pytest --cov
 
+screenshot: $(STAMP) ## Retake docs/img/api-page.png in headless Chromium
+	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q -p no:cacheprovider --no-cov \
+		tests/test_apidocs_browser.py -k try_it_out
+
 lint: $(STAMP) ## ruff and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -37,15 +41,19 @@ TRAIN_OUTPUT ?= build/artifacts/iris
 train: $(STAMP) ## Retrain Iris into $(TRAIN_OUTPUT) and check it reproduces the bundled artifact
 	$(BIN)/python -m training.train --output $(TRAIN_OUTPUT) --compare src/irisserve/artifacts/iris
 
-lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it)
+lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it; then the V2 clients')
 	$(BIN)/uv pip compile pyproject.toml --extra pubsub --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --no-header -o requirements/serve.txt
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --no-header -c requirements/serve.txt \
 		-o requirements/dev.txt
+	for client in requirements/clients/*.in; do \
+		$(BIN)/uv pip compile $$client --python-version 3.11 \
+			--python-platform x86_64-manylinux_2_28 --no-header -o $${client%.in}.txt; \
+	done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage build dist
+	rm -rf $(VENV) .venv-clients .pytest_cache .mypy_cache .ruff_cache .coverage build dist
 
 bench: $(STAMP) ## Cold start vs warm harness (bench/results/)
 	$(BIN)/python -m bench.harness $(BENCH_ARGS)

@@ -40,7 +40,6 @@ AWAITED = {
     "docs/v2-clients.md",
     "docs/storage.md",
     "docs/api-page.md",
-    "docs/capacity.md",
     "docs/batch.md",
 }
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
