@@ -28,6 +28,7 @@ def test_importing_the_entry_points_stays_light() -> None:
     heavy = sorted(name for name in imported if name.startswith(HEAVY))
     assert heavy == []
     assert "irisserve.delivery" not in imported
+    assert "irisserve.storage" not in imported  # a gs:// IRISSERVE_MODEL_DIR only
     assert not any(name.startswith("flask_swagger_ui") for name in imported)
 
 
