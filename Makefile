@@ -8,7 +8,8 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test screenshot lint train lock bench bench-scorers load capacity clean deploy
+.PHONY: install serve test screenshot lint train lock bench bench-peers bench-scorers load capacity \
+	clean deploy
 
 $(STAMP): requirements/dev.txt pyproject.toml
 	@echo "Installing $(VENV) from requirements/dev.txt (a few minutes the first time)..."
@@ -53,10 +54,23 @@ lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it; t
 	done
 
 clean:
-	rm -rf $(VENV) .venv-clients .pytest_cache .mypy_cache .ruff_cache .coverage build dist
+	rm -rf $(VENV) .venv-clients $(PEERS_VENV) .pytest_cache .mypy_cache .ruff_cache .coverage \
+		build dist
 
 bench: $(STAMP) ## Cold start vs warm harness (bench/results/)
 	$(BIN)/python -m bench.harness $(BENCH_ARGS)
+
+# MLServer (the peer in make bench-peers) gets a venv of its own: never the project's.
+PEERS_VENV := bench/.venv-peers
+PEERS_STAMP := $(PEERS_VENV)/.installed
+$(PEERS_STAMP): bench/peers.txt
+	@echo "Installing $(PEERS_VENV) from bench/peers.txt (MLServer; a few minutes the first time)..."
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --progress-bar off -r bench/peers.txt
+	touch $@
+
+bench-peers: $(STAMP) $(PEERS_STAMP) ## irisserve beside MLServer, same requests (bench/results/peers.*)
+	$(BIN)/python -m bench.peers $(BENCH_ARGS)
 
 bench-scorers: $(STAMP) ## In-process: pickle-free scorers vs scikit-learn, per family
 	$(BIN)/python -m bench.scorers $(SCORERS_ARGS)
