@@ -10,11 +10,17 @@ from typing import Any
 import flask
 import pytest
 from functions_framework import create_app
+from hypothesis import settings
 
 from irisserve import loader
 from irisserve.artifact import open_artifact
 from irisserve.model import Model
 from tests.support import BUNDLED, MAIN, copy_bundled
+
+# No deadline (a shared 2-core machine stalls any example now and then) and no example
+# database (it would write .hypothesis/ into the checkout).
+settings.register_profile("irisserve", deadline=None, database=None)
+settings.load_profile("irisserve")
 
 
 @pytest.fixture(autouse=True)
