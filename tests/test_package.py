@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 
 from irisserve.artifact import open_artifact
 from irisserve.manifest import read_manifest, sha256_file
-from irisserve.package import PackagingError, main, write_artifact
+from irisserve.package import PROBE_ROWS, PackagingError, main, write_artifact
 from tests.own_models import BUILDERS, expected_objects
 from tests.support import REPO
 from training.passengers import TARGET, passengers
@@ -42,7 +42,7 @@ def test_the_manifest_holds_schema_task_and_every_sha256(tmp_path: Path) -> None
     assert manifest.fast_export is not None
     assert manifest.fast_export["served"]
     assert manifest.fast_export["files"] == {"scorer.json": manifest.files["scorer.json"]}
-    assert manifest.fast_export["rows_checked"] == len(fitted.train)
+    assert manifest.fast_export["rows_checked"] == len(fitted.train) + PROBE_ROWS
     assert open_artifact(tmp_path).backend == "fast"  # served without scikit-learn
     assert manifest.model_type == "Pipeline(ColumnTransformer, LogisticRegression)"
     schema = {feature.name: feature for feature in manifest.features}

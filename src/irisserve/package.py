@@ -49,13 +49,13 @@ from irisserve.manifest import (
 from irisserve.model import Cell, Model, Scores
 from irisserve.positional import positional
 
-__all__ = ["TOLERANCE", "PackagingError", "agreement", "main", "write_artifact"]
+__all__ = ["PROBE_ROWS", "TOLERANCE", "PackagingError", "agreement", "main", "write_artifact"]
 
 #: The largest relative difference from the estimator's scores a served answer may have.
 TOLERANCE = 1e-12
 #: Rows also scored one at a time, to check that a row's answer does not depend on its batch.
 SINGLE_ROWS = 32
-#: Random rows beyond the training range that also check a linear export.
+#: Random rows beyond the training range that also check a linear or fast export.
 PROBE_ROWS = 2000
 
 
@@ -330,9 +330,13 @@ def write_artifact(
         task=target,
     )
     if linear is None:  # the specialised linear export, when exact, needs no other
-        from irisserve.scorers.check import checked_export
+        from irisserve.scorers.check import checked_export, random_rows
 
-        fast, fast_found = checked_export(estimator, rows, data)
+        # The training rows, and random rows spanning them (unseen categories where the
+        # estimator scores them, missing values where training had them).
+        unseen = frozenset(i for i, f in enumerate(schema) if f.unknown == "ignore")
+        probes = random_rows(rows, PROBE_ROWS, seed or 0, unseen)
+        fast, fast_found = checked_export(estimator, rows + probes)
         files |= fast
         hashes = {file: sha256_bytes(content) for file, content in files.items()}
         manifest = replace(manifest, files=hashes, fast_export=fast_found)
