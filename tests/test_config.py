@@ -53,6 +53,7 @@ def test_variables_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
         ("IRISSERVE_MODEL_SHA256", "abc"),
         ("IRISSERVE_MODEL_SHA256", "g" * 64),
         ("IRISSERVE_DOCS", "maybe"),
+        ("IRISSERVE_EAGER_LOAD", "sometimes"),
     ],
 )
 def test_bad_values_name_the_variable(

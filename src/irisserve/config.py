@@ -121,7 +121,7 @@ class Settings:
         return cls(
             model_dir=_model_dir(),
             model_sha256=_sha256("IRISSERVE_MODEL_SHA256"),
-            eager_load=os.environ.get("IRISSERVE_EAGER_LOAD", "").strip().lower() in _TRUE,
+            eager_load=_switch("IRISSERVE_EAGER_LOAD", cls.eager_load),
             scorer=scorer,
             max_batch_rows=_int("IRISSERVE_MAX_BATCH_ROWS", cls.max_batch_rows),
             max_body_bytes=_int("IRISSERVE_MAX_BODY_BYTES", cls.max_body_bytes),
