@@ -15,6 +15,7 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.io import fileio
+from apache_beam.io.fileio import EmptyMatchTreatment
 from apache_beam.metrics.metric import Metrics, MetricsFilter
 from apache_beam.ml.inference.base import PredictionResult, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions
@@ -40,6 +41,20 @@ def _error_line(record: Record, outcome: Outcome) -> bytes:
     return jsoncodec.encode({**line, "error": outcome.error, "code": outcome.code})
 
 
+class _Unreadable(OSError):
+    """A file could not be opened or read to its end."""
+
+
+def _lines(readable: fileio.ReadableFile) -> Iterator[bytes]:
+    """The file's lines; any failure of the file system or decompressor is ``_Unreadable``."""
+    try:
+        with readable.open() as handle:
+            while line := handle.readline():
+                yield line
+    except Exception as exc:  # OSError, zlib.error, lzma.LZMAError...: all mean unreadable
+        raise _Unreadable(f"{type(exc).__name__}: {exc}") from exc
+
+
 class _ReadRecords(beam.DoFn):  # type: ignore[misc]
     """A matched file → its records; a record that is not a body → the errors output."""
 
@@ -49,17 +64,16 @@ class _ReadRecords(beam.DoFn):  # type: ignore[misc]
     def process(self, readable: fileio.ReadableFile) -> Iterator[Any]:
         path = readable.metadata.path
         try:
-            with readable.open() as handle:
-                for record in read_records(path, iter(handle.readline, b""), self.fmt):
-                    _read.inc()
-                    if record.error is None:
-                        yield record
-                    else:
-                        _rejected.inc()
-                        yield beam.pvalue.TaggedOutput(
-                            _ERRORS, _error_line(record, rejected(record.error))
-                        )
-        except OSError as exc:
+            for record in read_records(path, _lines(readable), self.fmt):
+                _read.inc()
+                if record.error is None:
+                    yield record
+                else:
+                    _rejected.inc()
+                    yield beam.pvalue.TaggedOutput(
+                        _ERRORS, _error_line(record, rejected(record.error))
+                    )
+        except _Unreadable as exc:
             _unreadable.inc()
             message = f"the file could not be read: {exc}"
             line = {"file": path, "line": None, "raw": None, "error": message, "code": "unreadable"}
@@ -86,7 +100,7 @@ def build(
     """Read ``pattern`` (``fmt``: jsonl or csv), score, write ``output``-* and ``output-errors``-*."""
     records = (
         pipeline
-        | "Match" >> fileio.MatchFiles(pattern)
+        | "Match" >> fileio.MatchFiles(pattern, EmptyMatchTreatment.DISALLOW)
         | "Open" >> fileio.ReadMatches()
         | "Records" >> beam.ParDo(_ReadRecords(fmt)).with_outputs(_ERRORS, main="records")
     )

@@ -44,8 +44,13 @@ class Record:
         return {"file": self.file, "line": self.line}
 
 
+def _unterminated(raw: bytes) -> bytes:
+    """The line without its ``\n`` or ``\r\n``: the body the function would have been sent."""
+    return raw.removesuffix(b"\n").removesuffix(b"\r")
+
+
 def _text(raw: bytes) -> str:
-    return raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
+    return _unterminated(raw).decode("utf-8", errors="replace")
 
 
 def _jsonl(file: str, lines: Iterable[bytes]) -> Iterator[Record]:
@@ -53,7 +58,7 @@ def _jsonl(file: str, lines: Iterable[bytes]) -> Iterator[Record]:
         if not raw.strip():
             continue
         try:
-            body = jsoncodec.decode(raw)
+            body = jsoncodec.decode(_unterminated(raw))
         except MalformedJSON as exc:
             yield Record(file, number, _text(raw), error=exc)
             continue
@@ -78,7 +83,7 @@ def _csv(file: str, lines: Iterable[bytes]) -> Iterator[Record]:
             continue
         text = _text(raw)
         try:
-            cells = next(csv.reader([raw.decode("utf-8").rstrip("\r\n")]))
+            cells = next(csv.reader([_unterminated(raw).decode("utf-8")]))
         except UnicodeDecodeError as exc:
             error = InvalidInput(f"line is not UTF-8 (byte {exc.start})")
             yield Record(file, number, text, error=error)
