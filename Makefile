@@ -49,7 +49,7 @@ lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it)
 		--python-platform x86_64-manylinux_2_28 --no-header -c requirements/serve.txt \
 		-o requirements/dev.txt
 	grep -v '^protobuf==' requirements/serve.txt > $(VENV)/beam-constraints.txt
-	$(BIN)/uv pip compile pyproject.toml --extra beam --group beam-test --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra beam --group beam-tools --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --no-header -c $(VENV)/beam-constraints.txt \
 		-o requirements/beam.txt
 

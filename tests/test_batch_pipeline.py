@@ -11,7 +11,8 @@ import contextlib
 import io
 import json
 import random
-from collections.abc import Iterator
+import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,8 @@ import pytest
 from irisserve import loader
 from irisserve.batch import cli
 from irisserve.batch.handler import ArtifactModelHandler
-from irisserve.batch.pipeline import Counts, run
-from tests.support import BREAKAGES, SETOSA, break_artifact, copy_bundled
+from irisserve.batch.pipeline import Counts, build, run
+from tests.support import BREAKAGES, REPO, SETOSA, break_artifact, copy_bundled
 
 NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 JSON = "application/json"
@@ -146,8 +147,13 @@ def test_every_row_read_is_scored_or_rejected_and_counted(jsonl: JsonlCase) -> N
     assert run.status == 0, run.stderr
     assert len(run.answers) + len(run.errors) == len(jsonl.bodies) == 360
     assert len(run.errors) == len(jsonl.bad) == len(BAD_LINES)
-    expected = Counts(read=360, scored=360 - len(BAD_LINES), rejected=len(BAD_LINES),
-                      files_unreadable=0, model_loads=1)
+    expected = Counts(
+        read=360,
+        scored=360 - len(BAD_LINES),
+        rejected=len(BAD_LINES),
+        files_unreadable=0,
+        model_loads=1,
+    )
     assert run.stdout.strip() == expected.summary()
 
 
@@ -188,7 +194,9 @@ def test_csv_rows_are_answered_as_their_named_bodies(tmp_path: Path, client: Any
             values = random_row(rng)
             row_id = f"c{index}-{number}"
             rows.append(",".join([row_id, *map(repr, values)]))
-            expected[row_id] = json.dumps({"features": dict(zip(NAMES, values, strict=True))}).encode()
+            expected[row_id] = json.dumps(
+                {"features": dict(zip(NAMES, values, strict=True))}
+            ).encode()
         rows += ["bad-cell,5.1,abc,1.4,0.2", "short,1,2,3", ",,,,"]
         (tmp_path / f"in-{index}.csv").write_text("\n".join(rows) + "\n")
     run = run_command(["--input", str(tmp_path / "in-*.csv"), "--format", "csv"], tmp_path / "out")
@@ -197,7 +205,7 @@ def test_csv_rows_are_answered_as_their_named_bodies(tmp_path: Path, client: Any
     assert {line["id"] for line in run.answers} == set(expected)
     for line in run.answers:
         assert without_source(line) == function_reply(client, expected[line["id"]])[1]
-    errors = sorted((line["id"] if "id" in line else None, line["error"]) for line in run.errors)
+    errors = sorted((line.get("id"), line["error"]) for line in run.errors)
     assert errors == sorted(
         [
             ("bad-cell", 'features.sepal_width: expected a finite number, got "abc"'),
@@ -267,3 +275,53 @@ def test_an_artifact_tampered_after_launch_fails_the_pipeline_on_the_worker(
     with pytest.raises(Exception, match="sha256") as failure:
         run(options, str(tmp_path / "in.jsonl"), str(tmp_path / "out"), "jsonl", handler)
     assert message in str(failure.value)
+
+
+def documented(start: str) -> list[str]:
+    """The arguments of the shell command in docs/batch.md that starts with ``start``."""
+    blocks = re.findall(r"```sh\n(.*?)```", (REPO / "docs" / "batch.md").read_text(), re.S)
+    (command,) = [block for block in blocks if block.startswith(start)]
+    argv = shlex.split(command.replace("\\\n", " "))
+    assert argv[:3] == ["python", "-m", "irisserve.batch"]
+    return argv[3:]
+
+
+def test_the_documented_local_command_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "rows").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "rows" / f"{name}.jsonl").write_text(json.dumps({"features": SETOSA}) + "\n")
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        status = cli.main(documented("python -m irisserve.batch --input 'rows/"))
+    assert status == 0
+    assert out.getvalue().startswith("rows read 2, scored 2, rejected 0;")
+    (answers,) = (tmp_path / "scored").glob("run-0*.jsonl")
+    assert len(answers.read_text().splitlines()) == 2
+
+
+def test_the_documented_dataflow_command_builds_its_job_offline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Beam's ``--dry_run`` builds the whole Dataflow job request and does not submit it."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions
+
+    args, beam_args = cli.parser().parse_known_args(documented("python -m irisserve.batch \\"))
+    assert "--runner" in beam_args
+    monkeypatch.chdir(REPO)  # --setup_file ./pyproject.toml
+    # --requirements_cache skip: no package-index traffic from a test.
+    offline = ["--dry_run", "True", "--no_auth", "--requirements_cache", "skip"]
+    options = PipelineOptions([*beam_args, *offline])
+    pipeline = beam.Pipeline(options=options)
+    build(pipeline, args.input, args.output, args.format, ArtifactModelHandler(args.model_dir))
+    job = pipeline.run().job
+    cloud = job.options.view_as(GoogleCloudOptions)
+    assert (cloud.project, cloud.region) == ("my-project", "europe-west1")
+    transforms = job.proto_pipeline.components.transforms.values()
+    steps = {t.unique_name for t in transforms if "/" not in t.unique_name}
+    assert {"Match", "Records", "Score", "Split", "WriteAnswers", "WriteErrors"} <= steps
+    (environment,) = job.proto_pipeline.components.environments.values()
+    staged = {dependency.role_payload for dependency in environment.dependencies}
+    assert any(b"workflow.tar.gz" in payload for payload in staged)  # the irisserve sdist
+    assert any(b"requirements.txt" in payload for payload in staged)  # requirements/beam.txt

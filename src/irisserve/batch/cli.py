@@ -8,13 +8,13 @@ artifact it is the function's message), 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from irisserve.batch.handler import ArtifactModelHandler
-from irisserve.batch.model_dir import open_model
 from irisserve.batch.pipeline import run
 from irisserve.batch.records import FORMATS
 from irisserve.config import Settings
@@ -37,6 +37,7 @@ def parser() -> argparse.ArgumentParser:
     parse.add_argument("--output", required=True, help="prefix of the output files")
     parse.add_argument(
         "--model-dir",
+        default=os.environ.get("IRISSERVE_MODEL_DIR") or None,
         help="artifact folder (local, gs://, ...); default IRISSERVE_MODEL_DIR or the bundled one",
     )
     parse.add_argument("--format", choices=sorted(FORMATS), default="jsonl")
@@ -51,14 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    model_dir = args.model_dir or str(settings.model_dir)
     options = PipelineOptions(beam_args)
     standard = options.view_as(StandardOptions)
     standard.runner = standard.runner or LOCAL_RUNNER
     try:
-        model = open_model(model_dir, settings.scorer)  # fail here, not on every worker
-        print(f"model {model.version} ({model.backend}) verified in {model_dir}", file=sys.stderr)
-        handler = ArtifactModelHandler(model_dir, settings)
+        handler = ArtifactModelHandler(args.model_dir, settings)
+        model = handler.load_model()  # fail here, not on every worker
+        print(f"model {model.version} ({model.backend}) verified", file=sys.stderr)
         counts = run(options, args.input, args.output, args.format, handler)
     except ModelUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -16,7 +16,7 @@ from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 from irisserve.batch.answers import Outcome, answer_bodies
 from irisserve.batch.model_dir import open_model
 from irisserve.batch.records import Record
-from irisserve.config import Settings
+from irisserve.config import BUNDLED_MODEL_DIR, Settings
 from irisserve.model import Model
 
 __all__ = ["MAX_BATCH_SIZE", "METRICS_NAMESPACE", "MIN_BATCH_SIZE", "ArtifactModelHandler"]
@@ -31,30 +31,29 @@ MAX_BATCH_SIZE = 2048
 class ArtifactModelHandler(ModelHandler[Record, Outcome, Model]):
     """Loads ``model_dir`` (local or any ``FileSystems`` path) and answers batches of records.
 
+    ``model_dir=None`` is the artifact bundled with the package, found on the worker.
+
     ``settings`` carries the function's choices that shape an answer: the scorer
     (``IRISSERVE_SCORER``), the drift margin and the batch limit of a body.
     """
 
     def __init__(
         self,
-        model_dir: str,
+        model_dir: str | None = None,
         settings: Settings | None = None,
         *,
         min_batch_size: int = MIN_BATCH_SIZE,
         max_batch_size: int = MAX_BATCH_SIZE,
-        share_across_processes: bool = False,
     ) -> None:
-        super().__init__(
-            min_batch_size=min_batch_size,
-            max_batch_size=max_batch_size,
-            large_model=share_across_processes,
-        )
+        # Not shared across processes (large_model): the model is a few KB and loads in
+        # under a millisecond, and a shared model is a proxy every batch would cross.
+        super().__init__(min_batch_size=min_batch_size, max_batch_size=max_batch_size)
         self.model_dir = model_dir
         self.settings = settings or Settings()
 
     def load_model(self) -> Model:
         """Verify and load the artifact (sha256s, versions, scorer choice)."""
-        return open_model(self.model_dir, self.settings.scorer)
+        return open_model(self.model_dir or str(BUNDLED_MODEL_DIR), self.settings.scorer)
 
     def run_inference(
         self,

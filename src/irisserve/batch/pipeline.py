@@ -55,7 +55,7 @@ def _lines(readable: fileio.ReadableFile) -> Iterator[bytes]:
         raise _Unreadable(f"{type(exc).__name__}: {exc}") from exc
 
 
-class _ReadRecords(beam.DoFn):  # type: ignore[misc]
+class _ReadRecords(beam.DoFn):
     """A matched file → its records; a record that is not a body → the errors output."""
 
     def __init__(self, fmt: str) -> None:
@@ -80,7 +80,7 @@ class _ReadRecords(beam.DoFn):  # type: ignore[misc]
             yield beam.pvalue.TaggedOutput(_ERRORS, jsoncodec.encode(line))
 
 
-class _Split(beam.DoFn):  # type: ignore[misc]
+class _Split(beam.DoFn):
     """An inference result → one answer line, or one error line."""
 
     def process(self, result: PredictionResult) -> Iterator[Any]:
@@ -97,7 +97,7 @@ class _Split(beam.DoFn):  # type: ignore[misc]
 def build(
     pipeline: beam.Pipeline, pattern: str, output: str, fmt: str, handler: ArtifactModelHandler
 ) -> None:
-    """Read ``pattern`` (``fmt``: jsonl or csv), score, write ``output``-* and ``output-errors``-*."""
+    """Read ``pattern`` (jsonl or csv), score, write ``output-*`` and ``output-errors-*``."""
     records = (
         pipeline
         | "Match" >> fileio.MatchFiles(pattern, EmptyMatchTreatment.DISALLOW)
