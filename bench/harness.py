@@ -7,8 +7,10 @@ Each round starts every variant afresh, in an order that rotates from round to
 round so machine noise hits all alike. One process per variant and round is timed
 from spawn to its first predict 200 and then measured warm (latency, throughput
 at 4 and 16 connections, peak RSS of the gunicorn worker, 10,000-row batches);
-a second process is timed from spawn to its first ``GET /`` 200. Results go to
-``bench/results/latest.{json,md,png}``. All traffic stays on 127.0.0.1.
+a second process is timed from spawn to its first ``GET /`` 200. The full default run
+writes ``bench/results/latest.{json,md,png}`` (committed); any narrower run (``--quick``,
+fewer rounds, some variants) writes ``build/bench/`` unless ``--output`` says where, so a
+scratch run never replaces the committed results. All traffic stays on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from pathlib import Path
 from bench import measure, report
 from bench.processes import HEALTH, PREDICT, VARIANTS, Probe, Variant, worker_pid
 
-__all__ = ["DEFAULT", "QUICK", "Plan", "main", "run"]
+__all__ = ["DEFAULT", "QUICK", "Plan", "main", "output_folder", "run"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
+#: Where a narrower run writes when ``--output`` is not given (``build/`` is ignored by git).
+SCRATCH = Path(__file__).resolve().parent.parent / "build" / "bench"
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,12 @@ def _parser() -> argparse.ArgumentParser:
         default=",".join(v.name for v in VARIANTS),
         help="comma-separated subset of: " + ", ".join(v.name for v in VARIANTS),
     )
-    parser.add_argument("--output", type=Path, default=RESULTS, help="folder for latest.*")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="folder for latest.* (default: bench/results for the full default run, "
+        "build/bench for any narrower one)",
+    )
     parser.add_argument("--no-plot", action="store_true", help="skip latest.png")
     return parser
 
@@ -140,6 +149,16 @@ def _plan(args: argparse.Namespace) -> Plan:
     ):
         raise SystemExit("bounds: rounds 1-50, requests 1-100000, seconds (0, 30], repeats 1-50")
     return plan
+
+
+def output_folder(args: argparse.Namespace) -> Path:
+    """``--output``, else the committed results for the full default run, else scratch."""
+    if args.output is not None:
+        return Path(args.output)
+    narrowed = [args.rounds, args.requests, args.seconds, args.batch_repeats]
+    every_variant = args.variants == _parser().get_default("variants")
+    full = not args.quick and all(value is None for value in narrowed) and every_variant
+    return RESULTS if full else SCRATCH
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,12 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     info["duration_seconds"] = round(time.monotonic() - started, 1)
     info["loadavg_after"] = report.machine()["loadavg"]
     result = report.summarise(samples, {v.name: v.label for v in variants}, info)
-    json_path, md_path = report.write(result, args.output)
+    output = output_folder(args)
+    json_path, md_path = report.write(result, output)
     written = [json_path, md_path]
     if not args.no_plot:
         from bench.plot import write_png  # matplotlib stays out of everything else
 
-        written.append(write_png(result, args.output / "latest.png"))
+        written.append(write_png(result, output / "latest.png"))
     print(report.to_markdown(result))
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     return 0

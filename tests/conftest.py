@@ -6,13 +6,16 @@ import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import flask
 import pytest
 from functions_framework import create_app
 
 from irisserve import loader
-from tests.support import MAIN, copy_bundled
+from irisserve.artifact import open_artifact
+from irisserve.model import Model
+from tests.support import BUNDLED, MAIN, copy_bundled
 
 #: tests/test_batch* need apache-beam, which cannot share the serving lock (protobuf<7):
 #: ``make test`` runs them in .venv-beam; a venv without Beam leaves them to it.
@@ -44,3 +47,22 @@ def app() -> flask.Flask:
 @pytest.fixture
 def client(app: flask.Flask) -> flask.testing.FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def model() -> Model:
+    """The bundled Iris model, opened once (``auto`` scorer)."""
+    return open_artifact(BUNDLED)
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The Pub/Sub emulator, started once per session on a free port (a ``tests.
+    pubsub_emulator.Emulator``); skipped without gcloud or Java, except in CI."""
+    from tests.pubsub_emulator import Emulator, require_gcloud  # the client is heavy
+
+    running = Emulator(require_gcloud(), tmp_path_factory.mktemp("pubsub-emulator")).start()
+    try:
+        yield running
+    finally:
+        running.stop()

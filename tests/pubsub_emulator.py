@@ -21,19 +21,16 @@ import pytest
 from google.api_core import exceptions
 from google.cloud import pubsub_v1
 
-from tests.support import free_port
+from tests.support import free_port, require_tools
 
 __all__ = ["Emulator", "Received", "require_gcloud", "wait_until"]
 
 
 def require_gcloud() -> str:
-    """gcloud's path. Without it: skip, except in CI (``CI`` set), where that is a failure."""
-    gcloud = shutil.which("gcloud")
-    if gcloud is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must have gcloud with its pubsub-emulator component (see .ci/run)")
-        pytest.skip("gcloud is not installed; the Pub/Sub emulator ships with it")
-    return gcloud
+    """gcloud's path, with Java for its emulator. Without either: skip, except in CI (``CI``
+    set), where that is a failure."""
+    require_tools("gcloud", "java", why="the Pub/Sub emulator is gcloud's component, run by Java")
+    return shutil.which("gcloud") or "gcloud"
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -12,16 +14,108 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from irisserve import oip_codec
 
 REPO = Path(__file__).resolve().parent.parent
 MAIN = REPO / "functions" / "predict" / "main.py"
 BUNDLED = REPO / "src" / "irisserve" / "artifacts" / "iris"
 FUNCTIONS_FRAMEWORK = Path(sys.executable).parent / "functions-framework"
+#: The bundled Iris model's features and classes, in order.
+IRIS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+IRIS_CLASSES = ["setosa", "versicolor", "virginica"]
+#: Rows the bundled model predicts as setosa (0), virginica (2) and versicolor (1).
 SETOSA = [5.1, 3.5, 1.4, 0.2]
+VIRGINICA = [6.5, 3.0, 5.5, 2.0]
+VERSICOLOR = [5.9, 3.0, 4.2, 1.5]
+#: Three rows, one per class: the input tensor of the V2 examples.
+IRIS_ROWS = [SETOSA, VIRGINICA, VERSICOLOR]
+NAMED_SETOSA = dict(zip(IRIS_FEATURES, SETOSA, strict=True))
+NAMED_VIRGINICA = dict(zip(IRIS_FEATURES, VIRGINICA, strict=True))
+
+
+def push_envelope(data: bytes, message_id: str = "m-1", **attributes: str) -> dict[str, Any]:
+    """A Pub/Sub push envelope around ``data``, as a push subscription POSTs it."""
+    return {
+        "message": {
+            "data": base64.b64encode(data).decode(),
+            "attributes": attributes,
+            "messageId": message_id,
+            "publishTime": "2026-01-01T00:00:00.000Z",
+        },
+        "subscription": "projects/p/subscriptions/s",
+    }
+
+
+def http_answer(client: Any, body: Any) -> dict[str, Any]:
+    """What ``POST /predict`` answers for ``body`` through a test client (a 200)."""
+    reply = client.post("/predict", json=body)
+    assert reply.status_code == 200
+    answer: dict[str, Any] = reply.get_json()
+    return answer
+
+
+def v2_tensor(data: Any = None, **fields: Any) -> dict[str, Any]:
+    """The ``input-0`` tensor of ``IRIS_ROWS`` as V2 JSON, with ``fields`` replacing its keys."""
+    base = {
+        "name": "input-0",
+        "shape": [3, 4],
+        "datatype": "FP64",
+        "data": IRIS_ROWS if data is None else data,
+    }
+    return {**base, **fields}
+
+
+def v2_binary_request(rows: Any, datatype: str = "FP64", **fields: Any) -> tuple[bytes, str]:
+    """A V2 body of a numpy array in the binary tensor form, and its
+    Inference-Header-Content-Length."""
+    raw = rows.astype(oip_codec.INPUT_DATATYPES[datatype]).tobytes()
+    header = {
+        "inputs": [
+            {
+                "name": "input-0",
+                "shape": list(rows.shape),
+                "datatype": datatype,
+                "parameters": {"binary_data_size": len(raw)},
+            }
+        ],
+        **fields,
+    }
+    encoded = json.dumps(header).encode()
+    return encoded + raw, str(len(encoded))
+
+
+def require_tools(*names: str, why: str) -> None:
+    """Skip a test when a tool it needs is not on PATH, except in CI (``CI`` set): a failure."""
+    import pytest  # here, not at the top: bench imports this module too
+
+    missing = [name for name in names if shutil.which(name) is None]
+    if missing:
+        message = f"{' and '.join(missing)} not installed: {why}"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have {message} (see .ci/run)")
+        pytest.skip(message)
+
+
+def gcloud_help_flags(command: Iterable[str]) -> set[str]:
+    """The flags (without ``--``) the installed gcloud's ``COMMAND --help`` lists."""
+    done = subprocess.run(
+        ["gcloud", *command, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+        env={**os.environ, "CLOUDSDK_CORE_DISABLE_PROMPTS": "1"},
+    )
+    text = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout)
+    found = set()
+    for negatable, name in re.findall(r"--(\[no-\])?([a-z][a-z0-9-]*)", text):
+        found |= {name, f"no-{name}"} if negatable else {name}
+    return found
 
 
 def free_port() -> int:

@@ -18,15 +18,22 @@ from typing import Any
 
 import pytest
 
-from tests.support import SETOSA, FunctionProcess, Reply, assert_error_body
+from tests.support import (
+    IRIS_FEATURES,
+    NAMED_SETOSA,
+    SETOSA,
+    FunctionProcess,
+    Reply,
+    assert_error_body,
+)
 
 pytestmark = pytest.mark.integration
 
 MAX_BODY = 65_536
 MAX_ROWS = 100
 JSON = {"Content-Type": "application/json"}
-NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-NAMED = dict(zip(NAMES, SETOSA, strict=True))
+NAMES = IRIS_FEATURES
+NAMED = NAMED_SETOSA
 VALID = json.dumps({"features": SETOSA}).encode()
 
 

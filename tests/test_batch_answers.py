@@ -10,15 +10,11 @@ import json
 import random
 from typing import Any
 
-import pytest
-
-from irisserve.artifact import open_artifact
 from irisserve.batch.answers import Outcome, answer_bodies
-from irisserve.config import BUNDLED_MODEL_DIR, Settings
+from irisserve.config import Settings
 from irisserve.model import Model
+from tests.support import IRIS_FEATURES as NAMES
 from tests.support import SETOSA
-
-NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
 #: A body for every kind of bad row the function refuses, decoded as JSON.
 BAD_BODIES: list[Any] = [
@@ -56,11 +52,6 @@ def random_row(rng: random.Random) -> list[float] | dict[str, float]:
     """A row inside or (now and then) outside the training ranges, as a list or named."""
     row = [rng.uniform(-1.0, 9.0) for _ in NAMES]
     return dict(zip(NAMES, row, strict=True)) if rng.random() < 0.3 else row
-
-
-@pytest.fixture(scope="module")
-def model() -> Model:
-    return open_artifact(BUNDLED_MODEL_DIR)
 
 
 def function_answer(client: Any, body: Any) -> tuple[int, Any]:

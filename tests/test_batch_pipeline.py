@@ -24,8 +24,8 @@ from irisserve.batch import cli
 from irisserve.batch.handler import ArtifactModelHandler
 from irisserve.batch.pipeline import Counts, build, run
 from tests.support import BREAKAGES, REPO, SETOSA, break_artifact, copy_bundled
+from tests.support import IRIS_FEATURES as NAMES
 
-NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 JSON = "application/json"
 
 #: JSONL lines the function refuses, one of each kind it knows (as raw bytes on one line).
@@ -205,15 +205,15 @@ def test_csv_rows_are_answered_as_their_named_bodies(tmp_path: Path, client: Any
     assert {line["id"] for line in run.answers} == set(expected)
     for line in run.answers:
         assert without_source(line) == function_reply(client, expected[line["id"]])[1]
-    errors = sorted((line.get("id"), line["error"]) for line in run.errors)
+    errors = sorted((line.get("id", "-"), line["error"]) for line in run.errors)
     assert errors == sorted(
         [
             ("bad-cell", 'features.sepal_width: expected a finite number, got "abc"'),
             ("bad-cell", 'features.sepal_width: expected a finite number, got "abc"'),
-            (None, "line has 4 cells, the header has 5"),
-            (None, "line has 4 cells, the header has 5"),
-            (None, "features.sepal_length: expected a finite number, got null"),
-            (None, "features.sepal_length: expected a finite number, got null"),
+            ("-", "line has 4 cells, the header has 5"),
+            ("-", "line has 4 cells, the header has 5"),
+            ("-", "features.sepal_length: expected a finite number, got null"),
+            ("-", "features.sepal_length: expected a finite number, got null"),
         ]
     )
 

@@ -17,10 +17,19 @@ def test_jsonl_lines_become_bodies_with_their_ids_and_line_numbers() -> None:
     ]
     records = list(read_records("in.jsonl", lines, "jsonl"))
     assert records == [
-        Record("in.jsonl", 1, '{"features": [5.1, 3.5, 1.4, 0.2], "id": "a"}',
-               body={"features": [5.1, 3.5, 1.4, 0.2]}, id="a"),
-        Record("in.jsonl", 3, '{"features": {"sepal_length": 5.9}}',
-               body={"features": {"sepal_length": 5.9}}),
+        Record(
+            "in.jsonl",
+            1,
+            '{"features": [5.1, 3.5, 1.4, 0.2], "id": "a"}',
+            body={"features": [5.1, 3.5, 1.4, 0.2]},
+            id="a",
+        ),
+        Record(
+            "in.jsonl",
+            3,
+            '{"features": {"sepal_length": 5.9}}',
+            body={"features": {"sepal_length": 5.9}},
+        ),
         Record("in.jsonl", 4, "[1, 2]", body=[1, 2]),
     ]
     assert records[0].source() == {"id": "a"}
@@ -52,8 +61,12 @@ def test_csv_rows_become_named_bodies_with_json_numbers_nulls_and_text() -> None
     }
     assert records[0].id == "r1"
     assert records[1].body == {
-        "features": {"sepal_length": -1000.0, "sepal_width": None, "petal_length": "abc",
-                     "petal_width": 0}
+        "features": {
+            "sepal_length": -1000.0,
+            "sepal_width": None,
+            "petal_length": "abc",
+            "petal_width": 0,
+        }
     }
     assert records[1].id is None
     assert records[1].source() == {"file": "in.csv", "line": 3}

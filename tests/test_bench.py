@@ -67,3 +67,18 @@ def test_targets_and_machine_are_recorded(results: Path) -> None:
 def test_unknown_variant_is_refused() -> None:
     with pytest.raises(SystemExit, match="unknown variants"):
         harness.main(["--variants=floor,nope", "--output=/nonexistent"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "folder"),
+    [
+        ([], harness.RESULTS),
+        (["--quick"], harness.SCRATCH),
+        (["--rounds=2"], harness.SCRATCH),
+        (["--variants=floor,lazy"], harness.SCRATCH),
+        (["--quick", "--output=elsewhere"], Path("elsewhere")),
+    ],
+)
+def test_only_the_full_run_writes_the_committed_results(argv: list[str], folder: Path) -> None:
+    assert harness.output_folder(harness._parser().parse_args(argv)) == folder
+    assert harness.SCRATCH.is_relative_to(harness.RESULTS.parent.parent / "build")

@@ -55,3 +55,27 @@ def test_bad_values_name_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigurationError, match=name):
         Settings.from_env()
+
+
+def test_topic_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (Settings.from_env().result_topic, Settings.from_env().dead_letter_topic) == (None, None)
+    monkeypatch.setenv("IRISSERVE_RESULT_TOPIC", " projects/p/topics/results ")
+    monkeypatch.setenv("IRISSERVE_DEAD_LETTER_TOPIC", "projects/p/topics/dead")
+    monkeypatch.setenv("IRISSERVE_PUBLISH_TIMEOUT_SECONDS", "2.5")
+    settings = Settings.from_env()
+    assert settings.result_topic == "projects/p/topics/results"
+    assert settings.dead_letter_topic == "projects/p/topics/dead"
+    assert settings.publish_timeout_seconds == 2.5
+
+
+@pytest.mark.parametrize("name", ["IRISSERVE_RESULT_TOPIC", "IRISSERVE_DEAD_LETTER_TOPIC"])
+@pytest.mark.parametrize(
+    "value",
+    ["results", "projects/p/topics/", "projects/p/subscriptions/s", "projects/p/topics/t/x"],
+)
+def test_a_topic_must_be_a_full_path(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
+        Settings.from_env()

@@ -22,14 +22,25 @@ from typing import Any
 import flask.testing
 import pytest
 
-from tests.support import BUNDLED, MAIN, REPO, SETOSA, FunctionProcess, break_artifact
+from tests.support import (
+    BUNDLED,
+    MAIN,
+    REPO,
+    SETOSA,
+    VIRGINICA,
+    FunctionProcess,
+    break_artifact,
+    gcloud_help_flags,
+    require_tools,
+)
 
 DEPLOY = REPO / "deploy.sh"
+DEPLOY_OPTIONS = REPO / "deploy" / "options.py"
 FAKE_GCLOUD_DIR = Path(__file__).parent / "deploy_fixtures"
 LOCK = REPO / "requirements" / "serve.txt"
 PROJECT = "iris-test-123"
-VIRGINICA = [6.5, 3.0, 5.5, 2.0]
 AUTH_LIST = ["auth", "list", "--filter=status:ACTIVE", "--format=value(account)"]
+WHY_GCLOUD = "deploy's commands are checked against the real Google Cloud CLI"
 BASE_ENV = f"GOOGLE_CLOUD_PROJECT={PROJECT},IRISSERVE_MODEL_DIR=model,THREADS=8"
 
 
@@ -366,30 +377,17 @@ GCLOUD_COMMANDS = (
 @pytest.fixture(scope="session")
 def gcloud_flags() -> dict[tuple[str, ...], set[str]]:
     """The flags each command deploy.sh calls accepts, read from the real CLI's --help."""
-
-    def flags(command: tuple[str, ...]) -> set[str]:
-        done = subprocess.run(
-            ["gcloud", *command, "--help"],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=True,
-            env={**os.environ, "CLOUDSDK_CORE_DISABLE_PROMPTS": "1"},
-        )
-        text = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout)
-        found = set()
-        for negatable, name in re.findall(r"--(\[no-\])?([a-z][a-z0-9-]*)", text):
-            found |= {name, f"no-{name}"} if negatable else {name}
-        return found
-
+    require_tools("gcloud", why=WHY_GCLOUD)
     with ThreadPoolExecutor(len(GCLOUD_COMMANDS)) as pool:
-        return dict(zip(GCLOUD_COMMANDS, pool.map(flags, GCLOUD_COMMANDS), strict=True))
+        found = pool.map(gcloud_help_flags, GCLOUD_COMMANDS)
+        return dict(zip(GCLOUD_COMMANDS, found, strict=True))
 
 
 # ------------------------------------------------------------------ the staged folder
 
 
 def test_staged_folder_is_self_contained_and_pinned(staged: Deployment, wheel: Path) -> None:
+    require_tools("gcloud", why=WHY_GCLOUD)
     stage = staged.stage
     assert (stage / "main.py").read_bytes() == MAIN.read_bytes()
     requirements = [
@@ -643,7 +641,8 @@ def test_restaging_replaces_what_it_staged_before(wheel: Path, tmp_path: Path) -
 def test_help_documents_every_option(tmp_path: Path) -> None:
     run = run_deploy(tmp_path, "--help")
     assert run.code == 0
-    options = set(re.findall(r"(?m)^\s+(--[a-z][a-z-]*)\)", DEPLOY.read_text()))
+    assert run.stdout.startswith("usage: ./deploy.sh --project PROJECT [options]")
+    options = set(re.findall(r"add_argument\(\s*\"(--[a-z][a-z-]*)\"", DEPLOY_OPTIONS.read_text()))
     assert len(options) > 15
     assert sorted(option for option in options if option not in run.stdout) == []
     assert run.calls == []
@@ -711,6 +710,7 @@ def test_dry_run_shows_the_log_metric_commands_and_uploads_no_config(
     )
     assert dry_run.code == 0, dry_run.stderr
     assert dry_run.calls == []
+    require_tools("gcloud", why=WHY_GCLOUD)
     pairs = metric_commands(dry_run)
     assert [create[4] for create, _ in pairs] == [f"irisserve-predict-{m}" for m in LOG_METRICS]
     for create, update in pairs:
@@ -818,6 +818,7 @@ def test_the_real_gcloud_sends_metrics_that_read_our_log_lines(
     client: flask.testing.FlaskClient,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    require_tools("gcloud", why=WHY_GCLOUD)
     dry_run = run_deploy(
         tmp_path, "--project", PROJECT, "--wheel", str(wheel), "--create-log-metrics", "--dry-run"
     )

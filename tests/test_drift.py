@@ -13,13 +13,12 @@ import pytest
 from flask.testing import FlaskClient
 
 from irisserve import loader
-from irisserve.artifact import open_artifact
-from irisserve.config import BUNDLED_MODEL_DIR, Settings
+from irisserve.config import Settings
 from irisserve.drift import class_counts, out_of_range
 from irisserve.errors import ConfigurationError
 from irisserve.manifest import FeatureStatistics
 from irisserve.model import Model
-from tests.support import SETOSA
+from tests.support import SETOSA, VIRGINICA
 
 NAMES = ["a", "b"]
 STATS = {"a": FeatureStatistics(min=1.0, max=3.0, mean=2.0, std=0.5)}  # "b" has none
@@ -80,18 +79,9 @@ def test_a_warning_names_the_feature_the_value_and_the_range(rows: Callable[...,
     assert report.rows == 2
 
 
-@pytest.fixture(scope="module")
-def bundled_model() -> Model:
-    return open_artifact(BUNDLED_MODEL_DIR)
-
-
-def test_counts_are_per_feature_and_rows_count_once(
-    bundled_model: Model, rows: Callable[..., Any]
-) -> None:
+def test_counts_are_per_feature_and_rows_count_once(model: Model, rows: Callable[..., Any]) -> None:
     batch = rows(SETOSA, FAR, [SETOSA[0], SETOSA[1], 100.0, SETOSA[3]])
-    report = out_of_range(
-        batch, bundled_model.feature_names, bundled_model.manifest.feature_statistics, 0.1
-    )
+    report = out_of_range(batch, model.feature_names, model.manifest.feature_statistics, 0.1)
     assert report.counts == {"sepal_length": 1, "sepal_width": 1, "petal_length": 2}
     assert report.rows == 2
     assert [w["feature"] for w in report.warnings[1]] == [
@@ -106,11 +96,11 @@ def test_class_counts_name_every_class(labels: Any) -> None:
     assert class_counts(labels, ["x", "y", "z"]) == {"x": 1, "y": 0, "z": 2}
 
 
-def test_lists_and_arrays_give_the_same_report(bundled_model: Model) -> None:
+def test_lists_and_arrays_give_the_same_report(model: Model) -> None:
     generator = np.random.default_rng(8)
     batch = generator.uniform(-5.0, 15.0, size=(200, 4))
-    stats = bundled_model.manifest.feature_statistics
-    names = bundled_model.feature_names
+    stats = model.manifest.feature_statistics
+    names = model.feature_names
     from_array = out_of_range(batch, names, stats, 0.1)
     assert 0 < from_array.rows < 200
     assert out_of_range(batch.tolist(), names, stats, 0.1) == from_array
@@ -160,7 +150,7 @@ def without_warnings(prediction: dict[str, Any]) -> dict[str, Any]:
 def test_a_far_row_gets_warnings_and_rows_inside_do_not(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    batch = {"instances": [SETOSA, FAR, [6.5, 3.0, 5.5, 2.0]]}
+    batch = {"instances": [SETOSA, FAR, VIRGINICA]}
     flagged = predict(client, batch)["predictions"]
     assert "warnings" not in flagged[0]
     assert "warnings" not in flagged[2]

@@ -1,26 +1,19 @@
-"""Pub/Sub messages without a broker: decoding, the score-or-dead-letter decision, the
-topic settings, and both entry points through functions-framework's test client with
-no topic configured (results and dead letters go to the log).
-"""
+"""irisserve.events: Pub/Sub envelopes and CloudEvents decoded into one message, and the
+score-or-dead-letter decision (pure: no broker, no HTTP)."""
 
 from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cloudevents.conversion import to_binary, to_structured
-from cloudevents.http import CloudEvent
 from flask.testing import FlaskClient
-from functions_framework import create_app
 
-from irisserve.artifact import open_artifact
 from irisserve.config import Settings
+from irisserve.errormap import error_status
 from irisserve.errors import (
     BatchTooLarge,
-    ConfigurationError,
     InvalidInput,
     MalformedEnvelope,
     MalformedJSON,
@@ -36,25 +29,8 @@ from irisserve.events import (
     decode_cloud_event,
     decode_push,
 )
-from irisserve.http import error_status
-from irisserve.manifest import read_manifest
 from irisserve.model import Model
-from tests.support import BUNDLED, MAIN, SETOSA
-
-VIRGINICA = [6.5, 3.0, 5.5, 2.0]
-NAMED_VIRGINICA = dict(zip(read_manifest(BUNDLED).feature_names, VIRGINICA, strict=True))
-TOPIC_VARIABLES = ("IRISSERVE_RESULT_TOPIC", "IRISSERVE_DEAD_LETTER_TOPIC")
-
-
-@pytest.fixture(autouse=True)
-def _no_topics(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (*TOPIC_VARIABLES, "IRISSERVE_PUBLISH_TIMEOUT_SECONDS"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def model() -> Model:
-    return open_artifact(BUNDLED)
+from tests.support import NAMED_VIRGINICA, SETOSA, VIRGINICA, http_answer, push_envelope
 
 
 def b64(data: bytes) -> str:
@@ -65,23 +41,11 @@ def message(body: Any, message_id: str = "m-1", **attributes: str) -> Message:
     return Message(message_id, b64(json.dumps(body).encode()), dict(attributes))
 
 
-def envelope(data: bytes, message_id: str = "m-1", **attributes: str) -> dict[str, Any]:
-    return {
-        "message": {
-            "data": b64(data),
-            "attributes": attributes,
-            "messageId": message_id,
-            "publishTime": "2026-01-01T00:00:00.000Z",
-        },
-        "subscription": "projects/p/subscriptions/s",
-    }
-
-
 # -- decoding ------------------------------------------------------------------------
 
 
 def test_decode_push_reads_every_field() -> None:
-    decoded = decode_push(envelope(b'{"features": []}', "42", team="a"))
+    decoded = decode_push(push_envelope(b'{"features": []}', "42", team="a"))
     assert decoded == Message(
         message_id="42",
         data=b64(b'{"features": []}'),
@@ -123,7 +87,7 @@ def test_decode_push_records_what_is_wrong_and_keeps_the_rest(
 
 
 def test_decode_cloud_event() -> None:
-    data = envelope(b"{}", "42", team="a")
+    data = push_envelope(b"{}", "42", team="a")
     decoded = decode_cloud_event({"type": MESSAGE_PUBLISHED, "id": "42"}, data)
     assert decoded == decode_push(data)
 
@@ -137,7 +101,11 @@ def test_cloud_event_id_stands_in_for_a_missing_message_id() -> None:
 @pytest.mark.parametrize(
     ("attributes", "data", "defect"),
     [
-        ({"type": "google.cloud.storage.object.v1.finalized", "id": "1"}, envelope(b"{}"), "type"),
+        (
+            {"type": "google.cloud.storage.object.v1.finalized", "id": "1"},
+            push_envelope(b"{}"),
+            "type",
+        ),
         ({"type": MESSAGE_PUBLISHED, "id": "1"}, b'{"message": {}}', "JSON object"),
         ({"type": MESSAGE_PUBLISHED, "id": "1"}, None, "JSON object"),
     ],
@@ -149,14 +117,6 @@ def test_cloud_event_defects(attributes: dict[str, str], data: Any, defect: str)
 
 
 # -- the decision --------------------------------------------------------------------
-
-
-def http_answer(client: FlaskClient, body: Any) -> dict[str, Any]:
-    """What the HTTP API answers for ``body``."""
-    reply = client.post("/predict", json=body)
-    assert reply.status_code == 200
-    answer: dict[str, Any] = reply.get_json()
-    return answer
 
 
 @pytest.mark.parametrize(
@@ -268,135 +228,3 @@ def test_the_reason_fits_a_pubsub_attribute() -> None:
     poison = Poison(Message("m"), InvalidInput("é" * 1000))
     assert len(poison.reason.encode()) <= 1024
     assert poison.reason == "é" * 512
-
-
-# -- settings ------------------------------------------------------------------------
-
-
-def test_topic_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert (Settings.from_env().result_topic, Settings.from_env().dead_letter_topic) == (None, None)
-    monkeypatch.setenv("IRISSERVE_RESULT_TOPIC", " projects/p/topics/results ")
-    monkeypatch.setenv("IRISSERVE_DEAD_LETTER_TOPIC", "projects/p/topics/dead")
-    monkeypatch.setenv("IRISSERVE_PUBLISH_TIMEOUT_SECONDS", "2.5")
-    settings = Settings.from_env()
-    assert settings.result_topic == "projects/p/topics/results"
-    assert settings.dead_letter_topic == "projects/p/topics/dead"
-    assert settings.publish_timeout_seconds == 2.5
-
-
-@pytest.mark.parametrize("name", TOPIC_VARIABLES)
-@pytest.mark.parametrize(
-    "value",
-    ["results", "projects/p/topics/", "projects/p/subscriptions/s", "projects/p/topics/t/x"],
-)
-def test_a_topic_must_be_a_full_path(
-    monkeypatch: pytest.MonkeyPatch, name: str, value: str
-) -> None:
-    monkeypatch.setenv(name, value)
-    with pytest.raises(ConfigurationError, match=name):
-        Settings.from_env()
-
-
-# -- the entry points, no topic configured -------------------------------------------
-
-
-def json_lines(text: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-
-
-@pytest.mark.parametrize("path", ["/", "/predict"])
-def test_push_result_is_logged_and_acked(
-    client: FlaskClient, model: Model, capsys: pytest.CaptureFixture[str], path: str
-) -> None:
-    body = {"instances": [SETOSA, VIRGINICA]}
-    reply = client.post(path, json=envelope(json.dumps(body).encode(), "m-5"))
-    assert reply.status_code == 200
-    assert reply.get_json() == {"message_id": "m-5", "outcome": "scored", "destination": "log"}
-    result_line, request_line = json_lines(capsys.readouterr().out)[-2:]
-    assert result_line["severity"] == "INFO"
-    assert result_line["irisserve"]["result"] == {**http_answer(client, body), "message_id": "m-5"}
-    assert request_line["irisserve"]["message_id"] == "m-5"
-    assert request_line["irisserve"]["outcome"] == "scored"
-
-
-def test_push_poison_is_logged_at_error_and_acked(
-    client: FlaskClient, capsys: pytest.CaptureFixture[str]
-) -> None:
-    reply = client.post("/predict", json=envelope(b'{"features": [1]}', "m-6", team="a"))
-    assert reply.status_code == 200
-    assert reply.get_json()["outcome"] == "dead_lettered"
-    line = json_lines(capsys.readouterr().out)[-2]
-    assert line["severity"] == "ERROR"
-    assert "m-6" in line["message"]
-    assert line["irisserve"]["message_id"] == "m-6"
-    assert line["irisserve"]["error_code"] == "invalid_input"
-    assert "expected 4 features" in line["irisserve"]["error"]
-    assert line["irisserve"]["attributes"] == {"team": "a"}
-
-
-def test_push_without_a_model_is_nacked_with_retry_after(
-    client: FlaskClient,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.setenv("IRISSERVE_MODEL_DIR", str(tmp_path / "missing"))
-    reply = client.post("/", json=envelope(json.dumps({"features": SETOSA}).encode(), "m-7"))
-    assert reply.status_code == 503
-    assert reply.get_json()["code"] == "artifact_missing"
-    assert reply.headers["Retry-After"] == "5"
-    request_line = json_lines(capsys.readouterr().out)[-1]
-    assert request_line["irisserve"]["message_id"] == "m-7"
-
-
-@pytest.fixture(scope="module")
-def event_client() -> FlaskClient:
-    return create_app(
-        target="predict_event", source=str(MAIN), signature_type="cloudevent"
-    ).test_client()
-
-
-def event(data: bytes, message_id: str) -> CloudEvent:
-    attributes = {
-        "type": MESSAGE_PUBLISHED,
-        "source": "//pubsub.googleapis.com/projects/p/topics/t",
-        "id": message_id,
-        "datacontenttype": "application/json",
-    }
-    return CloudEvent(attributes, envelope(data, message_id))
-
-
-@pytest.mark.parametrize("mode", [to_binary, to_structured])
-def test_cloud_event_is_scored_or_dead_lettered_then_acked(
-    event_client: FlaskClient,
-    client: FlaskClient,
-    model: Model,
-    capsys: pytest.CaptureFixture[str],
-    mode: Any,
-) -> None:
-    headers, body = mode(event(json.dumps({"features": SETOSA}).encode(), "ce-1"))
-    assert event_client.post("/", headers=headers, data=body).status_code == 200
-    headers, body = mode(event(b"{", "ce-2"))
-    assert event_client.post("/", headers=headers, data=body).status_code == 200
-    scored, acked_1, poison, acked_2 = json_lines(capsys.readouterr().out)[-4:]
-    assert scored["irisserve"]["result"] == {
-        **http_answer(client, {"features": SETOSA}),
-        "message_id": "ce-1",
-    }
-    assert acked_1["irisserve"] == {"message_id": "ce-1", "outcome": "scored", "destination": "log"}
-    assert (poison["severity"], poison["irisserve"]["error_code"]) == ("ERROR", "malformed_json")
-    assert acked_2["irisserve"]["outcome"] == "dead_lettered"
-
-
-def test_cloud_event_without_a_model_raises_for_a_retry(
-    event_client: FlaskClient,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.setenv("IRISSERVE_MODEL_DIR", str(tmp_path / "missing"))
-    headers, body = to_binary(event(json.dumps({"features": SETOSA}).encode(), "ce-3"))
-    assert event_client.post("/", headers=headers, data=body).status_code == 500
-    line = next(line for line in json_lines(capsys.readouterr().out) if "ce-3" in line["message"])
-    assert line["severity"] == "ERROR"
-    assert line["irisserve"]["error_code"] == "artifact_missing"

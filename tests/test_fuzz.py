@@ -25,13 +25,13 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.generation.modes import GenerationMode
 
 from irisserve import jsoncodec
+from irisserve.errormap import error_status
 from irisserve.errors import InvalidInput, MalformedJSON
-from irisserve.http import error_status
 from irisserve.openapi import DOCUMENT_PATH
 from irisserve.schema import parse_body
-from tests.support import FunctionProcess
+from tests.support import IRIS_FEATURES, FunctionProcess
 
-NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+NAMES = IRIS_FEATURES
 ROW_LIMIT = 50
 
 #: Only the three checks the contract promises; a refusal may be any documented 4xx.

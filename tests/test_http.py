@@ -10,11 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from irisserve import loader
-from irisserve.errors import InvalidInput, MalformedJSON, ModelUnavailable
-from irisserve.http import ERROR_TABLE, error_status
-from tests.support import BREAKAGES, SETOSA, assert_error, break_artifact, copy_bundled
-
-VIRGINICA = [6.5, 3.0, 5.5, 2.0]
+from tests.support import BREAKAGES, SETOSA, VIRGINICA, assert_error, break_artifact, copy_bundled
 
 
 def post(client: FlaskClient, path: str, payload: Any, **kwargs: Any) -> Any:
@@ -182,6 +178,22 @@ def test_misconfiguration_is_a_500_that_names_the_variable(
     monkeypatch.setenv("IRISSERVE_MAX_BATCH_ROWS", "lots")
     body = assert_error(post(client, "/predict", {"features": SETOSA}), 500, "misconfigured")
     assert "IRISSERVE_MAX_BATCH_ROWS" in body["error"]
+    for path in ("/model-info", "/v2/health/ready", "/v2/models/iris"):
+        assert_error(client.get(path), 500, "misconfigured")
+
+
+def test_liveness_answers_even_when_the_configuration_is_bad(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IRISSERVE_MAX_BATCH_ROWS", "lots")
+    health = client.get("/")
+    assert health.status_code == 200
+    assert health.get_json()["model_loaded"] is False
+    live = client.get("/v2/health/live")
+    assert (live.status_code, live.get_json()) == (200, {"live": True})
+    assert client.get("/v2").status_code == 200
+    monkeypatch.delenv("IRISSERVE_MAX_BATCH_ROWS")
+    assert post(client, "/predict", {"features": SETOSA}).status_code == 200
 
 
 def test_a_bug_is_a_500_without_a_traceback(
@@ -195,14 +207,3 @@ def test_a_bug_is_a_500_without_a_traceback(
     assert "secret detail" not in body["error"]
     logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
     assert "ZeroDivisionError: secret detail" in logged[-1]["irisserve"]["traceback"]
-
-
-def test_error_table_is_most_specific_first() -> None:
-    kinds = [kind for kind, _, _ in ERROR_TABLE]
-    for index, kind in enumerate(kinds):
-        for later in kinds[index + 1 :]:
-            assert not issubclass(later, kind), f"{later.__name__} is shadowed by {kind.__name__}"
-    assert error_status(MalformedJSON("x")) == (400, "malformed_json")
-    assert error_status(InvalidInput("x")) == (400, "invalid_input")
-    assert error_status(ModelUnavailable("x")) == (503, "model_unavailable")
-    assert error_status(KeyError("x")) == (500, "internal")

@@ -17,10 +17,9 @@ from flask.testing import FlaskClient
 
 from irisserve import http, loader, logs
 from irisserve.config import Settings
-from tests.support import SETOSA
+from tests.support import SETOSA, VIRGINICA
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
-VIRGINICA = [6.5, 3.0, 5.5, 2.0]
 
 
 def test_emit_writes_one_json_line(capsys: pytest.CaptureFixture[str]) -> None:

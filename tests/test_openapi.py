@@ -10,7 +10,8 @@ import pytest
 import schemathesis
 from flask.testing import FlaskClient
 
-from irisserve.http import ERROR_TABLE, ROUTES
+from irisserve.errormap import ERROR_TABLE
+from irisserve.http import ROUTES
 from irisserve.openapi import DOCUMENT_PATH
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import BREAKAGES, SETOSA, FunctionProcess, break_artifact, copy_bundled
+from tests.support import (
+    BREAKAGES,
+    SETOSA,
+    VIRGINICA,
+    FunctionProcess,
+    break_artifact,
+    copy_bundled,
+)
 from training.train import train
 
 pytestmark = pytest.mark.integration
@@ -41,7 +48,7 @@ def test_seed_endpoints_and_batch(server: FunctionProcess) -> None:
     assert single.headers["Content-Type"] == "application/json"
     assert single.json()["prediction_label"] == "setosa"
 
-    batch = server.post_json("/", {"instances": [SETOSA, [6.5, 3.0, 5.5, 2.0]]})
+    batch = server.post_json("/", {"instances": [SETOSA, VIRGINICA]})
     assert [p["prediction"] for p in batch.json()["predictions"]] == [0, 2]
 
     info = server.request("GET", "/model-info").json()

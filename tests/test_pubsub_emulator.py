@@ -11,7 +11,6 @@ import base64
 import json
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +19,12 @@ import pytest
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 
-from irisserve.artifact import open_artifact
 from irisserve.events import MESSAGE_PUBLISHED
 from irisserve.manifest import read_manifest
 from irisserve.model import Model
 from irisserve.protocol import predictions_payload
 from irisserve.schema import parse_body
-from tests.pubsub_emulator import Emulator, Received, require_gcloud, wait_until
+from tests.pubsub_emulator import Emulator, Received, wait_until
 from tests.support import BUNDLED, FunctionProcess, copy_bundled, free_port
 
 pytestmark = pytest.mark.integration
@@ -54,21 +52,6 @@ POISON: list[tuple[bytes, str]] = [
     (b"[5.1, 3.5, 1.4, 0.2]", "invalid_input"),
     (json.dumps({"instances": [ROWS[0]] * (MAX_ROWS + 1)}).encode(), "batch_too_large"),
 ]
-
-
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    gcloud = require_gcloud()
-    running = Emulator(gcloud, tmp_path_factory.mktemp("pubsub-emulator")).start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def model() -> Model:
-    return open_artifact(BUNDLED)
 
 
 def expected_result(model: Model, data: bytes, message_id: str) -> dict[str, Any]:

@@ -29,21 +29,39 @@ ROUTER = Router(
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "name"),
+    ("method", "path", "name", "params"),
     [
-        ("GET", "/", "root"),
-        ("HEAD", "/", "root"),
-        ("POST", "/", "root"),
-        ("POST", "/predict", "predict"),
-        ("POST", "/v2/models/iris/infer", "infer"),
-        ("POST", "/v2/models/other/infer", "infer"),
-        ("POST", "/v2/models/iris/versions/1.0.0/infer", "versioned"),
-        ("POST", "/v1/models/iris:predict", "v1"),
-        ("GET", "/v1/models/iris", "v1-ready"),
+        ("GET", "/", "root", {}),
+        ("HEAD", "/", "root", {}),
+        ("POST", "/", "root", {}),
+        ("POST", "/predict", "predict", {}),
+        ("POST", "/v2/models/iris/infer", "infer", {"name": "iris"}),
+        ("POST", "/v2/models/other/infer", "infer", {"name": "other"}),
+        (
+            "POST",
+            "/v2/models/iris/versions/1.0.0/infer",
+            "versioned",
+            {"name": "iris", "version": "1.0.0"},
+        ),
+        ("POST", "/v1/models/iris:predict", "v1", {"name": "iris"}),
+        ("POST", "/v1/models/a:b:predict", "v1", {"name": "a:b"}),
+        ("GET", "/v1/models/iris", "v1-ready", {"name": "iris"}),
+        ("GET", "/v1/models/iris:predict", "v1-ready", {"name": "iris:predict"}),
     ],
 )
-def test_match(method: str, path: str, name: str) -> None:
-    assert ROUTER.resolve(path, method)(None) == name
+def test_match_carries_the_placeholders(
+    method: str, path: str, name: str, params: dict[str, str]
+) -> None:
+    match = ROUTER.resolve(path, method)
+    assert match.handler(None) == name
+    assert match.params == params
+
+
+def test_a_literal_segment_is_not_a_pattern() -> None:
+    router = Router([Route("/v2/models/<name>.infer", ("POST",), handler("dotted"))])
+    assert router.resolve("/v2/models/iris.infer", "POST").params == {"name": "iris"}
+    with pytest.raises(NotFound):
+        router.resolve("/v2/models/irisXinfer", "POST")
 
 
 @pytest.mark.parametrize(

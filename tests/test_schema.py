@@ -10,9 +10,10 @@ import pytest
 
 from irisserve.errors import BatchTooLarge, InvalidInput
 from irisserve.schema import parse_body, parse_instances, parse_row
+from tests.support import IRIS_FEATURES, SETOSA
 
-NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-ROW = [5.1, 3.5, 1.4, 0.2]
+NAMES = IRIS_FEATURES
+ROW = SETOSA
 
 
 def test_features_list_becomes_one_float64_row() -> None:

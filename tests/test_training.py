@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
+from threadpoolctl import threadpool_limits
 
 from irisserve import loader
-from irisserve.artifact import open_artifact
 from irisserve.config import Settings
 from irisserve.manifest import read_manifest
-from tests.support import BUNDLED
-from training.train import created_at, train
+from tests.support import BUNDLED, REPO
+from training.compare import artifact_differences
+from training.train import created_at, main, train
 
 
 @pytest.fixture(scope="module")
@@ -60,12 +64,54 @@ def test_the_export_matches_scikit_learn_exactly(two_runs: tuple[Path, Path]) ->
     assert export["max_abs_diff"] <= 1e-12
 
 
-def test_bundled_artifact_predicts_like_a_fresh_training(two_runs: tuple[Path, Path]) -> None:
-    rows = np.asarray(load_iris().data, dtype=np.float64)
-    bundled = open_artifact(BUNDLED).predict(rows)
-    fresh = open_artifact(two_runs[0]).predict(rows)
-    assert np.array_equal(bundled.labels, fresh.labels)
-    assert np.abs(bundled.probabilities - fresh.probabilities).max() <= 1e-9
+def test_a_fresh_training_reproduces_the_bundled_artifact(two_runs: tuple[Path, Path]) -> None:
+    # The bundled artifact was trained on another machine (another BLAS kernel, perhaps):
+    # model files byte for byte, the manifest but for when and where it was trained.
+    assert artifact_differences(two_runs[0], BUNDLED) == []
+
+
+def test_the_blas_thread_count_does_not_change_the_model(
+    two_runs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    with threadpool_limits(limits=1):
+        train(tmp_path)
+    assert artifact_differences(tmp_path, two_runs[0]) == []
+
+
+def test_a_model_unpickled_earlier_in_the_process_does_not_change_the_bytes(
+    tmp_path: Path,
+) -> None:
+    # Pickle memoises by identity: a LogisticRegression unpickled first shares its
+    # attribute-name strings with every later one in the process.
+    script = (
+        "import sys, joblib; joblib.load(sys.argv[1] + '/model.joblib');"
+        "from training.train import main; "
+        "raise SystemExit(main(['--output', sys.argv[2], '--compare', sys.argv[1]]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(BUNDLED), str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_manifest_names_the_blas_training_ran_on(two_runs: tuple[Path, Path]) -> None:
+    blas = read_manifest(two_runs[0]).platform["blas"]
+    assert "threads" in blas
+    assert blas.split()[0] in {"openblas", "mkl", "blis", "none"}
+
+
+def test_a_difference_is_reported_not_hidden(two_runs: tuple[Path, Path], tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(two_runs[0], copy)
+    (copy / "linear.json").write_text((copy / "linear.json").read_text().replace("1", "2", 1))
+    assert artifact_differences(copy, two_runs[0]) == ["linear.json differs"]
+    assert main(["--output", str(tmp_path / "fresh"), "--compare", str(copy)]) == 1
+    assert main(["--output", str(tmp_path / "fresh"), "--compare", str(two_runs[0])]) == 0
 
 
 def test_predictions_are_identical_across_loads() -> None:

@@ -1,6 +1,6 @@
 """Fit the Iris LogisticRegression reproducibly and write its artifact folder.
 
-    python -m training.train --output src/irisserve/artifacts/iris
+    python -m training.train --output build/iris --compare src/irisserve/artifacts/iris
 
 Writes ``model.joblib`` (the canonical scikit-learn artifact), ``linear.json``
 (the pickle-free export irisserve serves from, verified here against
@@ -40,6 +40,9 @@ from irisserve.manifest import (
     sha256_file,
     write_manifest,
 )
+from training.compare import MACHINE_FIELDS, MEASURED_FIELDS, artifact_differences
+from training.environment import blas_description, with_interned_names
+from training.exact_logistic import fit_at_optimum
 
 FEATURE_NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 DEFAULT_SEED = 42
@@ -110,7 +113,9 @@ def train(
     x_train, x_test, y_train, y_test = train_test_split(
         features, target, test_size=TEST_SIZE, stratify=target, random_state=seed
     )
-    estimator = LogisticRegression(random_state=seed, **HYPERPARAMETERS).fit(x_train, y_train)
+    estimator = fit_at_optimum(
+        LogisticRegression(random_state=seed, **HYPERPARAMETERS), x_train, y_train
+    )
 
     predicted = estimator.predict(x_test)
     precision, recall, _, support = precision_recall_fscore_support(
@@ -131,7 +136,7 @@ def train(
     agreement = linear_agreement(estimator, scorer, checked)
 
     output.mkdir(parents=True, exist_ok=True)
-    joblib.dump(estimator, output / JOBLIB_NAME)
+    joblib.dump(with_interned_names(estimator), output / JOBLIB_NAME)
     files = {JOBLIB_NAME: sha256_file(output / JOBLIB_NAME)}
     if skops:
         (output / skopsfile.SKOPS_NAME).write_bytes(skopsfile.dumps(estimator))
@@ -154,6 +159,7 @@ def train(
             "system": platform.system(),
             "machine": platform.machine(),
             "python_implementation": platform.python_implementation(),
+            "blas": blas_description(),
         },
         libraries={
             "python": platform.python_version(),
@@ -189,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--model-version", default=DEFAULT_VERSION)
     parser.add_argument("--skops", action="store_true", help="also write model.skops")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        help="an artifact folder the result must reproduce (exit 1 naming what differs)",
+    )
     args = parser.parse_args(argv)
     manifest = train(args.output, args.seed, args.model_version, args.skops)
     print(
@@ -196,6 +207,14 @@ def main(argv: list[str] | None = None) -> int:
         f"files {sorted(manifest.files)}",
         file=sys.stderr,
     )
+    if args.compare is None or args.compare.resolve() == args.output.resolve():
+        return 0
+    differences = artifact_differences(args.output, args.compare)
+    if differences:
+        print(f"NOT identical to {args.compare}: {'; '.join(differences)}", file=sys.stderr)
+        return 1
+    ignored = ", ".join([*MACHINE_FIELDS, *sorted(MEASURED_FIELDS)])
+    print(f"identical to {args.compare} (but for {ignored})", file=sys.stderr)
     return 0
 
 

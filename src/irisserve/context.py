@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,11 +17,21 @@ __all__ = ["Context", "Handler", "Route", "json_response"]
 
 @dataclass
 class Context:
-    """One request on its way through: the request, the settings, and what to log."""
+    """One request on its way through: the request, its route's parameters, the settings
+    (read when a handler first asks for them), and what to log."""
 
     request: flask.Request
-    settings: Settings
+    read_settings: Callable[[], Settings]
+    params: Mapping[str, str] = field(default_factory=dict)
     log: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> Settings:
+        """The process's settings; a bad ``IRISSERVE_*`` value raises ``ConfigurationError``.
+
+        Liveness handlers never ask, so they answer even when the configuration is bad.
+        """
+        return self.read_settings()
 
     def read_body(self) -> bytes:
         """The raw body, refusing more than ``max_body_bytes`` before reading it all."""

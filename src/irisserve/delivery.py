@@ -23,7 +23,7 @@ import flask
 from irisserve import events, loader, logs, publisher
 from irisserve.config import Settings
 from irisserve.context import Context, json_response
-from irisserve.http import error_status
+from irisserve.errormap import error_status
 
 if TYPE_CHECKING:
     from cloudevents.abstract import CloudEvent

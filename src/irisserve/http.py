@@ -1,7 +1,7 @@
 """The HTTP layer: route a request, decode it, call the model, encode the answer.
 
-Every exception becomes a JSON error here, through one table that maps
-exception types to statuses (most specific first). Entry points in
+Every exception becomes a JSON error here, with the status and code of
+``irisserve.errormap``'s table. Entry points in
 ``functions/predict/main.py`` hand their request to :func:`handle`.
 """
 
@@ -16,62 +16,16 @@ import flask
 from irisserve import jsoncodec, loader, logs, oip, openapi
 from irisserve.config import Settings
 from irisserve.context import Context, Route, json_response
-from irisserve.errors import (
-    ArtifactIntegrityError,
-    ArtifactMissing,
-    BatchTooLarge,
-    ConfigurationError,
-    IncompatibleArtifact,
-    InvalidInput,
-    MalformedEnvelope,
-    MalformedJSON,
-    MethodNotAllowed,
-    ModelLoadTimeout,
-    ModelUnavailable,
-    NotBase64,
-    NotFound,
-    PayloadTooLarge,
-    PublishFailed,
-    UnsupportedMediaType,
-    UntrustedArtifact,
-)
+from irisserve.errormap import INTERNAL, error_status
+from irisserve.errors import ConfigurationError, MethodNotAllowed, ModelUnavailable
 from irisserve.protocol import encode_predictions
 from irisserve.routing import Router
 from irisserve.schema import parse_body
 from irisserve.scoring import score
 
-__all__ = ["ERROR_TABLE", "ROUTES", "error_status", "handle", "warm_up"]
+__all__ = ["ROUTES", "handle", "warm_up"]
 
 SERVICE = "irisserve"
-
-#: Exception type → (HTTP status, error code). The first matching row wins.
-ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
-    (MalformedJSON, 400, "malformed_json"),
-    (BatchTooLarge, 413, "batch_too_large"),
-    (MalformedEnvelope, 400, "malformed_envelope"),
-    (NotBase64, 400, "not_base64"),
-    (InvalidInput, 400, "invalid_input"),
-    (PayloadTooLarge, 413, "payload_too_large"),
-    (UnsupportedMediaType, 415, "unsupported_media_type"),
-    (NotFound, 404, "not_found"),
-    (MethodNotAllowed, 405, "method_not_allowed"),
-    (ModelLoadTimeout, 503, "model_loading"),
-    (ArtifactMissing, 503, "artifact_missing"),
-    (UntrustedArtifact, 503, "artifact_untrusted"),
-    (ArtifactIntegrityError, 503, "artifact_corrupt"),
-    (IncompatibleArtifact, 503, "artifact_incompatible"),
-    (ModelUnavailable, 503, "model_unavailable"),
-    (PublishFailed, 503, "publish_failed"),
-    (ConfigurationError, 500, "misconfigured"),
-)
-
-
-def error_status(exc: BaseException) -> tuple[int, str]:
-    """The status and code for an exception; anything unknown is a bug (500)."""
-    for kind, status, code in ERROR_TABLE:
-        if isinstance(exc, kind):
-            return status, code
-    return 500, "internal"
 
 
 def _health(ctx: Context) -> flask.Response:
@@ -114,7 +68,7 @@ def _model_info(ctx: Context) -> flask.Response:
 def _predict(ctx: Context) -> flask.Response:
     body = ctx.read_json()
     if isinstance(body, dict) and "message" in body:  # a Pub/Sub push envelope
-        from irisserve import delivery  # deferred: delivery imports this module
+        from irisserve import delivery  # deferred: off the cold path of a direct request
 
         return delivery.handle_push(ctx, body)
     model = loader.get_model(ctx.settings)
@@ -142,11 +96,19 @@ ROUTES: tuple[Route, ...] = (
 _router = Router(ROUTES)
 
 
-def _error_response(exc: BaseException, settings: Settings | None) -> flask.Response:
+def _retry_after() -> int:
+    """The ``Retry-After`` of a 503 (the settings were read before anything answers 503)."""
+    try:
+        return loader.settings().retry_after_seconds
+    except ConfigurationError:
+        return Settings.retry_after_seconds
+
+
+def _error_response(exc: BaseException) -> flask.Response:
     status, code = error_status(exc)
     message = (
         "internal error; the request's log line holds the details"
-        if code == "internal"
+        if (status, code) == INTERNAL
         else str(exc)
     )
     body = jsoncodec.encode({"error": message, "code": code})
@@ -157,8 +119,7 @@ def _error_response(exc: BaseException, settings: Settings | None) -> flask.Resp
     if isinstance(exc, MethodNotAllowed):
         response.headers["Allow"] = ", ".join(exc.allowed)
     if status == 503:
-        retry = (settings or Settings()).retry_after_seconds
-        response.headers["Retry-After"] = str(retry)
+        response.headers["Retry-After"] = str(_retry_after())
     return response
 
 
@@ -166,13 +127,12 @@ def handle(request: flask.Request) -> flask.Response:
     """Serve one HTTP request; never raises."""
     started = time.perf_counter()
     extra: dict[str, Any] = {"cold": loader.begin_request()}
-    settings: Settings | None = None
     try:
-        settings = loader.settings()
-        ctx = Context(request=request, settings=settings, log=extra)
-        response = _router.resolve(request.path, request.method)(ctx)
+        match = _router.resolve(request.path, request.method)
+        ctx = Context(request, loader.settings, match.params, extra)
+        response = match.handler(ctx)
     except Exception as exc:
-        response = _error_response(exc, settings)
+        response = _error_response(exc)
         status, code = error_status(exc)
         extra.update(error_code=code, error_type=type(exc).__name__, error=str(exc))
         if status == 500:

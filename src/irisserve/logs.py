@@ -6,7 +6,7 @@ into the LogEntry; everything else lands in ``jsonPayload``. A failed write is
 swallowed: logging never turns an answer into an error.
 
 Lines are written directly rather than through the standard library's ``logging``
-with a JSON formatter: measured, that costs twice as much per line (README, Monitoring).
+with a JSON formatter: measured, that costs twice as much per line (docs/monitoring.md).
 """
 
 from __future__ import annotations

@@ -28,23 +28,22 @@ _HEADER_LENGTH = "Inference-Header-Content-Length"
 _V1_KEYS = ("instances", "parameters")
 
 
-def _target(path: str) -> tuple[str, str | None]:
-    """The model name and version in ``/v{1,2}/models/<name>[:predict][/versions/<v>]...``."""
-    parts = path.strip("/").split("/")
-    name = parts[2].removesuffix(":predict")
-    version = parts[4] if len(parts) > 4 and parts[3] == "versions" else None
-    return name, version
+def _check_serves(model: Model, name: str | None, version: str | None, source: str) -> None:
+    """``NotFound`` unless ``name`` (and ``version``), where given, are the loaded model's."""
+    served = model.manifest.model_name
+    if name is not None and name != served:
+        raise NotFound(f"{source}no model named {name!r}; this server serves {served!r}")
+    if version is not None and version != model.version:
+        raise NotFound(
+            f"{source}model {served!r} has no version {version!r}; it has {model.version!r}"
+        )
 
 
 def _model(ctx: Context) -> Model:
     """The loaded model, if the path names it (and its version); otherwise ``NotFound``."""
-    name, version = _target(ctx.request.path)
+    name, version = ctx.params["name"], ctx.params.get("version")
     model = loader.get_model(ctx.settings)
-    served = model.manifest.model_name
-    if name != served:
-        raise NotFound(f"no model named {name!r}; this server serves {served!r}")
-    if version is not None and version != model.version:
-        raise NotFound(f"model {served!r} has no version {version!r}; it has {model.version!r}")
+    _check_serves(model, name, version, "")
     return model
 
 
@@ -78,8 +77,11 @@ def _infer(ctx: Context) -> flask.Response:
     body = ctx.read_body()
     header, binary = oip_codec.split_body(body, ctx.request.headers.get(_HEADER_LENGTH))
     model = _model(ctx)
+    decoded = jsoncodec.decode(header)
+    # The KServe SDK names the model in the body too: it must be the one the URL names.
+    _check_serves(model, *oip_codec.request_target(decoded), "the request body: ")
     request = oip_codec.parse_request(
-        jsoncodec.decode(header), binary, len(model.feature_names), ctx.settings.max_batch_rows
+        decoded, binary, model.feature_names, ctx.settings.max_batch_rows
     )
     predictions = model.predict(request.rows)
     ctx.log["rows"] = len(request.rows)

@@ -1,11 +1,22 @@
 """The Open Inference Protocol (KServe V2) codec. Pure: no Flask, no I/O.
 
 Request bodies become a float64 ``(n, n_features)`` array and the outputs asked
-for; predictions become a response body. Both the JSON tensor form and the binary
-tensor data extension are handled: tensors as raw little-endian bytes after the
-JSON header, whose length ``Inference-Header-Content-Length`` gives, each sized
-by its ``binary_data_size`` parameter (BYTES elements carry a 4-byte
-little-endian length prefix). Every rejection is an ``InvalidInput`` (or
+for; predictions become a response body. The rows come in one of two forms:
+
+- one ``[n, n_features]`` tensor, under any name (the metadata calls it ``input-0``;
+  MLServer's ``NumpyRequestCodec`` sends ``input-1``);
+- one input per feature, named after it, of shape ``[n]`` or ``[n, 1]`` (MLServer's
+  ``PandasCodec``): each decodes to a column, and ``columns_to_rows`` assembles them.
+
+A request's ``parameters.content_type`` (MLServer's request codecs) picks the form
+where it matters: ``np`` is one tensor, ``pd`` one input per feature; without it, several
+inputs, or one named after a feature, are columns. Both the JSON tensor form and the
+binary tensor data extension are handled: tensors as raw little-endian bytes after the
+JSON header, whose length ``Inference-Header-Content-Length`` gives, each sized by its
+``binary_data_size`` parameter, in the order of the inputs (BYTES elements carry a
+4-byte little-endian length prefix). The protocol's objects take their own keys
+(and ``model_name``/``model_version`` at the top, which the KServe SDK sends); a
+``parameters`` object takes any key. Every rejection is an ``InvalidInput`` (or
 ``BatchTooLarge``) whose message names the place, e.g. ``inputs[0].shape``.
 """
 
@@ -13,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import struct
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from irisserve import jsoncodec
@@ -31,9 +43,11 @@ __all__ = [
     "OUTPUTS",
     "InferRequest",
     "RequestedOutput",
+    "columns_to_rows",
     "encode_response",
     "model_metadata",
     "parse_request",
+    "request_target",
     "split_body",
 ]
 
@@ -59,9 +73,14 @@ _UNSUPPORTED_DATATYPES = ("BOOL", "BYTES", "BF16")
 #: Server metadata ``extensions``.
 EXTENSIONS = ("binary_tensor_data",)
 _PLATFORM = "sklearn"
-_REQUEST_KEYS = ("id", "parameters", "inputs", "outputs")
+#: The spec's keys, then those real clients add (the KServe SDK's ``InferRequest.to_rest``).
+_REQUEST_KEYS = ("id", "parameters", "inputs", "outputs", "model_name", "model_version")
 _INPUT_KEYS = ("name", "shape", "datatype", "parameters", "data")
 _OUTPUT_KEYS = ("name", "parameters")
+#: ``parameters.content_type`` understood on the request (MLServer's request codecs) and on
+#: an input (its input codec: ``np``, a plain tensor, is what every numeric input is read as).
+_REQUEST_CONTENT_TYPES = ("np", "pd")
+_INPUT_CONTENT_TYPES = ("np",)
 _FLOAT_TYPES = frozenset({int, float})
 _INT_TYPES = frozenset({int})
 
@@ -109,6 +128,20 @@ def _object(value: Any, keys: tuple[str, ...], where: str) -> dict[str, Any]:
     return value
 
 
+def _string(request: dict[str, Any], key: str) -> str | None:
+    value = request.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(f"{key}: expected a string, got {describe_value(value)}")
+    return value
+
+
+def request_target(header: Any) -> tuple[str | None, str | None]:
+    """The ``model_name`` and ``model_version`` a request body names, if any."""
+    if not isinstance(header, dict):
+        return None, None  # parse_request says what is wrong with it
+    return _string(header, "model_name"), _string(header, "model_version")
+
+
 def _parameters(value: Any, where: str) -> dict[str, Any]:
     if value is None:
         return {}
@@ -124,6 +157,16 @@ def _flag(parameters: dict[str, Any], key: str, default: bool, where: str) -> bo
     return value
 
 
+def _content_type(parameters: dict[str, Any], where: str, understood: tuple[str, ...]) -> Any:
+    value = parameters.get("content_type")
+    if value is not None and value not in understood:
+        raise InvalidInput(
+            f"{where}.content_type: {describe_value(value)} is not understood here; "
+            f"send {' or '.join(map(repr, understood))}, or none"
+        )
+    return value
+
+
 def _datatype(value: Any, where: str) -> tuple[str, np.dtype[Any]]:
     if isinstance(value, str) and value in INPUT_DATATYPES:
         import numpy as np
@@ -131,22 +174,17 @@ def _datatype(value: Any, where: str) -> tuple[str, np.dtype[Any]]:
         return value, np.dtype(INPUT_DATATYPES[value])
     accepted = ", ".join(INPUT_DATATYPES)
     if value in _UNSUPPORTED_DATATYPES:
-        raise InvalidInput(f"{where}: {value} is not supported for {INPUT_NAME}; send {accepted}")
+        raise InvalidInput(
+            f"{where}: {value} is not supported; this model takes numbers: send {accepted}"
+        )
     raise InvalidInput(f"{where}: unknown datatype {describe_value(value)}; send {accepted}")
 
 
-def _rows(value: Any, n_features: int, max_rows: int, where: str) -> int:
-    if (
-        not isinstance(value, list)
-        or len(value) != 2
-        or any(type(dim) is not int for dim in value)
-        or value[1] != n_features
-        or value[0] < 1
-    ):
-        raise InvalidInput(
-            f"{where}: expected [rows, {n_features}] with rows >= 1, got {describe_value(value)}"
-        )
-    rows: int = value[0]
+def _dims(value: Any) -> bool:
+    return isinstance(value, list) and all(type(dim) is int for dim in value)
+
+
+def _within_limit(rows: int, max_rows: int, where: str) -> int:
     if rows > max_rows:
         raise BatchTooLarge(
             f"{where}: {rows} rows is over the limit of {max_rows} per request; split the batch"
@@ -154,26 +192,78 @@ def _rows(value: Any, n_features: int, max_rows: int, where: str) -> int:
     return rows
 
 
-def _place(index: int, n_features: int) -> str:
-    return f"element {index} (row {index // n_features}, column {index % n_features})"
+def _matrix_rows(value: Any, n_features: int, max_rows: int, where: str) -> int:
+    if not (_dims(value) and len(value) == 2 and value[1] == n_features and value[0] >= 1):
+        raise InvalidInput(
+            f"{where}: expected [rows, {n_features}] with rows >= 1, got {describe_value(value)}"
+        )
+    return _within_limit(value[0], max_rows, where)
+
+
+def _column_rows(value: Any, max_rows: int, where: str) -> int:
+    if not (_dims(value) and len(value) in (1, 2) and value[1:] in ([], [1]) and value[0] >= 1):
+        raise InvalidInput(
+            f"{where}: expected [rows] or [rows, 1] (one column) with rows >= 1, "
+            f"got {describe_value(value)}"
+        )
+    return _within_limit(value[0], max_rows, where)
+
+
+def _place(index: int, columns: int) -> str:
+    return f"element {index} (row {index // columns}, column {index % columns})"
 
 
 class _Tensor(NamedTuple):
-    """What the input tensor's header declares: where it is, its datatype and shape."""
+    """What an input tensor's header declares: where it is, its datatype and shape."""
 
     where: str
     datatype: str
     dtype: np.dtype[Any]
     rows: int
-    n_features: int
+    columns: int
 
     @property
     def elements(self) -> int:
-        return self.rows * self.n_features
+        return self.rows * self.columns
 
     @property
     def shape(self) -> str:
-        return f"[{self.rows}, {self.n_features}]"
+        return f"[{self.rows}, {self.columns}]"
+
+
+class _BinarySection:
+    """The bytes after the JSON header, handed to the binary inputs in their order."""
+
+    def __init__(self, data: memoryview) -> None:
+        self._data = data
+        self._offset = 0
+
+    def take(self, size: Any, tensor: _Tensor) -> memoryview:
+        where = f"{tensor.where}.parameters.binary_data_size"
+        if type(size) is not int or size < 0:
+            raise InvalidInput(f"{where}: expected a byte count, got {describe_value(size)}")
+        expected = tensor.elements * tensor.dtype.itemsize
+        if size != expected:
+            raise InvalidInput(
+                f"{where}: {size} bytes do not match shape {tensor.shape} of {tensor.datatype} "
+                f"({expected} bytes)"
+            )
+        left = len(self._data) - self._offset
+        if size > left:
+            raise InvalidInput(
+                f"{tensor.where}: the binary section is truncated: {left} bytes left for this "
+                f"input, binary_data_size needs {size}"
+            )
+        self._offset += size
+        return self._data[self._offset - size : self._offset]
+
+    def finish(self) -> None:
+        """Refuse bytes that no input claimed."""
+        extra = len(self._data) - self._offset
+        if extra:
+            raise InvalidInput(
+                f"the body has {extra} bytes after the JSON header that no input claims"
+            )
 
 
 def _flat_json(data: Any, tensor: _Tensor) -> list[Any]:
@@ -186,9 +276,9 @@ def _flat_json(data: Any, tensor: _Tensor) -> list[Any]:
         if len(data) != tensor.rows:
             raise InvalidInput(f"{where}: {len(data)} rows do not match shape {tensor.shape}")
         for i, row in enumerate(data):
-            if type(row) is not list or len(row) != tensor.n_features:
+            if type(row) is not list or len(row) != tensor.columns:
                 raise InvalidInput(
-                    f"{where}[{i}]: expected {tensor.n_features} numbers, got {describe_value(row)}"
+                    f"{where}[{i}]: expected {tensor.columns} numbers, got {describe_value(row)}"
                 )
         flat = list(itertools.chain.from_iterable(data))
     if len(flat) != tensor.elements:
@@ -208,7 +298,7 @@ def _json_values(data: Any, tensor: _Tensor) -> npt.NDArray[np.float64]:
     if not set(map(type, flat)) <= allowed:
         index = next(i for i, value in enumerate(flat) if type(value) not in allowed)
         raise InvalidInput(
-            f"{tensor.where}.data: {_place(index, tensor.n_features)}: expected "
+            f"{tensor.where}.data: {_place(index, tensor.columns)}: expected "
             f"{'a number' if floating else 'an integer'} for {tensor.datatype}, "
             f"got {describe_value(flat[index])}"
         )
@@ -223,63 +313,119 @@ def _json_values(data: Any, tensor: _Tensor) -> npt.NDArray[np.float64]:
         ) from None
 
 
-def _binary_values(binary: memoryview, size: Any, tensor: _Tensor) -> npt.NDArray[np.float64]:
-    import numpy as np
-
-    where = f"{tensor.where}.parameters.binary_data_size"
-    if type(size) is not int or size < 0:
-        raise InvalidInput(f"{where}: expected a byte count, got {describe_value(size)}")
-    expected = tensor.elements * tensor.dtype.itemsize
-    if size != expected:
-        raise InvalidInput(
-            f"{where}: {size} bytes do not match shape {tensor.shape} of {tensor.datatype} "
-            f"({expected} bytes)"
-        )
-    if size > len(binary):
-        raise InvalidInput(
-            f"{tensor.where}: the binary section is truncated: {len(binary)} bytes after the "
-            f"JSON header, binary_data_size needs {size}"
-        )
-    return np.frombuffer(binary, dtype=tensor.dtype, count=tensor.elements).astype(np.float64)
-
-
-def _input_rows(
-    value: Any, binary: memoryview, n_features: int, max_rows: int
+def _values(
+    header: dict[str, Any], section: _BinarySection, tensor: _Tensor
 ) -> npt.NDArray[np.float64]:
+    """The tensor's elements, row-major, as finite float64: from "data" or the binary section."""
     import numpy as np
 
-    where = "inputs[0]"
-    header = _object(value, _INPUT_KEYS, where)
-    name = header.get("name")
-    if name != INPUT_NAME:
-        raise InvalidInput(
-            f"{where}.name: unknown input {describe_value(name)}; "
-            f"this model takes one input, {INPUT_NAME}"
-        )
-    datatype, dtype = _datatype(header.get("datatype"), f"{where}.datatype")
-    rows = _rows(header.get("shape"), n_features, max_rows, f"{where}.shape")
-    tensor = _Tensor(where, datatype, dtype, rows, n_features)
+    where = tensor.where
     size = _parameters(header.get("parameters"), f"{where}.parameters").get("binary_data_size")
     if size is None:
         if "data" not in header:
             raise InvalidInput(f'{where}: no "data" and no parameters.binary_data_size')
         values = _json_values(header["data"], tensor)
-        size = 0
     else:
         if "data" in header:
             raise InvalidInput(f'{where}: send "data" or parameters.binary_data_size, not both')
-        values = _binary_values(binary, size, tensor)
-    if len(binary) != size:
-        raise InvalidInput(
-            f"the body has {len(binary) - size} bytes after the JSON header that no input claims"
-        )
+        raw = section.take(size, tensor)
+        values = np.frombuffer(raw, dtype=tensor.dtype).astype(np.float64)
     finite = np.isfinite(values)
     if not finite.all():
         index = int(np.flatnonzero(~finite)[0])
         raise InvalidInput(
-            f"{where}: {_place(index, n_features)} is not a finite {datatype} number"
+            f"{where}: {_place(index, tensor.columns)} is not a finite {tensor.datatype} number"
         )
-    return values.reshape(rows, n_features)
+    return values
+
+
+def _input_header(value: Any, where: str) -> dict[str, Any]:
+    header = _object(value, _INPUT_KEYS, where)
+    if not isinstance(header.get("name"), str):
+        raise InvalidInput(
+            f"{where}.name: expected a string, got {describe_value(header.get('name'))}"
+        )
+    parameters = _parameters(header.get("parameters"), f"{where}.parameters")
+    _content_type(parameters, f"{where}.parameters", _INPUT_CONTENT_TYPES)
+    return header
+
+
+def _matrix(
+    header: dict[str, Any], section: _BinarySection, n_features: int, max_rows: int
+) -> npt.NDArray[np.float64]:
+    """The rows from the one ``[rows, n_features]`` tensor, whatever its name."""
+    where = "inputs[0]"
+    datatype, dtype = _datatype(header.get("datatype"), f"{where}.datatype")
+    rows = _matrix_rows(header.get("shape"), n_features, max_rows, f"{where}.shape")
+    tensor = _Tensor(where, datatype, dtype, rows, n_features)
+    return _values(header, section, tensor).reshape(rows, n_features)
+
+
+def _column(
+    header: dict[str, Any], section: _BinarySection, max_rows: int, where: str
+) -> npt.NDArray[np.float64]:
+    """One feature's values from its ``[rows]`` or ``[rows, 1]`` input."""
+    datatype, dtype = _datatype(header.get("datatype"), f"{where}.datatype")
+    rows = _column_rows(header.get("shape"), max_rows, f"{where}.shape")
+    return _values(header, section, _Tensor(where, datatype, dtype, rows, 1))
+
+
+def _feature_columns(
+    headers: list[dict[str, Any]],
+    section: _BinarySection,
+    feature_names: Sequence[str],
+    max_rows: int,
+) -> dict[str, npt.NDArray[np.float64]]:
+    """Feature name → its column, from one input per feature named after it."""
+    columns: dict[str, npt.NDArray[np.float64]] = {}
+    for i, header in enumerate(headers):
+        where = f"inputs[{i}]"
+        name = header["name"]
+        if name not in feature_names:
+            raise InvalidInput(
+                f"{where}.name: {describe_value(name)} is not a feature of this model; one "
+                f"input per feature is named after it: {list(feature_names)}"
+            )
+        if name in columns:
+            raise InvalidInput(f"{where}.name: feature {name} is sent twice")
+        column = _column(header, section, max_rows, where)
+        first = next(iter(columns.values()), column)
+        if len(column) != len(first):
+            raise InvalidInput(
+                f"{where}.shape: {len(column)} rows, but inputs[0] has {len(first)} rows"
+            )
+        columns[name] = column
+    missing = [name for name in feature_names if name not in columns]
+    if missing:
+        raise InvalidInput(
+            f"inputs: no input for {missing}; one input per feature needs all of "
+            f"{list(feature_names)}"
+        )
+    return columns
+
+
+def columns_to_rows(
+    columns: Mapping[str, npt.NDArray[np.float64]], feature_names: Sequence[str]
+) -> npt.NDArray[np.float64]:
+    """The ``(n, n_features)`` rows from feature name → column values, in feature order."""
+    import numpy as np
+
+    return np.column_stack([columns[name] for name in feature_names])
+
+
+def _by_feature(
+    headers: list[dict[str, Any]], content_type: Any, feature_names: Sequence[str]
+) -> bool:
+    """Whether the inputs are one column per feature, rather than one tensor of rows."""
+    if content_type == "pd":
+        return True
+    if content_type == "np":
+        if len(headers) != 1:
+            raise InvalidInput(
+                f'parameters.content_type: "np" is one tensor of rows, got {len(headers)} inputs'
+            )
+        return False
+    return len(headers) > 1 or headers[0]["name"] in feature_names
 
 
 def _requested_outputs(value: Any, binary_default: bool) -> tuple[RequestedOutput, ...]:
@@ -309,20 +455,30 @@ def _requested_outputs(value: Any, binary_default: bool) -> tuple[RequestedOutpu
     return tuple(requested)
 
 
-def parse_request(header: Any, binary: memoryview, n_features: int, max_rows: int) -> InferRequest:
+def parse_request(
+    header: Any, binary: memoryview, feature_names: Sequence[str], max_rows: int
+) -> InferRequest:
     """Decode an inference request: its JSON header and the binary section after it."""
     request = _object(header, _REQUEST_KEYS, "the request")
-    request_id = request.get("id")
-    if request_id is not None and not isinstance(request_id, str):
-        raise InvalidInput(f"id: expected a string, got {describe_value(request_id)}")
+    request_id = _string(request, "id")
+    request_target(request)  # strings if present; irisserve.oip checks the model they name
     parameters = _parameters(request.get("parameters"), "parameters")
     binary_default = _flag(parameters, "binary_data_output", False, "parameters")
+    content_type = _content_type(parameters, "parameters", _REQUEST_CONTENT_TYPES)
     inputs = request.get("inputs")
-    if not isinstance(inputs, list) or len(inputs) != 1:
+    if not isinstance(inputs, list) or not inputs:
         raise InvalidInput(
-            f"inputs: expected a list of one tensor, {INPUT_NAME}, got {describe_value(inputs)}"
+            f"inputs: expected a list of tensors: one [rows, {len(feature_names)}] tensor, or "
+            f"one input per feature; got {describe_value(inputs)}"
         )
-    rows = _input_rows(inputs[0], binary, n_features, max_rows)
+    headers = [_input_header(value, f"inputs[{i}]") for i, value in enumerate(inputs)]
+    section = _BinarySection(binary)
+    if _by_feature(headers, content_type, feature_names):
+        columns = _feature_columns(headers, section, feature_names, max_rows)
+        rows = columns_to_rows(columns, feature_names)
+    else:
+        rows = _matrix(headers[0], section, len(feature_names), max_rows)
+    section.finish()
     outputs = _requested_outputs(request.get("outputs"), binary_default)
     return InferRequest(id=request_id, rows=rows, outputs=outputs)
 

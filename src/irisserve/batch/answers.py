@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from irisserve.config import Settings
+from irisserve.errormap import error_status
 from irisserve.errors import InvalidInput
-from irisserve.http import error_status
 from irisserve.model import Model, RowPredictions
 from irisserve.protocol import predictions_payload
 from irisserve.schema import parse_body

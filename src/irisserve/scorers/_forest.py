@@ -1,0 +1,181 @@
+"""Decision trees as flat node arrays, walked one row in Python or a batch in numpy.
+
+One layout serves every tree family: all trees' nodes concatenated (``left``/``right`` are
+global node indices, -1 at a leaf), ``roots`` the first node of each tree. A node sends a
+row left when its value is ``<= threshold``; a missing value (NaN) goes where
+``missing_left`` says; a categorical node (``category >= 0``, histogram gradient boosting)
+sends known categories in its bitset left, other known ones right and unknown or negative
+ones the missing way — as scikit-learn's ``tree/_tree.pyx`` and
+``_hist_gradient_boosting/_predictor.pyx`` do. Forests and gradient boosting compare the
+value rounded to float32 (``float32`` is set); histogram gradient boosting the float64.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from irisserve.scorers._npz import Array
+from irisserve.scorers._spec import need
+
+__all__ = ["NODE_ARRAYS", "Forest"]
+
+#: The node arrays every export holds, and their npy dtypes.
+NODE_ARRAYS = {
+    "feature": "<i4",
+    "threshold": "<f8",
+    "left": "<i4",
+    "right": "<i4",
+    "missing_left": "|u1",
+    "category": "<i4",
+    "roots": "<i4",
+    "left_bitsets": "<u4",
+    "known_bitsets": "<u4",
+    "known_index": "<i4",
+}
+
+
+@dataclass(frozen=True)
+class Forest:
+    """The node arrays of one or more trees."""
+
+    arrays: dict[str, Array]
+    n_features: int
+    float32: bool
+    _numpy: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        a = self.arrays
+        count = len(a["feature"].flat)
+        for name in ("threshold", "left", "right", "missing_left", "category"):
+            need(len(a[name].flat) == count, f"node array {name} has the wrong length")
+        need(len(a["roots"].flat) > 0, "an export needs at least one tree")
+        need(all(0 <= r < count for r in a["roots"].flat), "a root is out of range")
+        need(a["left_bitsets"].shape[1:] == (8,), "left_bitsets must have 8 words per row")
+        need(a["known_bitsets"].shape[1:] == (8,), "known_bitsets must have 8 words per row")
+        need(len(a["known_index"].flat) == self.n_features, "known_index: one per feature")
+        n_left, n_known = a["left_bitsets"].shape[0], a["known_bitsets"].shape[0]
+        need(all(-1 <= k < n_known for k in a["known_index"].flat), "bad known_index")
+        for node, (left, right, feature, category) in enumerate(
+            zip(a["left"].flat, a["right"].flat, a["feature"].flat, a["category"].flat, strict=True)
+        ):
+            if left == -1:
+                need(right == -1, f"node {node}: a leaf has one child")
+                continue
+            # children after their parent: every walk ends
+            need(node < left < count and node < right < count, f"node {node}: bad children")
+            need(0 <= feature < self.n_features, f"node {node}: feature out of range")
+            need(-1 <= category < n_left, f"node {node}: bitset out of range")
+            known = a["known_index"].flat[feature]
+            need(category == -1 or known >= 0, f"node {node}: categorical without categories")
+
+    @cached_property
+    def roots_list(self) -> list[int]:
+        """The root node of each tree."""
+        return list(self.arrays["roots"].flat)
+
+    @cached_property
+    def _has_categories(self) -> bool:
+        return any(c >= 0 for c in self.arrays["category"].flat)
+
+    def _categorical_left(self, node: int, value: float) -> bool:
+        a = self.arrays
+        if value < 0:
+            return bool(a["missing_left"].flat[node])
+        if value < 256:
+            code = int(value)
+            word, bit = divmod(code, 32)
+            if (a["left_bitsets"].flat[a["category"].flat[node] * 8 + word] >> bit) & 1:
+                return True
+            known = a["known_index"].flat[a["feature"].flat[node]]
+            if (a["known_bitsets"].flat[known * 8 + word] >> bit) & 1:
+                return False
+        return bool(a["missing_left"].flat[node])
+
+    def walk(self, node: int, row: list[float]) -> int:
+        """The leaf one row reaches from ``node``."""
+        a = self.arrays
+        left, right, feature = a["left"].flat, a["right"].flat, a["feature"].flat
+        threshold, missing_left, category = (
+            a["threshold"].flat,
+            a["missing_left"].flat,
+            a["category"].flat,
+        )
+        while (child := left[node]) != -1:
+            value = row[feature[node]]
+            if math.isnan(value):
+                goes_left = bool(missing_left[node])
+            elif category[node] >= 0:
+                goes_left = self._categorical_left(node, value)
+            else:
+                goes_left = value <= threshold[node]
+            node = child if goes_left else right[node]
+        return node
+
+    def numpy(self, name: str) -> Any:
+        """A node array as numpy (cached)."""
+        if name not in self._numpy:
+            import numpy as np
+
+            array = self.arrays[name]
+            dtype = np.dtype(NODE_ARRAYS.get(name, "<f8"))
+            self._numpy[name] = np.frombuffer(array.flat, dtype=dtype).reshape(array.shape)
+        return self._numpy[name]
+
+    def walk_batch(self, matrix: Any) -> Any:
+        """``(n_trees, n_rows)``: the leaf each tree sends each row of ``matrix`` to."""
+        import numpy as np
+
+        left, right = self.numpy("left"), self.numpy("right")
+        feature, threshold = self.numpy("feature"), self.numpy("threshold")
+        missing_left = self.numpy("missing_left").astype(bool)
+        n_rows = len(matrix)
+        leaves = np.empty((len(self.roots_list), n_rows), dtype=np.int64)
+        for tree, root in enumerate(self.roots_list):
+            node = np.full(n_rows, root, dtype=np.int64)
+            active = np.arange(n_rows)
+            while active.size:
+                current = node[active]
+                children = left[current]
+                internal = children != -1
+                if not internal.all():
+                    active, current, children = (
+                        active[internal],
+                        current[internal],
+                        children[internal],
+                    )
+                    if not active.size:
+                        break
+                values = matrix[active, feature[current]]
+                goes_left = values <= threshold[current]
+                missing = np.isnan(values)
+                goes_left = np.where(missing, missing_left[current], goes_left)
+                if self._has_categories:
+                    goes_left = self._categorical_batch(current, values, missing, goes_left)
+                node[active] = np.where(goes_left, children, right[current])
+            leaves[tree] = node
+        return leaves
+
+    def _categorical_batch(self, nodes: Any, values: Any, missing: Any, goes_left: Any) -> Any:
+        import numpy as np
+
+        category = self.numpy("category")[nodes]
+        split = (category >= 0) & ~missing
+        if not split.any():
+            return goes_left
+        values, nodes, category = values[split], nodes[split], category[split]
+        fallback = self.numpy("missing_left")[nodes].astype(bool)
+        code = np.where((values >= 0) & (values < 256), values, 256.0).astype(np.int64)
+        word, bit = np.minimum(code // 32, 7), (code % 32).astype(np.uint32)
+        known = self.numpy("known_index")[self.numpy("feature")[nodes]]
+        in_left = (self.numpy("left_bitsets")[category, word] >> bit) & 1
+        in_known = (self.numpy("known_bitsets")[known, word] >> bit) & 1
+        small = code < 256
+        result = np.where(
+            small & (in_left == 1), True, np.where(small & (in_known == 1), False, fallback)
+        )
+        goes_left = goes_left.copy()
+        goes_left[split] = np.where(values < 0, fallback, result)
+        return goes_left

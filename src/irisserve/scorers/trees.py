@@ -1,0 +1,205 @@
+"""Decision trees, random forests, extra trees and gradient boosting, without scikit-learn.
+
+Exports the fitted node arrays (``.npz``) and scores as scikit-learn does: the input
+rounded to float32 before the threshold comparisons, forest probabilities and values
+summed tree by tree from zero in the estimators' order then divided by their number, and
+gradient boosting's raw score ``init + learning_rate * leaf`` added stage by stage
+(``learning_rate * leaf`` is computed once at export, the same IEEE product).
+Histogram gradient boosting (``hist``) shares the boosting scorer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from irisserve.scorers._forest import Forest
+from irisserve.scorers._link import argmax, expit, softmax
+from irisserve.scorers._ops import Column
+from irisserve.scorers._spec import NotExportable, floats, need
+from irisserve.scorers.output import Output
+
+__all__ = ["Boosting", "Trees", "export_trees", "node_arrays"]
+
+_FORESTS = {
+    "DecisionTreeClassifier": False,
+    "DecisionTreeRegressor": False,
+    "RandomForestClassifier": True,
+    "RandomForestRegressor": True,
+    "ExtraTreesClassifier": True,
+    "ExtraTreesRegressor": True,
+}
+
+
+def node_arrays(trees: list[Any], n_features: int) -> dict[str, Any]:
+    """Concatenate fitted ``sklearn.tree._tree.Tree`` objects into the flat layout."""
+    import numpy as np
+
+    parts: dict[str, list[Any]] = {k: [] for k in ("feature", "threshold", "left", "right")}
+    parts |= {"missing_left": [], "roots": []}
+    offset = 0
+    for tree in trees:
+        is_leaf = tree.children_left == -1
+        parts["roots"].append(offset)
+        parts["feature"].append(np.where(is_leaf, 0, tree.feature))
+        parts["threshold"].append(tree.threshold)
+        parts["left"].append(np.where(is_leaf, -1, tree.children_left + offset))
+        parts["right"].append(np.where(is_leaf, -1, tree.children_right + offset))
+        parts["missing_left"].append(tree.missing_go_to_left)
+        offset += tree.node_count
+    arrays = {
+        "feature": np.concatenate(parts["feature"]).astype("<i4"),
+        "threshold": np.concatenate(parts["threshold"]).astype("<f8"),
+        "left": np.concatenate(parts["left"]).astype("<i4"),
+        "right": np.concatenate(parts["right"]).astype("<i4"),
+        "missing_left": np.concatenate(parts["missing_left"]).astype("|u1"),
+        "roots": np.array(parts["roots"], dtype="<i4"),
+    }
+    return arrays | no_categories(offset, n_features)
+
+
+def no_categories(n_nodes: int, n_features: int) -> dict[str, Any]:
+    """The categorical arrays of trees without categorical splits."""
+    import numpy as np
+
+    return {
+        "category": np.full(n_nodes, -1, dtype="<i4"),
+        "left_bitsets": np.zeros((0, 8), dtype="<u4"),
+        "known_bitsets": np.zeros((0, 8), dtype="<u4"),
+        "known_index": np.full(n_features, -1, dtype="<i4"),
+    }
+
+
+def _export_forest(estimator: Any, average: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    import numpy as np
+
+    if estimator.n_outputs_ != 1:
+        raise NotExportable(f"{type(estimator).__name__}: only single-output models")
+    trees = [e.tree_ for e in estimator.estimators_] if average else [estimator.tree_]
+    arrays = node_arrays(trees, estimator.n_features_in_)
+    classifier = hasattr(estimator, "classes_")
+    width = len(estimator.classes_) if classifier else 1
+    values = np.concatenate([tree.value[:, 0, :width] for tree in trees]).astype("<f8")
+    arrays["values"] = values
+    spec = {"kind": "trees", "classifier": classifier, "average": average, "width": width}
+    return spec, arrays
+
+
+_BOOSTING_LOSSES = {
+    "HalfBinomialLoss": "logistic",
+    "HalfMultinomialLoss": "softmax",
+    "HalfSquaredError": "identity",
+    "AbsoluteError": "identity",
+    "HuberLoss": "identity",
+    "PinballLoss": "identity",
+}
+
+
+def _export_gradient_boosting(estimator: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    import numpy as np
+
+    classifier = hasattr(estimator, "classes_")
+    loss = type(estimator._loss).__name__
+    if loss not in _BOOSTING_LOSSES:
+        raise NotExportable(f"{type(estimator).__name__}: loss {loss} is not exportable")
+    if estimator.init_ != "zero" and type(estimator.init_).__name__ not in (
+        "DummyClassifier",
+        "DummyRegressor",
+    ):
+        raise NotExportable(f"{type(estimator).__name__}: a custom init estimator")
+    stages, outputs = estimator.estimators_.shape
+    trees = [estimator.estimators_[i, k].tree_ for i in range(stages) for k in range(outputs)]
+    arrays = node_arrays(trees, estimator.n_features_in_)
+    scale = float(estimator.learning_rate)
+    arrays["values"] = np.concatenate([scale * tree.value[:, 0, 0] for tree in trees])
+    init = estimator._raw_predict_init(np.zeros((1, estimator.n_features_in_)))[0]
+    spec = {
+        "kind": "boosting",
+        "init": init.tolist(),
+        "link": _BOOSTING_LOSSES[loss] if classifier else "identity",
+        "classifier": classifier,
+        "label_if_zero": 1,
+        "float32": True,
+    }
+    return spec, arrays
+
+
+def export_trees(estimator: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The JSON spec and node arrays of a tree model, or None if it is not one."""
+    name = type(estimator).__name__
+    if name in _FORESTS:
+        return _export_forest(estimator, _FORESTS[name])
+    if name in ("GradientBoostingClassifier", "GradientBoostingRegressor"):
+        return _export_gradient_boosting(estimator)
+    return None
+
+
+@dataclass(frozen=True)
+class Trees:
+    """A single tree, or a forest averaged tree by tree."""
+
+    forest: Forest
+    classifier: bool
+    average: bool
+    width: int
+
+    def predict(self, columns: list[Column], ops: Any) -> Output:
+        """Probabilities and labels, or values."""
+        leaves = ops.leaves(self.forest, columns)
+        n_trees = len(self.forest.roots_list)
+        outputs = []
+        for j in range(self.width):
+            if self.average:
+                total = ops.constant(0.0)
+                for tree in range(n_trees):
+                    total = total + ops.take(self.forest, "values", leaves[tree] * self.width + j)
+                outputs.append(total / n_trees)
+            else:
+                outputs.append(ops.take(self.forest, "values", leaves[0] * self.width + j))
+        if self.classifier:
+            return Output(labels=argmax(outputs, ops), probabilities=outputs)
+        return Output(values=outputs[0])
+
+
+@dataclass(frozen=True)
+class Boosting:
+    """Gradient boosting: ``init``, plus each stage's leaf value, then the link."""
+
+    forest: Forest
+    init: list[float]
+    link: str
+    classifier: bool
+    label_if_zero: int
+
+    def predict(self, columns: list[Column], ops: Any) -> Output:
+        """Raw scores through the loss's link."""
+        leaves = ops.leaves(self.forest, columns)
+        outputs = len(self.init)
+        raw = [ops.constant(v) for v in self.init]
+        for tree in range(len(self.forest.roots_list)):
+            k = tree % outputs
+            raw[k] = raw[k] + ops.take(self.forest, "values", leaves[tree])
+        if not self.classifier:
+            return Output(values=ops.exp(raw[0]) if self.link == "exp" else raw[0])
+        if self.link == "softmax":
+            return Output(labels=argmax(raw, ops), probabilities=softmax(raw, ops))
+        positive = expit(raw[0], ops)
+        label = ops.where(raw[0] > 0, 1, ops.where(raw[0] == 0, self.label_if_zero, 0))
+        return Output(labels=label, probabilities=[1.0 - positive, positive])
+
+
+def load_model(spec: dict[str, Any], forest: Forest) -> Trees | Boosting:
+    """The tree scorer a spec describes."""
+    n_values = len(forest.arrays["values"].flat)
+    n_nodes = len(forest.arrays["feature"].flat)
+    if spec["kind"] == "trees":
+        width = spec["width"]
+        need(type(width) is int and width >= 1, "width must be a positive integer")
+        need(n_values == n_nodes * width, "values must hold width numbers per node")
+        return Trees(forest, bool(spec["classifier"]), bool(spec["average"]), width)
+    init = floats(spec["init"], "init")
+    need(len(init) >= 1 and len(forest.roots_list) % len(init) == 0, "init: one per output")
+    need(n_values == n_nodes, "values must hold one number per node")
+    need(spec["link"] in ("identity", "exp", "logistic", "softmax"), "unknown link")
+    need(spec["label_if_zero"] in (0, 1), "label_if_zero must be 0 or 1")
+    return Boosting(forest, init, spec["link"], bool(spec["classifier"]), spec["label_if_zero"])
