@@ -277,13 +277,28 @@ def test_an_artifact_tampered_after_launch_fails_the_pipeline_on_the_worker(
     assert message in str(failure.value)
 
 
+#: The starts of the commands docs/batch.md shows; the tests below run each.
+LOCAL_COMMAND = "python -m irisserve.batch --input 'rows/"
+DATAFLOW_COMMAND = "python -m irisserve.batch \\"
+
+
+def sh_blocks() -> list[str]:
+    return re.findall(r"```sh\n(.*?)```", (REPO / "docs" / "batch.md").read_text(), re.S)
+
+
 def documented(start: str) -> list[str]:
     """The arguments of the shell command in docs/batch.md that starts with ``start``."""
-    blocks = re.findall(r"```sh\n(.*?)```", (REPO / "docs" / "batch.md").read_text(), re.S)
-    (command,) = [block for block in blocks if block.startswith(start)]
+    (command,) = [block for block in sh_blocks() if block.startswith(start)]
     argv = shlex.split(command.replace("\\\n", " "))
     assert argv[:3] == ["python", "-m", "irisserve.batch"]
     return argv[3:]
+
+
+def test_every_documented_command_is_run_here() -> None:
+    """tests/test_docs.py leaves ``python -m irisserve.batch`` commands to this module."""
+    commands = [block for block in sh_blocks() if block.startswith("python -m irisserve.batch")]
+    assert len(commands) == 2
+    assert all(block.startswith((LOCAL_COMMAND, DATAFLOW_COMMAND)) for block in commands)
 
 
 def test_the_documented_local_command_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -293,7 +308,7 @@ def test_the_documented_local_command_runs(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        status = cli.main(documented("python -m irisserve.batch --input 'rows/"))
+        status = cli.main(documented(LOCAL_COMMAND))
     assert status == 0
     assert out.getvalue().startswith("rows read 2, scored 2, rejected 0;")
     (answers,) = (tmp_path / "scored").glob("run-0*.jsonl")
@@ -307,7 +322,7 @@ def test_the_documented_dataflow_command_builds_its_job_offline(
     import apache_beam as beam
     from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions
 
-    args, beam_args = cli.parser().parse_known_args(documented("python -m irisserve.batch \\"))
+    args, beam_args = cli.parser().parse_known_args(documented(DATAFLOW_COMMAND))
     assert "--runner" in beam_args
     monkeypatch.chdir(REPO)  # --setup_file ./pyproject.toml
     # --requirements_cache skip: no package-index traffic from a test.
