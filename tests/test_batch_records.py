@@ -51,11 +51,12 @@ def test_csv_rows_become_named_bodies_with_json_numbers_nulls_and_text() -> None
     lines = [
         b"sepal_length,sepal_width,id,petal_length,petal_width\n",
         b"5.1,3.5,r1,1.4,2\n",
+        b"\n",
         b"-1e3, ,,abc,0\n",
         b'"5",NaN,x,1.5,"0.2"\n',
     ]
     records = list(read_records("in.csv", lines, "csv"))
-    assert [r.line for r in records] == [2, 3, 4]
+    assert [r.line for r in records] == [2, 4, 5]
     assert records[0].body == {
         "features": {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 2}
     }
@@ -69,7 +70,7 @@ def test_csv_rows_become_named_bodies_with_json_numbers_nulls_and_text() -> None
         }
     }
     assert records[1].id is None
-    assert records[1].source() == {"file": "in.csv", "line": 3}
+    assert records[1].source() == {"file": "in.csv", "line": 4}
     assert records[2].body["features"]["sepal_length"] == 5
     assert records[2].body["features"]["sepal_width"] == "NaN"
 

@@ -20,10 +20,6 @@ from irisserve.model import Model
 __all__ = ["open_model"]
 
 
-def _is_local(model_dir: str) -> bool:
-    return FileSystems.get_scheme(model_dir) in (None, "file")
-
-
 def _copy(model_dir: str, local: Path) -> None:
     """Copy the folder's files (not its subfolders) into ``local``."""
     matched = FileSystems.match([FileSystems.join(model_dir, "*")])[0].metadata_list
@@ -44,8 +40,8 @@ def open_model(model_dir: str, backend: str) -> Model:
     Raises the library's ``ModelUnavailable`` errors, with their messages; a remote
     folder's messages name the remote path, not the temporary copy.
     """
-    if _is_local(model_dir):
-        return open_artifact(Path(model_dir.removeprefix("file://")), backend)
+    if FileSystems.get_scheme(model_dir) is None:  # a local path
+        return open_artifact(Path(model_dir), backend)
     with tempfile.TemporaryDirectory(prefix="irisserve-model-") as temporary:
         try:
             _copy(model_dir, Path(temporary))
