@@ -25,7 +25,7 @@ __all__ = ["MAX_BATCH_SIZE", "METRICS_NAMESPACE", "MIN_BATCH_SIZE", "ArtifactMod
 METRICS_NAMESPACE = "irisserve"
 #: Batch bounds handed to ``BatchElements`` (see docs/batch.md for the measurement).
 MIN_BATCH_SIZE = 64
-MAX_BATCH_SIZE = 2048
+MAX_BATCH_SIZE = 1024
 
 
 class ArtifactModelHandler(ModelHandler[Record, Outcome, Model]):
