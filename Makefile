@@ -12,7 +12,8 @@ BEAM_VENV ?= .venv-beam
 BEAM_BIN := $(BEAM_VENV)/bin
 BEAM_STAMP := $(BEAM_VENV)/.installed
 
-.PHONY: install install-beam serve test lint train lock bench bench-batch load capacity clean deploy
+.PHONY: install install-beam serve test screenshot lint train lock bench bench-batch \
+	bench-scorers load capacity clean deploy
 
 $(STAMP): requirements/dev.txt pyproject.toml
 	@echo "Installing $(VENV) from requirements/dev.txt (a few minutes the first time)..."
@@ -42,6 +43,10 @@ test: $(STAMP) $(BEAM_STAMP) ## The whole suite with branch coverage (tests/test
 	$(BEAM_BIN)/python -m pytest --cov --cov-report= --cov-fail-under=0 tests/test_batch*.py
 	$(BIN)/python -m pytest --cov --cov-append
 
+screenshot: $(STAMP) ## Retake docs/img/api-page.png in headless Chromium
+	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q -p no:cacheprovider --no-cov \
+		tests/test_apidocs_browser.py -k try_it_out
+
 lint: $(STAMP) ## ruff and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -51,25 +56,33 @@ TRAIN_OUTPUT ?= build/artifacts/iris
 train: $(STAMP) ## Retrain Iris into $(TRAIN_OUTPUT) and check it reproduces the bundled artifact
 	$(BIN)/python -m training.train --output $(TRAIN_OUTPUT) --compare src/irisserve/artifacts/iris
 
-lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it)
+lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it; then the V2 clients')
 	$(BIN)/uv pip compile pyproject.toml --extra pubsub --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --no-header -o requirements/serve.txt
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --no-header -c requirements/serve.txt \
 		-o requirements/dev.txt
+	for client in requirements/clients/*.in; do \
+		$(BIN)/uv pip compile $$client --python-version 3.11 \
+			--python-platform x86_64-manylinux_2_28 --no-header -o $${client%.in}.txt; \
+	done
 	grep -v '^protobuf==' requirements/serve.txt > $(VENV)/beam-constraints.txt
 	$(BIN)/uv pip compile pyproject.toml --extra beam --group beam-tools --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --no-header -c $(VENV)/beam-constraints.txt \
 		-o requirements/beam.txt
 
 clean:
-	rm -rf $(VENV) $(BEAM_VENV) .pytest_cache .mypy_cache .ruff_cache .coverage build dist
+	rm -rf $(VENV) $(BEAM_VENV) .venv-clients .pytest_cache .mypy_cache .ruff_cache .coverage \
+		build dist
 
 bench: $(STAMP) ## Cold start vs warm harness (bench/results/)
 	$(BIN)/python -m bench.harness $(BENCH_ARGS)
 
 bench-batch: $(BEAM_STAMP) ## 1,000,000 JSONL rows through Beam vs a plain loop (bench/results/)
 	$(BEAM_BIN)/python -m bench.batch $(BENCH_BATCH_ARGS)
+
+bench-scorers: $(STAMP) ## In-process: pickle-free scorers vs scikit-learn, per family
+	$(BIN)/python -m bench.scorers $(SCORERS_ARGS)
 
 load: $(STAMP) ## Bounded 60 s load test against a real process (needs wrk)
 	$(BIN)/python -m bench.load $(LOAD_ARGS)

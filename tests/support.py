@@ -101,6 +101,20 @@ def require_tools(*names: str, why: str) -> None:
         pytest.skip(message)
 
 
+def run_python(script: str) -> str:
+    """Run ``script`` in a fresh interpreter in the repository; its stdout (it must succeed)."""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def gcloud_help_flags(command: Iterable[str]) -> set[str]:
     """The flags (without ``--``) the installed gcloud's ``COMMAND --help`` lists."""
     done = subprocess.run(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import textwrap
 
-from tests.support import MAIN
+from tests.support import MAIN, SETOSA
 
 #: Packages the default path never needs before it answers (each costs tens of ms or more).
 HEAVY = ("numpy", "scipy", "sklearn", "joblib", "skops", "orjson", "google.cloud.pubsub", "grpc")
@@ -29,3 +31,42 @@ def test_importing_the_entry_points_stays_light() -> None:
     assert heavy == []
     assert sorted(name for name in imported if name.startswith(BATCH)) == []
     assert "irisserve.delivery" not in imported
+    assert not any(name.startswith("flask_swagger_ui") for name in imported)
+
+
+#: Records every file opened and module imported: before and after the first prediction, then
+#: after the first visit to GET /docs (which must open Swagger UI's files: the control).
+FIRST_REQUESTS = textwrap.dedent(
+    """
+    import json, sys
+    seen = []
+    def record(event, args):
+        if event == "open" and isinstance(args[0], str):
+            seen.append(args[0])
+        elif event == "import":
+            seen.append("import " + args[0])
+    sys.addaudithook(record)
+    from functions_framework import create_app
+    client = create_app(target="predict", source=sys.argv[1]).test_client()
+    assert client.post("/predict", json={"features": json.loads(sys.argv[2])}).status_code == 200
+    first = len(seen)
+    assert client.get("/docs").status_code == 200
+    assert client.get("/docs/swagger-ui.css").status_code == 200
+    print(json.dumps({"prediction": seen[:first], "docs": seen[first:]}))
+    """
+)
+
+
+def test_a_cold_prediction_does_not_touch_the_api_page() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_REQUESTS, str(MAIN), json.dumps(SETOSA)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    seen = json.loads(done.stdout.splitlines()[-1])
+    assert [item for item in seen["prediction"] if "swagger" in item] == []
+    docs = [item for item in seen["docs"] if "swagger" in item]
+    assert any(item.endswith("flask_swagger_ui/dist/VERSION") for item in docs), docs
+    assert any(item.endswith("flask_swagger_ui/dist/swagger-ui.css") for item in docs), docs

@@ -16,6 +16,7 @@ def test_defaults_serve_the_bundled_model() -> None:
     assert (BUNDLED_MODEL_DIR / "manifest.json").is_file()
     assert not settings.eager_load
     assert settings.scorer == "auto"
+    assert settings.docs
 
 
 def test_variables_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -47,6 +48,7 @@ def test_variables_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
         ("IRISSERVE_LOAD_WAIT_SECONDS", "nan"),
         ("IRISSERVE_LOAD_WAIT_SECONDS", "inf"),
         ("IRISSERVE_SCORER", "tensorflow"),
+        ("IRISSERVE_DOCS", "maybe"),
     ],
 )
 def test_bad_values_name_the_variable(
@@ -55,6 +57,15 @@ def test_bad_values_name_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigurationError, match=name):
         Settings.from_env()
+
+
+@pytest.mark.parametrize(
+    ("value", "on"),
+    [("0", False), ("off", False), (" False ", False), ("no", False), ("1", True), ("on", True)],
+)
+def test_docs_switch(monkeypatch: pytest.MonkeyPatch, value: str, on: bool) -> None:
+    monkeypatch.setenv("IRISSERVE_DOCS", value)
+    assert Settings.from_env().docs is on
 
 
 def test_topic_settings(monkeypatch: pytest.MonkeyPatch) -> None:

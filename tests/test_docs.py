@@ -40,7 +40,6 @@ AWAITED = {
     "docs/v2-clients.md",
     "docs/storage.md",
     "docs/api-page.md",
-    "docs/capacity.md",
     "docs/batch.md",
 }
 #: Commands another suite runs: ``python -m irisserve.batch`` needs Apache Beam, so

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 from typing import Any
 
 import flask.testing
@@ -28,7 +26,7 @@ from irisserve.linear import LinearScorer
 from irisserve.model import PURE_PYTHON_ROWS, Model
 from irisserve.protocol import LARGE_ANSWER_ROWS, encode_predictions, predictions_payload
 from irisserve.schema import parse_body
-from tests.support import BUNDLED, REPO
+from tests.support import BUNDLED, run_python
 
 RELATIVE = 1e-12
 
@@ -206,13 +204,4 @@ rows = parse_body({"instances": [[5.1, 3.5, 1.4, 0.2]] * 8}, model.feature_names
 encode_predictions(model, model.predict_rows(rows.data), rows.single)
 print("numpy" in sys.modules)
 """
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "False"
+    assert run_python(script).strip().splitlines()[-1] == "False"

@@ -15,10 +15,10 @@ import pytest
 
 from irisserve import oip_codec
 from irisserve.errors import BatchTooLarge, InvalidInput
-from tests.support import SETOSA
+from tests.support import IRIS_FEATURES as FEATURES
+from tests.support import IRIS_ROWS
 
-FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-ROWS = np.array([SETOSA, [6.5, 3.0, 5.5, 2.0], [5.9, 3.0, 4.2, 1.5]])
+ROWS = np.array(IRIS_ROWS)
 
 
 def parse(header: Any, binary: bytes = b"", max_rows: int = 10_000) -> oip_codec.InferRequest:
@@ -240,6 +240,24 @@ COLUMN_REFUSALS: list[tuple[str, Any, bytes, str]] = [
         {"inputs": columns(petal_width={**column("petal_width"), "shape": [4, 1]})},
         b"",
         "inputs[3].data: 3 values do not match shape [4, 1] (4 values)",
+    ),
+    (
+        "too few values, shape [n]",
+        {"inputs": columns(petal_width={**column("petal_width"), "shape": [4]})},
+        b"",
+        "inputs[3].data: 3 values do not match shape [4] (4 values)",
+    ),
+    (
+        "binary size of a column",
+        {
+            "inputs": [
+                *_without("petal_width"),
+                {**binary_column("petal_width", "FP64")[0], "datatype": "FP32", "shape": [3, 1]},
+            ]
+        },
+        bytes(24),
+        "inputs[3].parameters.binary_data_size: 24 bytes do not match shape [3, 1] of FP32 "
+        "(12 bytes)",
     ),
     (
         "string value",

@@ -88,3 +88,61 @@ def test_the_document_is_served_as_shipped(client: FlaskClient) -> None:
     assert response.mimetype == "application/json"
     assert response.get_data() == DOCUMENT_PATH.read_bytes()
     assert response.get_json()["info"]["title"] == "irisserve"
+
+
+#: Each request example, by path, and the example of the answer the service gives it.
+EXAMPLE_ANSWERS = {
+    **{
+        (path, request): answer
+        for path in ("/", "/predict")
+        for request, answer in {
+            "Row": (200, "RowPrediction"),
+            "RowByName": (200, "RowByNamePrediction"),
+            "Batch": (200, "BatchPrediction"),
+            "InvalidRow": (400, "InvalidInputError"),
+        }.items()
+    },
+    ("/v2/models/{name}/infer", "V2Request"): (200, "V2Response"),
+    ("/v2/models/{name}/versions/{version}/infer", "V2Request"): (200, "V2Response"),
+    ("/v1/models/{name}:predict", "V1Request"): (200, "V1Response"),
+}
+
+
+def example_names(content: dict[str, Any]) -> list[str]:
+    """The names of the components/examples a media type refers to."""
+    return [
+        reference["$ref"].removeprefix("#/components/examples/")
+        for reference in content.get("examples", {}).values()
+    ]
+
+
+def test_every_request_example_is_answered_as_documented(
+    client: FlaskClient, document: dict[str, Any]
+) -> None:
+    examples = document["components"]["examples"]
+    documented = {}
+    for path, item in document["paths"].items():
+        operation = item.get("post", {})
+        if "requestBody" in operation:
+            content = operation["requestBody"]["content"]["application/json"]
+            answers = example_names(operation["responses"]["200"]["content"]["application/json"])
+            answers += example_names(
+                document["components"]["responses"]["BadRequest"]["content"]["application/json"]
+            )
+            for name in example_names(content):
+                documented[(path, name)] = answers
+    assert set(documented) == set(EXAMPLE_ANSWERS)
+    for (path, name), (status, answer) in EXAMPLE_ANSWERS.items():
+        assert answer in documented[(path, name)], (path, answer)
+        url = path.replace("{name}", "iris").replace("{version}", "1.0.0")
+        response = client.post(url, json=examples[name]["value"])
+        assert response.status_code == status, (path, name)
+        assert response.get_json() == examples[answer]["value"], (path, name)
+
+
+def test_the_malformed_json_example_is_what_the_service_answers(
+    client: FlaskClient, document: dict[str, Any]
+) -> None:
+    malformed = client.post("/predict", data=b'{"features": [5.1,', content_type="application/json")
+    assert malformed.status_code == 400
+    assert malformed.get_json() == document["components"]["examples"]["MalformedJSONError"]["value"]

@@ -14,6 +14,7 @@ __all__ = ["BUNDLED_MODEL_DIR", "Settings"]
 BUNDLED_MODEL_DIR = Path(__file__).parent / "artifacts" / "iris"
 
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 _TOPIC = re.compile(r"projects/[^/]+/topics/[^/]+")
 
 
@@ -45,6 +46,15 @@ def _float(name: str, default: float, *, allow_zero: bool = False) -> float:
     return value
 
 
+def _switch(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in _TRUE | _FALSE:
+        raise ConfigurationError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), got {raw!r}")
+    return raw in _TRUE
+
+
 def _topic(name: str) -> str | None:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -72,6 +82,7 @@ class Settings:
     dead_letter_topic: str | None = None
     publish_timeout_seconds: float = 10.0
     drift_margin: float = 0.1
+    docs: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -95,4 +106,5 @@ class Settings:
                 "IRISSERVE_PUBLISH_TIMEOUT_SECONDS", cls.publish_timeout_seconds
             ),
             drift_margin=_float("IRISSERVE_DRIFT_MARGIN", cls.drift_margin, allow_zero=True),
+            docs=_switch("IRISSERVE_DOCS", cls.docs),
         )

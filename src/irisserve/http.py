@@ -13,7 +13,7 @@ from typing import Any
 
 import flask
 
-from irisserve import jsoncodec, loader, logs, oip, openapi
+from irisserve import apidocs, jsoncodec, loader, logs, oip, openapi
 from irisserve.config import Settings
 from irisserve.context import Context, Route, json_response
 from irisserve.errormap import INTERNAL, error_status
@@ -90,6 +90,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/model-info", ("GET",), _model_info),
     *openapi.ROUTES,
     *oip.ROUTES,
+    *apidocs.ROUTES,
 )
 
 

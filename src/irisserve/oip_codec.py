@@ -221,14 +221,11 @@ class _Tensor(NamedTuple):
     dtype: np.dtype[Any]
     rows: int
     columns: int
+    shape: str  # as declared, for messages
 
     @property
     def elements(self) -> int:
         return self.rows * self.columns
-
-    @property
-    def shape(self) -> str:
-        return f"[{self.rows}, {self.columns}]"
 
 
 class _BinarySection:
@@ -357,7 +354,7 @@ def _matrix(
     where = "inputs[0]"
     datatype, dtype = _datatype(header.get("datatype"), f"{where}.datatype")
     rows = _matrix_rows(header.get("shape"), n_features, max_rows, f"{where}.shape")
-    tensor = _Tensor(where, datatype, dtype, rows, n_features)
+    tensor = _Tensor(where, datatype, dtype, rows, n_features, f"[{rows}, {n_features}]")
     return _values(header, section, tensor).reshape(rows, n_features)
 
 
@@ -366,8 +363,9 @@ def _column(
 ) -> npt.NDArray[np.float64]:
     """One feature's values from its ``[rows]`` or ``[rows, 1]`` input."""
     datatype, dtype = _datatype(header.get("datatype"), f"{where}.datatype")
-    rows = _column_rows(header.get("shape"), max_rows, f"{where}.shape")
-    return _values(header, section, _Tensor(where, datatype, dtype, rows, 1))
+    shape = header.get("shape")
+    rows = _column_rows(shape, max_rows, f"{where}.shape")
+    return _values(header, section, _Tensor(where, datatype, dtype, rows, 1, str(shape)))
 
 
 def _feature_columns(

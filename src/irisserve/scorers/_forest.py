@@ -124,39 +124,58 @@ class Forest:
             self._numpy[name] = np.frombuffer(array.flat, dtype=dtype).reshape(array.shape)
         return self._numpy[name]
 
-    def walk_batch(self, matrix: Any) -> Any:
-        """``(n_trees, n_rows)``: the leaf each tree sends each row of ``matrix`` to."""
+    @cached_property
+    def _batch_layout(self) -> tuple[Any, Any, Any, int]:
+        """Leaves made self-loops (threshold +inf, both children themselves), so every
+        tree and row can take the same number of steps; and the deepest leaf's depth."""
         import numpy as np
 
-        left, right = self.numpy("left"), self.numpy("right")
-        feature, threshold = self.numpy("feature"), self.numpy("threshold")
+        left, right = self.numpy("left").astype(np.int64), self.numpy("right").astype(np.int64)
+        leaf = left == -1
+        nodes = np.arange(len(left))
+        children = np.column_stack([np.where(leaf, nodes, left), np.where(leaf, nodes, right)])
+        threshold = np.where(leaf, np.inf, self.numpy("threshold"))
+        depth, frontier = 0, self.numpy("roots").astype(np.int64)
+        while True:
+            frontier = frontier[~leaf[frontier]]
+            if not frontier.size:
+                break
+            frontier = np.concatenate([left[frontier], right[frontier]])
+            depth += 1
+        return children.ravel(), threshold, self.numpy("feature").astype(np.int64), depth
+
+    def walk_batch(self, matrix: Any) -> Any:
+        """``(n_trees, n_rows)``: the leaf each tree sends each row of ``matrix`` to.
+
+        Every tree and row take one step per level together; rows that reached a leaf
+        are dropped from the work every few levels.
+        """
+        import numpy as np
+
+        children, threshold, feature, depth = self._batch_layout
         missing_left = self.numpy("missing_left").astype(bool)
-        n_rows = len(matrix)
-        leaves = np.empty((len(self.roots_list), n_rows), dtype=np.int64)
-        for tree, root in enumerate(self.roots_list):
-            node = np.full(n_rows, root, dtype=np.int64)
-            active = np.arange(n_rows)
-            while active.size:
-                current = node[active]
-                children = left[current]
-                internal = children != -1
-                if not internal.all():
-                    active, current, children = (
-                        active[internal],
-                        current[internal],
-                        children[internal],
-                    )
-                    if not active.size:
-                        break
-                values = matrix[active, feature[current]]
-                goes_left = values <= threshold[current]
-                missing = np.isnan(values)
-                goes_left = np.where(missing, missing_left[current], goes_left)
-                if self._has_categories:
-                    goes_left = self._categorical_batch(current, values, missing, goes_left)
-                node[active] = np.where(goes_left, children, right[current])
-            leaves[tree] = node
-        return leaves
+        leaf = self.numpy("left") == -1
+        n_rows, width = matrix.shape
+        values_of = np.ascontiguousarray(matrix).ravel()
+        roots = self.numpy("roots").astype(np.int64)
+        node = np.repeat(roots, n_rows)
+        offsets = np.tile(np.arange(n_rows, dtype=np.int64) * width, len(roots))
+        active = np.arange(len(node))
+        has_missing = bool(np.isnan(values_of).any())
+        for level in range(depth):
+            current = node[active]
+            values = values_of.take(offsets[active] + feature.take(current))
+            goes_left = values <= threshold.take(current)
+            missing = np.isnan(values) if has_missing else np.zeros(len(values), dtype=bool)
+            if has_missing:
+                goes_left = np.where(missing, missing_left.take(current), goes_left)
+            if self._has_categories:
+                goes_left = self._categorical_batch(current, values, missing, goes_left)
+            current = children.take(current * 2 + ~goes_left)
+            node[active] = current
+            if level % 4 == 3:
+                active = active[~leaf.take(current)]
+        return node.reshape(len(roots), n_rows)
 
     def _categorical_batch(self, nodes: Any, values: Any, missing: Any, goes_left: Any) -> Any:
         import numpy as np
