@@ -15,21 +15,22 @@ BEAM_STAMP := $(BEAM_VENV)/.installed
 .PHONY: install install-beam serve test screenshot lint train lock bench bench-batch \
 	bench-scorers load capacity clean deploy
 
-$(STAMP): requirements/dev.txt pyproject.toml
-	@echo "Installing $(VENV) from requirements/dev.txt (a few minutes the first time)..."
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --progress-bar off -r requirements/dev.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+# $(call make-venv,DIR,LOCK): a venv in DIR from the lock LOCK, this package installed editable.
+define make-venv
+	@echo "Installing $(1) from $(2) (a few minutes the first time)..."
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --progress-bar off -r $(2)
+	$(1)/bin/python -m pip install --quiet --no-deps -e .
 	touch $@
+endef
+
+$(STAMP): requirements/dev.txt pyproject.toml
+	$(call make-venv,$(VENV),requirements/dev.txt)
 
 install: $(STAMP) ## Create .venv from the lock
 
 $(BEAM_STAMP): requirements/beam.txt pyproject.toml
-	@echo "Installing $(BEAM_VENV) from requirements/beam.txt (a few minutes the first time)..."
-	$(PYTHON) -m venv $(BEAM_VENV)
-	$(BEAM_BIN)/python -m pip install --progress-bar off -r requirements/beam.txt
-	$(BEAM_BIN)/python -m pip install --quiet --no-deps -e .
-	touch $@
+	$(call make-venv,$(BEAM_VENV),requirements/beam.txt)
 
 install-beam: $(BEAM_STAMP) ## Create .venv-beam (serving lock + apache-beam) for irisserve.batch
 
