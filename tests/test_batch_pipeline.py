@@ -301,10 +301,16 @@ def test_every_documented_command_is_run_here() -> None:
     assert all(block.startswith((LOCAL_COMMAND, DATAFLOW_COMMAND)) for block in commands)
 
 
-def test_the_documented_local_command_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_documented_local_command_runs_and_answers_as_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over the page's example line (and one more): its output line is the one shown."""
+    page = (REPO / "docs" / "batch.md").read_text()
+    example = re.search(r"For the line `(.*?)`:\n\n```json\n(.*?)\n```", page, re.S)
+    assert example is not None
     (tmp_path / "rows").mkdir()
-    for name in ("a", "b"):
-        (tmp_path / "rows" / f"{name}.jsonl").write_text(json.dumps({"features": SETOSA}) + "\n")
+    (tmp_path / "rows" / "a.jsonl").write_text(example[1] + "\n")
+    (tmp_path / "rows" / "b.jsonl").write_text(json.dumps({"features": SETOSA}) + "\n")
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
@@ -312,7 +318,9 @@ def test_the_documented_local_command_runs(tmp_path: Path, monkeypatch: pytest.M
     assert status == 0
     assert out.getvalue().startswith("rows read 2, scored 2, rejected 0;")
     (answers,) = (tmp_path / "scored").glob("run-0*.jsonl")
-    assert len(answers.read_text().splitlines()) == 2
+    lines = answers.read_text().splitlines()
+    assert len(lines) == 2
+    assert json.loads(example[2]) in [json.loads(line) for line in lines]
 
 
 def test_the_documented_dataflow_command_builds_its_job_offline(
