@@ -58,7 +58,7 @@ train: $(STAMP) ## Retrain Iris into $(TRAIN_OUTPUT) and check it reproduces the
 	$(BIN)/python -m training.train --output $(TRAIN_OUTPUT) --compare src/irisserve/artifacts/iris
 
 lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it; then the V2 clients')
-	$(BIN)/uv pip compile pyproject.toml --extra pubsub --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra pubsub --extra gcs --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --no-header -o requirements/serve.txt
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --no-header -c requirements/serve.txt \

@@ -7,7 +7,9 @@ Each round starts every variant afresh, in an order that rotates from round to
 round so machine noise hits all alike. One process per variant and round is timed
 from spawn to its first predict 200 and then measured warm (latency, throughput
 at 4 and 16 connections, peak RSS of the gunicorn worker, 10,000-row batches);
-a second process is timed from spawn to its first ``GET /`` 200. The full default run
+a second process is timed from spawn to its first ``GET /`` 200. The ``gcs``
+variant fetches the bundled model from ``gs://`` on a Cloud Storage emulator the
+harness starts for the run. The full default run
 writes ``bench/results/latest.{json,md,png}`` (committed); any narrower run (``--quick``,
 fewer rounds, some variants) writes ``build/bench/`` unless ``--output`` says where, so a
 scratch run never replaces the committed results. All traffic stays on 127.0.0.1.
@@ -16,16 +18,20 @@ scratch run never replaces the committed results. All traffic stays on 127.0.0.1
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import measure, report
 from bench.processes import HEALTH, PREDICT, VARIANTS, Probe, Variant, worker_pid
+from tests.gcs_emulator import emulator_in, new_bucket
+from tests.support import BUNDLED
 
 __all__ = ["DEFAULT", "QUICK", "Plan", "main", "output_folder", "run"]
 
@@ -80,6 +86,20 @@ def _health_sample(variant: Variant, logs: Path) -> float:
     return cold * 1000
 
 
+@contextlib.contextmanager
+def _storage(variants: tuple[Variant, ...], workdir: Path) -> Iterator[tuple[Variant, ...]]:
+    """The variants, those ``from_storage`` pointed at the bundled model in a local emulator."""
+    if not any(v.from_storage for v in variants):
+        yield variants
+        return
+    with emulator_in(workdir) as emulator:
+        env = {
+            "STORAGE_EMULATOR_HOST": emulator.host,
+            "IRISSERVE_MODEL_DIR": f"gs://{new_bucket(emulator, BUNDLED)}/iris",
+        }
+        yield tuple(replace(v, env={**v.env, **env}) if v.from_storage else v for v in variants)
+
+
 def run(plan: Plan, variants: tuple[Variant, ...]) -> dict[str, dict[str, list[float]]]:
     """Measure every variant ``plan.rounds`` times, round by round; return the raw samples."""
     samples: dict[str, dict[str, list[float]]] = {v.name: {} for v in variants}
@@ -87,7 +107,10 @@ def run(plan: Plan, variants: tuple[Variant, ...]) -> dict[str, dict[str, list[f
         "batch_rows_per_s": measure.batch_probe(plan.batch_rows),
         "v2_batch_rows_per_s": measure.v2_binary_probe(plan.batch_rows),
     }
-    with tempfile.TemporaryDirectory(prefix="irisserve-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="irisserve-bench-") as tmp,
+        _storage(variants, Path(tmp)) as variants,
+    ):
         logs = Path(tmp)
         for round_index in range(plan.rounds):
             shift = round_index % len(variants)

@@ -53,12 +53,17 @@ HEALTH = Probe("GET", "/")
 
 @dataclass(frozen=True)
 class Variant:
-    """A function to measure: its source file and the environment it runs with."""
+    """A function to measure: its source file and the environment it runs with.
+
+    ``from_storage``: the bundled model is served from ``gs://`` on a local Cloud
+    Storage emulator that the harness starts (it adds the variables that say where).
+    """
 
     name: str
     label: str
     source: Path
     env: dict[str, str]
+    from_storage: bool = False
 
 
 #: The floor first: every ratio is taken against it. The irisserve variants set
@@ -76,6 +81,13 @@ VARIANTS: tuple[Variant, ...] = (
         "irisserve eager (container)",
         MAIN,
         {"IRISSERVE_EAGER_LOAD": "1", "IRISSERVE_SCORER": "auto"},
+    ),
+    Variant(
+        "gcs",
+        "irisserve lazy, gs:// model (emulator)",
+        MAIN,
+        {"IRISSERVE_EAGER_LOAD": "0", "IRISSERVE_SCORER": "auto"},
+        from_storage=True,
     ),
     Variant(
         "sklearn",

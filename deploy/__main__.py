@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from deploy.commands import Plan, Step, gcloud, plan
 from deploy.options import Options, UsageError, parse
-from deploy.stage import check_model, stage
+from deploy.stage import check_options, stage
 
 __all__ = ["main"]
 
@@ -79,8 +79,7 @@ def _deploy(options: Options) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Deploy; 0 when done, 2 for a bad argument (nothing staged or called), 1 for a failure."""
     try:
-        options = parse(argv)
-        check_model(options.model_dir)
+        options = check_options(parse(argv))
     except UsageError as exc:
         _say(f"deploy.sh: {exc}")
         return 2

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.options import RUNTIME, Options
+from irisserve.storage import READ_ROLE, GcsLocation
 
 __all__ = ["LOG_METRICS", "Plan", "Step", "gcloud", "plan"]
 
@@ -154,10 +155,21 @@ def _log_metrics(options: Options, cli: str) -> list[Step]:
     return steps
 
 
+def _grant(options: Options, cli: str) -> list[Step]:
+    """For a gs:// model: let the runtime service account read the bucket, first."""
+    if not isinstance(options.model_dir, GcsLocation):
+        return []
+    bucket = f"gs://{options.model_dir.bucket}"
+    member = f"--member=serviceAccount:{options.service_account}"
+    grant = [cli, "storage", "buckets", "add-iam-policy-binding", bucket, member]
+    return [Step([*grant, f"--role={READ_ROLE}", f"--project={options.project}"])]
+
+
 def plan(options: Options) -> Plan:
     """The deployment's commands (writing the metric configs into the staged folder)."""
     cli = gcloud()
     deployment = _deploy(options, cli)
+    deployment.steps[:0] = _grant(options, cli)
     if options.create_log_metrics:
         deployment.steps.extend(_log_metrics(options, cli))
     return deployment

@@ -6,11 +6,14 @@ import argparse
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
-__all__ = ["REPO", "Options", "UsageError", "parse"]
+from irisserve.errors import ConfigurationError
+from irisserve.storage import READ_ROLE, GcsLocation
+
+__all__ = ["REPO", "Options", "UsageError", "parse", "pinned"]
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_MODEL = REPO / "src" / "irisserve" / "artifacts" / "iris"
@@ -32,9 +35,13 @@ model artifact, a .gcloudignore), then deploy it with gcloud:
   Cloud Run (--platform run), the model loaded at start (IRISSERVE_EAGER_LOAD=1):
     gcloud run deploy NAME --source=DIR --function=predict --base-image={RUNTIME}"""
 
-_EPILOG = """\
+_EPILOG = f"""\
 Every deployment sets GOOGLE_CLOUD_PROJECT, IRISSERVE_MODEL_DIR=model (the staged
 artifact, relative to the source root the function runs in) and THREADS.
+With --model-dir gs://BUCKET/PREFIX nothing is staged for the model: it sets
+IRISSERVE_MODEL_DIR to that URL and IRISSERVE_MODEL_SHA256 to the sha256 of the
+manifest.json there (read and checked now, with Application Default Credentials),
+and first grants --service-account {READ_ROLE} on the bucket.
 Without --dry-run, gcloud must be installed with an active account
 (gcloud auth login); the service URL is printed at the end.
 Bad arguments exit with status 2 before anything is staged or called."""
@@ -65,7 +72,10 @@ class Options:
     name: str
     platform: str
     topic: str | None
-    model_dir: Path
+    model_dir: Path | GcsLocation
+    #: gs:// only: read the bucket's manifest now and pin its sha256 (no --model-sha256
+    #: given, no --no-pin).
+    pin_from_bucket: bool
     wheel: Path | None
     memory: str
     cpu: str
@@ -128,8 +138,21 @@ def _parser() -> argparse.ArgumentParser:
         "--model-dir",
         metavar="DIR",
         default=str(BUNDLED_MODEL),
-        help="artifact folder to serve (default: the bundled Iris model); checked against "
-        "its manifest and the lock's scikit-learn",
+        help="artifact folder to serve (default: the bundled Iris model), or "
+        "gs://BUCKET/PREFIX to load it from Cloud Storage; checked against its manifest "
+        "and the lock's scikit-learn",
+    )
+    where.add_argument(
+        "--model-sha256",
+        metavar="HEX",
+        help="gs:// only: the manifest sha256 to pin (IRISSERVE_MODEL_SHA256) instead of "
+        "reading it from the bucket now",
+    )
+    where.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="gs:// only: set no IRISSERVE_MODEL_SHA256, so a write to the bucket changes "
+        "the model at the next cold start",
     )
     where.add_argument(
         "--wheel", metavar="FILE", help="ship this irisserve wheel instead of building one"
@@ -269,6 +292,48 @@ def _stage_dir(given: str | None, name: str) -> Path:
     return stage
 
 
+def _model_dir(args: argparse.Namespace) -> Path | GcsLocation:
+    """A checked folder, or a gs:// location with what its pinning needs."""
+    if not args.model_dir.startswith("gs://"):
+        _require(
+            args.model_sha256 is None and not args.no_pin,
+            "--model-sha256 and --no-pin apply to a gs:// --model-dir only (a folder is "
+            "staged into the source: it changes only with a redeploy)",
+        )
+        model_dir = Path(args.model_dir)
+        _require(model_dir.is_dir(), f"--model-dir '{args.model_dir}' is not a folder")
+        return model_dir.resolve()
+    try:
+        location = GcsLocation.parse(args.model_dir)
+    except ConfigurationError:
+        raise UsageError(f"--model-dir '{args.model_dir}' is not gs://BUCKET/PREFIX") from None
+    _require(
+        args.service_account is not None,
+        f"--model-dir gs://... needs --service-account EMAIL: the runtime service account "
+        f"deploy.sh grants {READ_ROLE} on gs://{location.bucket}",
+    )
+    _require(
+        args.model_sha256 is None or not args.no_pin,
+        "--model-sha256 and --no-pin exclude each other",
+    )
+    _require(
+        args.model_sha256 is None or re.fullmatch(r"[0-9a-f]{64}", args.model_sha256) is not None,
+        f"--model-sha256 '{args.model_sha256}' is not a sha256 (64 lowercase hex digits)",
+    )
+    return location
+
+
+def pinned(options: Options, sha256: str) -> Options:
+    """``options`` with ``IRISSERVE_MODEL_SHA256`` after ``IRISSERVE_MODEL_DIR`` (an
+    ``--env`` that sets it wins)."""
+    keys = [pair.split("=", 1)[0] for pair in options.env]
+    if "IRISSERVE_MODEL_SHA256" in keys:
+        return replace(options, pin_from_bucket=False)
+    at = keys.index("IRISSERVE_MODEL_DIR") + 1
+    env = (*options.env[:at], f"IRISSERVE_MODEL_SHA256={sha256}", *options.env[at:])
+    return replace(options, env=env, pin_from_bucket=False)
+
+
 def _check(args: argparse.Namespace) -> Options:
     project = args.project or ""
     _require(bool(project), "missing --project (the Google Cloud project ID to deploy into)")
@@ -343,11 +408,12 @@ def _check(args: argparse.Namespace) -> Options:
         re.fullmatch(r"[1-9][0-9]{0,3}", seconds) is not None and int(seconds) <= limit,
         f"--timeout '{args.timeout}' must be 1 to {limit} seconds",
     )
-    ours = [
-        f"GOOGLE_CLOUD_PROJECT={project}",
-        "IRISSERVE_MODEL_DIR=model",
-        f"THREADS={concurrency}",
-    ]
+    model_dir = _model_dir(args)
+    source = "model" if isinstance(model_dir, Path) else str(model_dir)
+    ours = [f"GOOGLE_CLOUD_PROJECT={project}", f"IRISSERVE_MODEL_DIR={source}"]
+    if args.model_sha256:
+        ours.append(f"IRISSERVE_MODEL_SHA256={args.model_sha256}")
+    ours.append(f"THREADS={concurrency}")
     if args.platform == "run":
         ours.append("IRISSERVE_EAGER_LOAD=1")
     if args.result_topic:
@@ -369,15 +435,16 @@ def _check(args: argparse.Namespace) -> Options:
             wheel.is_file() and re.fullmatch(r"irisserve-.*\.whl", wheel.name) is not None,
             f"--wheel '{args.wheel}' is not an irisserve wheel file",
         )
-    model_dir = Path(args.model_dir)
-    _require(model_dir.is_dir(), f"--model-dir '{args.model_dir}' is not a folder")
     return Options(
         project=project,
         region=args.region,
         name=args.name,
         platform=args.platform,
         topic=topic,
-        model_dir=model_dir.resolve(),
+        model_dir=model_dir,
+        pin_from_bucket=isinstance(model_dir, GcsLocation)
+        and not args.model_sha256
+        and not args.no_pin,
         wheel=wheel,
         memory=args.memory,
         cpu=args.cpu,

@@ -1,8 +1,8 @@
 """The staged folder: what Cloud Build uploads, installs and runs.
 
-``main.py`` (the entry points), ``model/`` (the artifact), ``wheels/`` (irisserve
-built from this checkout), a ``requirements.txt`` pinned exactly as
-``requirements/serve.txt`` and a ``.gcloudignore``.
+``main.py`` (the entry points), ``model/`` (the artifact, unless it is loaded from
+``gs://``), ``wheels/`` (irisserve built from this checkout), a ``requirements.txt``
+pinned exactly as ``requirements/serve.txt`` and a ``.gcloudignore``.
 """
 
 from __future__ import annotations
@@ -11,13 +11,20 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-from deploy.options import REPO, STAGE_MARKER, Options, UsageError
-from irisserve.errors import ArtifactIntegrityError, ArtifactMissing
+from deploy.options import REPO, STAGE_MARKER, Options, UsageError, pinned
+from irisserve.errors import (
+    ArtifactIntegrityError,
+    ArtifactMissing,
+    ConfigurationError,
+    ModelUnavailable,
+)
 from irisserve.manifest import read_manifest, verify_files
+from irisserve.storage import GcsLocation, fetch_artifact
 
-__all__ = ["LOCK", "check_model", "stage"]
+__all__ = ["LOCK", "check_model", "check_options", "stage"]
 
 LOCK = REPO / "requirements" / "serve.txt"
 ENTRY_POINTS = REPO / "functions" / "predict" / "main.py"
@@ -38,20 +45,47 @@ def _pinned_sklearn() -> str:
     return found[1] if found else ""
 
 
-def check_model(folder: Path) -> None:
-    """The artifact must match its manifest, and be trained by the scikit-learn the lock pins."""
+def check_model(folder: Path, shown: str | None = None) -> None:
+    """The artifact must match its manifest, and be trained by the scikit-learn the lock pins.
+
+    ``shown`` names it in messages (default: the folder).
+    """
+    name = shown or str(folder)
     try:
         manifest = read_manifest(folder)
         verify_files(folder, manifest)
     except (ArtifactMissing, ArtifactIntegrityError) as exc:
-        raise UsageError(f"--model-dir '{folder}': {exc}") from None
+        raise UsageError(f"--model-dir '{name}': {exc}") from None
     trained = manifest.libraries.get("scikit-learn", "unknown")
-    pinned = _pinned_sklearn()
-    if trained != pinned:
+    locked = _pinned_sklearn()
+    if trained != locked:
         raise UsageError(
-            f"--model-dir '{folder}' was trained with scikit-learn {trained}, "
-            f"requirements/serve.txt pins {pinned}: retrain or re-lock"
+            f"--model-dir '{name}' was trained with scikit-learn {trained}, "
+            f"requirements/serve.txt pins {locked}: retrain or re-lock"
         )
+
+
+def _pin_from_bucket(options: Options, location: GcsLocation) -> Options:
+    """Download the bucket's artifact as the function will, check it, pin its manifest."""
+    with tempfile.TemporaryDirectory(prefix="irisserve-deploy-") as folder:
+        try:
+            fetched = fetch_artifact(location, Path(folder), timeout=60)
+        except (ModelUnavailable, ConfigurationError) as exc:
+            raise UsageError(
+                f"--model-dir '{location}' could not be read to pin it ({exc}); or give "
+                "--model-sha256 HEX, or --no-pin"
+            ) from None
+        check_model(Path(folder), str(location))
+    return pinned(options, fetched.manifest_sha256)
+
+
+def check_options(options: Options) -> Options:
+    """Check the model a deployment will serve; a gs:// one read now is also pinned."""
+    if isinstance(options.model_dir, Path):
+        check_model(options.model_dir)
+    elif options.pin_from_bucket:
+        return _pin_from_bucket(options, options.model_dir)
+    return options
 
 
 def _build_wheel(options: Options, out: Path) -> Path:
@@ -93,7 +127,8 @@ def stage(options: Options) -> None:
     (folder / "wheels").mkdir(parents=True)
     (folder / STAGE_MARKER).touch()
     shutil.copy2(ENTRY_POINTS, folder / "main.py")
-    shutil.copytree(options.model_dir, folder / "model")
+    if isinstance(options.model_dir, Path):
+        shutil.copytree(options.model_dir, folder / "model")
     wheel = _build_wheel(options, folder / "wheels")
     (folder / "requirements.txt").write_text(_requirements(wheel))
     (folder / ".gcloudignore").write_text(_GCLOUDIGNORE)

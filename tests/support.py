@@ -11,10 +11,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -279,6 +281,27 @@ class FunctionProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def model_loaded_events(process: FunctionProcess) -> list[dict[str, Any]]:
+    """The ``irisserve`` fields of every ``model_loaded`` log line the process wrote."""
+    return [
+        line["irisserve"]
+        for line in process.log_lines()
+        if line.get("irisserve", {}).get("event") == "model_loaded"
+    ]
+
+
+def concurrent_cold_predictions(process: FunctionProcess, count: int = 16) -> list[int]:
+    """Statuses of ``count`` single-row predictions released together by a barrier."""
+    barrier = threading.Barrier(count)
+
+    def call(_: int) -> int:
+        barrier.wait()
+        return process.post_json("/predict", {"features": SETOSA}).status
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(call, range(count)))
 
 
 def edit_manifest(directory: Path, **changes: Any) -> None:

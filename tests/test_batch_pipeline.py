@@ -245,14 +245,18 @@ def function_error(client: Any, monkeypatch: pytest.MonkeyPatch, model_dir: Path
     return message
 
 
-@pytest.mark.parametrize("how", ["missing", "tampered"])
+@pytest.mark.parametrize("how", ["missing", "tampered", "pinned"])
 def test_a_broken_artifact_stops_the_command_with_the_function_s_message(
     how: str, tmp_path: Path, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Missing, tampered, or not the manifest IRISSERVE_MODEL_SHA256 pins."""
     model_dir = copy_bundled(tmp_path / "model")
-    break_artifact(model_dir, how)
+    if how == "pinned":
+        monkeypatch.setenv("IRISSERVE_MODEL_SHA256", "0" * 64)
+    else:
+        break_artifact(model_dir, how)
     message = function_error(client, monkeypatch, model_dir)
-    assert BREAKAGES[how][1] in message
+    assert ("IRISSERVE_MODEL_SHA256 pins" if how == "pinned" else BREAKAGES[how][1]) in message
     (tmp_path / "in.jsonl").write_text(json.dumps({"features": SETOSA}) + "\n")
     command = ["--input", str(tmp_path / "in.jsonl"), "--model-dir", str(model_dir)]
     run = run_command(command, tmp_path / "out")

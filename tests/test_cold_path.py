@@ -31,6 +31,7 @@ def test_importing_the_entry_points_stays_light() -> None:
     assert heavy == []
     assert sorted(name for name in imported if name.startswith(BATCH)) == []
     assert "irisserve.delivery" not in imported
+    assert "irisserve.storage" not in imported  # a gs:// IRISSERVE_MODEL_DIR only
     assert not any(name.startswith("flask_swagger_ui") for name in imported)
 
 

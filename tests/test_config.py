@@ -8,6 +8,7 @@ import pytest
 
 from irisserve.config import BUNDLED_MODEL_DIR, Settings
 from irisserve.errors import ConfigurationError
+from irisserve.storage import GcsLocation
 
 
 def test_defaults_serve_the_bundled_model() -> None:
@@ -48,6 +49,9 @@ def test_variables_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
         ("IRISSERVE_LOAD_WAIT_SECONDS", "nan"),
         ("IRISSERVE_LOAD_WAIT_SECONDS", "inf"),
         ("IRISSERVE_SCORER", "tensorflow"),
+        ("IRISSERVE_MODEL_DIR", "gs://Bad_Bucket/iris"),
+        ("IRISSERVE_MODEL_SHA256", "abc"),
+        ("IRISSERVE_MODEL_SHA256", "g" * 64),
         ("IRISSERVE_DOCS", "maybe"),
     ],
 )
@@ -57,6 +61,14 @@ def test_bad_values_name_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigurationError, match=name):
         Settings.from_env()
+
+
+def test_a_gs_model_dir_and_a_pinned_sha256(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IRISSERVE_MODEL_DIR", "gs://models/team/iris/")
+    monkeypatch.setenv("IRISSERVE_MODEL_SHA256", "AB" * 32)
+    settings = Settings.from_env()
+    assert settings.model_dir == GcsLocation("models", "team/iris")
+    assert settings.model_sha256 == "ab" * 32
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,8 @@ from typing import Any
 import flask.testing
 import pytest
 
+from irisserve.manifest import sha256_file
+from tests.gcs_emulator import GcsEmulator, emulator_in, new_bucket
 from tests.support import (
     BUNDLED,
     MAIN,
@@ -30,6 +32,7 @@ from tests.support import (
     VIRGINICA,
     FunctionProcess,
     break_artifact,
+    copy_bundled,
     gcloud_help_flags,
     require_tools,
 )
@@ -42,6 +45,9 @@ PROJECT = "iris-test-123"
 AUTH_LIST = ["auth", "list", "--filter=status:ACTIVE", "--format=value(account)"]
 WHY_GCLOUD = "deploy's commands are checked against the real Google Cloud CLI"
 BASE_ENV = f"GOOGLE_CLOUD_PROJECT={PROJECT},IRISSERVE_MODEL_DIR=model,THREADS=8"
+RUNTIME_ACCOUNT = f"iris@{PROJECT}.iam.gserviceaccount.com"
+GS_MODEL = "gs://iris-models/team/iris"
+GS_PIN = "ab" * 32
 
 
 @dataclass
@@ -147,6 +153,14 @@ SCENARIOS: dict[str, list[str]] = {
         "projects/other-project/topics/iris-dead",
     ],
     "run": ["--platform", "run", "--min-instances", "1"],
+    "gcs": [
+        "--model-dir",
+        GS_MODEL,
+        "--model-sha256",
+        GS_PIN,
+        "--service-account",
+        RUNTIME_ACCOUNT,
+    ],
     "overridden": [
         "--region=europe-west1",
         "--name",
@@ -169,7 +183,7 @@ SCENARIOS: dict[str, list[str]] = {
         "--env",
         "CONTACT=ml@example.com",
         "--service-account",
-        f"iris@{PROJECT}.iam.gserviceaccount.com",
+        RUNTIME_ACCOUNT,
         "--allow-unauthenticated",
     ],
 }
@@ -329,6 +343,88 @@ def test_overridden_settings(deployments: dict[str, Deployment]) -> None:
     assert run.stdout == "service URL: https://iris-big-fake.a.run.app\n"
 
 
+def test_a_gs_model_is_granted_first_pinned_and_not_staged(
+    deployments: dict[str, Deployment],
+) -> None:
+    run = deployments["gcs"]
+    assert run.code == 0, run.stderr
+    assert run.calls[1] == [
+        "storage",
+        "buckets",
+        "add-iam-policy-binding",
+        "gs://iris-models",
+        f"--member=serviceAccount:{RUNTIME_ACCOUNT}",
+        "--role=roles/storage.objectViewer",
+        f"--project={PROJECT}",
+    ]
+    assert run.calls[2][:2] == ["functions", "deploy"]
+    assert f"--service-account={RUNTIME_ACCOUNT}" in run.calls[2]
+    assert deployed_env(run.calls[2]) == {
+        "GOOGLE_CLOUD_PROJECT": PROJECT,
+        "IRISSERVE_MODEL_DIR": GS_MODEL,
+        "IRISSERVE_MODEL_SHA256": GS_PIN,
+        "THREADS": "8",
+    }
+    assert run.calls[3][:2] == ["functions", "describe"]
+    assert not (run.stage / "model").exists()
+    assert (run.stage / "main.py").exists()
+
+
+@pytest.fixture(scope="module")
+def storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GcsEmulator]:
+    with emulator_in(tmp_path_factory.mktemp("gcs")) as emulator:
+        yield emulator
+
+
+def gs_dry_run(storage: GcsEmulator, wheel: Path, tmp_path: Path, *args: str) -> Deployment:
+    return run_deploy(
+        tmp_path,
+        *("--project", PROJECT, "--wheel", str(wheel), "--dry-run"),
+        *("--service-account", RUNTIME_ACCOUNT, *args),
+        env={"STORAGE_EMULATOR_HOST": storage.host},
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "pin"),
+    [
+        ((), sha256_file(BUNDLED / "manifest.json")),
+        (("--no-pin",), None),
+        (("--env", f"IRISSERVE_MODEL_SHA256={GS_PIN}"), GS_PIN),
+    ],
+    ids=["read from the bucket", "no pin", "env wins"],
+)
+def test_the_pin_is_the_bucket_manifest_read_now(
+    storage: GcsEmulator, wheel: Path, tmp_path: Path, args: tuple[str, ...], pin: str | None
+) -> None:
+    bucket = new_bucket(storage, BUNDLED)
+    run = gs_dry_run(storage, wheel, tmp_path, "--model-dir", f"gs://{bucket}/iris", *args)
+    assert run.code == 0, run.stderr
+    assert run.calls == []
+    grant, deploy, _ = printed_commands(run)
+    assert grant[1:5] == ["storage", "buckets", "add-iam-policy-binding", f"gs://{bucket}"]
+    env = deployed_env(deploy)
+    assert env["IRISSERVE_MODEL_DIR"] == f"gs://{bucket}/iris"
+    assert env.get("IRISSERVE_MODEL_SHA256") == pin
+
+
+@pytest.mark.parametrize(
+    ("how", "phrase"),
+    [("missing", "could not be read to pin it"), ("tampered", "sha256")],
+)
+def test_a_bucket_model_the_function_would_refuse_is_refused_here(
+    storage: GcsEmulator, wheel: Path, tmp_path: Path, how: str, phrase: str
+) -> None:
+    folder = copy_bundled(tmp_path / "model")
+    bucket = new_bucket(storage)
+    if how == "tampered":
+        break_artifact(folder, how)
+        storage.upload_folder(folder, bucket, "iris")
+    run = gs_dry_run(storage, wheel, tmp_path / "run", "--model-dir", f"gs://{bucket}/iris")
+    assert_refused(run, 2, phrase)
+    assert f"gs://{bucket}/iris" in run.stderr
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_dry_run_prints_the_commands_it_would_run_and_calls_nothing(
     scenario: str, deployments: dict[str, Deployment], wheel: Path, tmp_path: Path
@@ -367,6 +463,7 @@ def test_every_flag_exists_in_the_installed_gcloud(
 
 GCLOUD_COMMANDS = (
     ("auth", "list"),
+    ("storage", "buckets", "add-iam-policy-binding"),
     ("functions", "deploy"),
     ("functions", "describe"),
     ("run", "deploy"),
@@ -546,6 +643,20 @@ BAD_ARGUMENTS = {
     "env without value": (["--env", "JUST_A_KEY"], "--env 'JUST_A_KEY'"),
     "bad result topic": (["--result-topic", "a b"], "--result-topic 'a b'"),
     "missing model folder": (["--model-dir", "no-such-folder"], "--model-dir 'no-such-folder'"),
+    "malformed bucket": (["--model-dir", "gs://Iris/x"], "--model-dir 'gs://Iris/x'"),
+    "bucket without account": (["--model-dir", GS_MODEL], "needs --service-account EMAIL"),
+    "pin for a folder": (["--no-pin"], "apply to a gs:// --model-dir only"),
+    "pin and no pin": (
+        [
+            *("--model-dir", GS_MODEL, "--service-account", RUNTIME_ACCOUNT),
+            *("--no-pin", "--model-sha256", GS_PIN),
+        ],
+        "exclude each other",
+    ),
+    "malformed pin": (
+        ["--model-dir", GS_MODEL, "--service-account", RUNTIME_ACCOUNT, "--model-sha256", "ab"],
+        "--model-sha256 'ab'",
+    ),
     "unknown platform": (["--platform", "gke"], "--platform 'gke'"),
 }
 

@@ -38,7 +38,6 @@ AWAITED = {
     "docs/own-model.md",
     "docs/fast-path.md",
     "docs/v2-clients.md",
-    "docs/storage.md",
     "docs/api-page.md",
     "docs/batch.md",
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,7 +12,9 @@ import pytest
 
 from irisserve import loader
 from irisserve.config import Settings
-from irisserve.errors import ArtifactMissing, ModelLoadTimeout
+from irisserve.errors import ArtifactIntegrityError, ArtifactMissing, ModelLoadTimeout
+from irisserve.storage import GcsLocation
+from tests.gcs_emulator import emulator_in, new_bucket
 from tests.support import BUNDLED
 
 
@@ -76,3 +79,25 @@ def test_reset_forgets_the_model_and_counters() -> None:
     loader.reset()
     assert loader.loaded_model() is None
     assert loader.load_stats() == loader.LoadStats(loads=0, failures=0, last_load_seconds=None)
+
+
+def test_a_gs_model_is_fetched_into_a_private_folder_removed_after_loading(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with emulator_in(tmp_path) as emulator:
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", emulator.host)
+        bucket = new_bucket(emulator, BUNDLED)
+        emulator.upload(bucket, "iris/linear.json", b"{}")
+        settings = Settings(model_dir=GcsLocation(bucket, "iris"))
+        with pytest.raises(ArtifactIntegrityError, match="linear.json has sha256"):
+            loader.get_model(settings)
+        assert list(scratch.iterdir()) == []
+        emulator.upload(bucket, "iris/linear.json", (BUNDLED / "linear.json").read_bytes())
+        assert loader.get_model(settings).version == "1.0.0"
+        assert list(scratch.iterdir()) == []
+    assert loader.load_stats() == loader.LoadStats(
+        loads=1, failures=1, last_load_seconds=loader.load_stats().last_load_seconds
+    )

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from irisserve.errors import ArtifactIntegrityError, ArtifactMissing
+from irisserve.errors import ArtifactIntegrityError, ArtifactMissing, UntrustedArtifact
 from irisserve.manifest import (
     SCHEMA_VERSION,
     Manifest,
     read_manifest,
     sha256_bytes,
+    sha256_file,
     verify_files,
     write_manifest,
 )
@@ -103,3 +104,12 @@ def test_verify_refuses_paths_outside_the_folder(artifact_dir: Path) -> None:
     edit_manifest(artifact_dir, files={**manifest["files"], "../escape": "0" * 64})
     with pytest.raises(ArtifactIntegrityError, match="not a plain file name"):
         verify_files(artifact_dir, read_manifest(artifact_dir))
+
+
+def test_a_pinned_sha256_accepts_only_that_manifest(artifact_dir: Path) -> None:
+    pinned = sha256_file(artifact_dir / "manifest.json")
+    assert read_manifest(artifact_dir, pinned).model_version == "1.0.0"
+    edit_manifest(artifact_dir, model_version="6.6.6")
+    changed = sha256_file(artifact_dir / "manifest.json")
+    with pytest.raises(UntrustedArtifact, match=f"has sha256 {changed}.*pins {pinned}"):
+        read_manifest(artifact_dir, pinned)

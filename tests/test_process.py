@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,9 @@ from tests.support import (
     VIRGINICA,
     FunctionProcess,
     break_artifact,
+    concurrent_cold_predictions,
     copy_bundled,
+    model_loaded_events,
 )
 from training.train import train
 
@@ -28,14 +28,6 @@ pytestmark = pytest.mark.integration
 def server() -> Iterator[FunctionProcess]:
     with FunctionProcess() as process:
         yield process
-
-
-def loads_logged(process: FunctionProcess) -> int:
-    return sum(
-        1
-        for line in process.log_lines()
-        if line.get("irisserve", {}).get("event") == "model_loaded"
-    )
 
 
 def test_seed_endpoints_and_batch(server: FunctionProcess) -> None:
@@ -92,16 +84,8 @@ def test_every_request_logs_one_json_line(server: FunctionProcess) -> None:
 
 def test_sixteen_concurrent_cold_requests_load_once() -> None:
     with FunctionProcess() as process:
-        barrier = threading.Barrier(16)
-
-        def call(_: int) -> int:
-            barrier.wait()
-            return process.post_json("/predict", {"features": SETOSA}).status
-
-        with ThreadPoolExecutor(16) as pool:
-            statuses = list(pool.map(call, range(16)))
-        assert statuses == [200] * 16
-        assert loads_logged(process) == 1
+        assert concurrent_cold_predictions(process) == [200] * 16
+        assert len(model_loaded_events(process)) == 1
 
 
 @pytest.mark.parametrize("how", sorted(BREAKAGES))
@@ -123,7 +107,7 @@ def test_a_broken_artifact_is_503_until_it_is_fixed(tmp_path: Path, how: str) ->
 def test_eager_mode_loads_before_the_first_request() -> None:
     with FunctionProcess(env={"IRISSERVE_EAGER_LOAD": "1"}) as process:
         assert process.request("GET", "/").json()["model_loaded"] is True
-        assert loads_logged(process) == 1
+        assert len(model_loaded_events(process)) == 1
 
 
 def test_model_dir_serves_another_artifact(tmp_path: Path) -> None:

@@ -51,19 +51,22 @@ def _sklearn_scorer(data: bytes) -> SklearnScorer:
         raise ArtifactIntegrityError(f"{JOBLIB_NAME} could not be loaded: {exc}") from exc
 
 
-def open_artifact(directory: Path, backend: str = "auto") -> Model:
+def open_artifact(
+    directory: Path, backend: str = "auto", pinned_sha256: str | None = None
+) -> Model:
     """Verify and load the artifact in ``directory``.
 
     ``backend`` is ``"linear"`` (numpy-only scorer from ``linear.json``),
     ``"skops"`` (``model.skops``, trusted types only), ``"sklearn"`` (unpickle
     ``model.joblib``) or ``"auto"`` (the first of those the manifest lists).
+    ``pinned_sha256``, if given, is the only manifest sha256 accepted.
     """
     if not directory.is_dir():
         raise ArtifactMissing(
             f"model folder {directory} does not exist: set IRISSERVE_MODEL_DIR to an artifact "
             "folder or unset it to serve the bundled model"
         )
-    manifest = read_manifest(directory)
+    manifest = read_manifest(directory, pinned_sha256)
     check_compatible(manifest)
     if backend == "auto":
         backend = next((b for b, name in _FILES.items() if name in manifest.files), "sklearn")

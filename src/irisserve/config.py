@@ -6,8 +6,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from irisserve.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from irisserve.storage import GcsLocation
 
 __all__ = ["BUNDLED_MODEL_DIR", "Settings"]
 
@@ -16,6 +20,7 @@ BUNDLED_MODEL_DIR = Path(__file__).parent / "artifacts" / "iris"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _TOPIC = re.compile(r"projects/[^/]+/topics/[^/]+")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _int(name: str, default: int) -> int:
@@ -64,6 +69,26 @@ def _topic(name: str) -> str | None:
     return raw
 
 
+def _model_dir() -> Path | GcsLocation:
+    raw = os.environ.get("IRISSERVE_MODEL_DIR", "").strip()
+    if not raw:
+        return BUNDLED_MODEL_DIR
+    if not raw.startswith("gs://"):
+        return Path(raw)
+    from irisserve.storage import GcsLocation  # deferred: a bundled model never needs it
+
+    return GcsLocation.parse(raw)
+
+
+def _sha256(name: str) -> str | None:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return None
+    if not _SHA256.fullmatch(raw):
+        raise ConfigurationError(f"{name} must be 64 hex digits (a sha256), got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Configuration of one serving process.
@@ -71,7 +96,8 @@ class Settings:
     Every field has an ``IRISSERVE_*`` environment variable; see the README.
     """
 
-    model_dir: Path = BUNDLED_MODEL_DIR
+    model_dir: Path | GcsLocation = BUNDLED_MODEL_DIR
+    model_sha256: str | None = None
     eager_load: bool = False
     scorer: str = "auto"
     max_batch_rows: int = 10_000
@@ -93,7 +119,8 @@ class Settings:
                 f"IRISSERVE_SCORER must be auto, linear, skops or sklearn, got {scorer!r}"
             )
         return cls(
-            model_dir=Path(os.environ.get("IRISSERVE_MODEL_DIR") or BUNDLED_MODEL_DIR),
+            model_dir=_model_dir(),
+            model_sha256=_sha256("IRISSERVE_MODEL_SHA256"),
             eager_load=os.environ.get("IRISSERVE_EAGER_LOAD", "").strip().lower() in _TRUE,
             scorer=scorer,
             max_batch_rows=_int("IRISSERVE_MAX_BATCH_ROWS", cls.max_batch_rows),

@@ -23,6 +23,8 @@ from irisserve.errors import (
     NotFound,
     PayloadTooLarge,
     PublishFailed,
+    StorageForbidden,
+    StorageUnavailable,
     UnsupportedMediaType,
     UntrustedArtifact,
 )
@@ -41,6 +43,8 @@ ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
     (NotFound, 404, "not_found"),
     (MethodNotAllowed, 405, "method_not_allowed"),
     (ModelLoadTimeout, 503, "model_loading"),
+    (StorageUnavailable, 503, "model_loading"),
+    (StorageForbidden, 503, "artifact_forbidden"),
     (ArtifactMissing, 503, "artifact_missing"),
     (UntrustedArtifact, 503, "artifact_untrusted"),
     (ArtifactIntegrityError, 503, "artifact_corrupt"),

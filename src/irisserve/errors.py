@@ -23,6 +23,8 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "PublishFailed",
+    "StorageForbidden",
+    "StorageUnavailable",
     "UnsupportedMediaType",
     "UntrustedArtifact",
 ]
@@ -81,7 +83,8 @@ class ArtifactIntegrityError(ModelUnavailable):
 
 
 class UntrustedArtifact(ArtifactIntegrityError):
-    """A skops file names a type outside the trusted list; nothing in it was built."""
+    """Not the artifact this process trusts: a manifest other than the pinned one, or a
+    skops file naming a type outside the trusted list. Nothing in it was deserialised."""
 
 
 class IncompatibleArtifact(ModelUnavailable):
@@ -90,6 +93,14 @@ class IncompatibleArtifact(ModelUnavailable):
 
 class ModelLoadTimeout(ModelUnavailable, TimeoutError):
     """Another request is still loading the model and did not finish in time."""
+
+
+class StorageForbidden(ModelUnavailable, PermissionError):
+    """Cloud Storage refused to let this process's credentials read the artifact."""
+
+
+class StorageUnavailable(ModelUnavailable, ConnectionError):
+    """Cloud Storage could not be reached, or did not answer in time; retrying may succeed."""
 
 
 class PublishFailed(RuntimeError):

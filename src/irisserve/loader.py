@@ -10,9 +10,11 @@ its cold state (for tests).
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from irisserve import logs
@@ -113,11 +115,38 @@ def get_model(settings: Settings) -> Model:
         _lock.release()
 
 
+def _open(settings: Settings) -> tuple[Model, dict[str, Any]]:
+    """Open the configured artifact; a ``gs://`` one is first fetched into a private folder.
+
+    The fetched files are deleted once the model is in memory (on Cloud Functions
+    ``/tmp`` is memory), whether or not the load succeeded.
+    """
+    source = settings.model_dir
+    if isinstance(source, Path):
+        return open_artifact(source, settings.scorer, settings.model_sha256), {}
+    from irisserve.storage import fetch_artifact  # deferred: only a gs:// model needs it
+
+    with tempfile.TemporaryDirectory(prefix="irisserve-model-") as folder:
+        fetched = fetch_artifact(
+            source,
+            Path(folder),
+            timeout=settings.load_wait_seconds,
+            pinned_sha256=settings.model_sha256,
+        )
+        model = open_artifact(Path(folder), settings.scorer, settings.model_sha256)
+    return model, {
+        "manifest_sha256": fetched.manifest_sha256,
+        "generations": fetched.generations,
+        "download_bytes": fetched.size,
+        "download_seconds": round(fetched.seconds, 6),
+    }
+
+
 def _load(settings: Settings) -> Model:
     global _model, _loads, _failures, _last_load_seconds
     started = time.perf_counter()
     try:
-        model = open_artifact(settings.model_dir, settings.scorer)
+        model, fetched = _open(settings)
     except BaseException:
         _failures += 1
         raise
@@ -134,6 +163,8 @@ def _load(settings: Settings) -> Model:
             "backend": model.backend,
             "load_seconds": round(_last_load_seconds, 6),
             "model_loads": _loads,
+            "source": str(settings.model_dir),
+            **fetched,
         },
     )
     return model

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from irisserve.errors import ArtifactIntegrityError, ArtifactMissing
+from irisserve.errors import ArtifactIntegrityError, ArtifactMissing, UntrustedArtifact
 
 __all__ = [
     "MANIFEST_NAME",
@@ -130,16 +130,30 @@ def write_manifest(directory: Path, manifest: Manifest) -> Path:
     return path
 
 
-def read_manifest(directory: Path) -> Manifest:
-    """Read ``manifest.json`` from an artifact folder."""
+def read_manifest(directory: Path, pinned_sha256: str | None = None) -> Manifest:
+    """Read ``manifest.json`` from an artifact folder.
+
+    With ``pinned_sha256`` (``IRISSERVE_MODEL_SHA256``), a manifest whose own sha256
+    differs is refused with ``UntrustedArtifact`` before it is even parsed.
+    """
     path = directory / MANIFEST_NAME
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError as exc:
         raise ArtifactMissing(
             f"no {MANIFEST_NAME} in {directory}: point IRISSERVE_MODEL_DIR at an artifact "
             "folder written by `make train`"
         ) from exc
+    actual = sha256_bytes(data)
+    if pinned_sha256 is not None and actual != pinned_sha256:
+        raise UntrustedArtifact(
+            f"{MANIFEST_NAME} has sha256 {actual}, but IRISSERVE_MODEL_SHA256 pins "
+            f"{pinned_sha256}: "
+            "the artifact changed since it was pinned; restore the pinned artifact, or redeploy "
+            "with IRISSERVE_MODEL_SHA256 set to the new manifest's sha256"
+        )
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ArtifactIntegrityError(f"{path} is not UTF-8 text") from exc
     return Manifest.from_json(text)

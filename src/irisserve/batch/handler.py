@@ -34,7 +34,8 @@ class ArtifactModelHandler(ModelHandler[Record, Outcome, Model]):
     ``model_dir=None`` is the artifact bundled with the package, found on the worker.
 
     ``settings`` carries the function's choices that shape an answer: the scorer
-    (``IRISSERVE_SCORER``), the drift margin and the batch limit of a body.
+    (``IRISSERVE_SCORER``), the manifest pin (``IRISSERVE_MODEL_SHA256``), the drift
+    margin and the batch limit of a body.
     """
 
     def __init__(
@@ -52,8 +53,10 @@ class ArtifactModelHandler(ModelHandler[Record, Outcome, Model]):
         self.settings = settings or Settings()
 
     def load_model(self) -> Model:
-        """Verify and load the artifact (sha256s, versions, scorer choice)."""
-        return open_model(self.model_dir or str(BUNDLED_MODEL_DIR), self.settings.scorer)
+        """Verify and load the artifact (sha256s, pin, versions, scorer choice)."""
+        settings = self.settings
+        directory = self.model_dir or str(BUNDLED_MODEL_DIR)
+        return open_model(directory, settings.scorer, settings.model_sha256)
 
     def run_inference(
         self,
