@@ -13,7 +13,7 @@ BEAM_BIN := $(BEAM_VENV)/bin
 BEAM_STAMP := $(BEAM_VENV)/.installed
 
 .PHONY: install install-beam serve test screenshot lint train lock bench bench-batch \
-	bench-scorers load capacity clean deploy
+	bench-peers bench-scorers load capacity clean deploy
 
 # $(call make-venv,DIR,LOCK): a venv in DIR from the lock LOCK, this package installed editable.
 define make-venv
@@ -73,14 +73,26 @@ lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it; t
 		-o requirements/beam.txt
 
 clean:
-	rm -rf $(VENV) $(BEAM_VENV) .venv-clients .pytest_cache .mypy_cache .ruff_cache .coverage \
-		build dist
+	rm -rf $(VENV) $(BEAM_VENV) .venv-clients $(PEERS_VENV) .pytest_cache .mypy_cache .ruff_cache \
+		.coverage build dist
 
 bench: $(STAMP) ## Cold start vs warm harness (bench/results/)
 	$(BIN)/python -m bench.harness $(BENCH_ARGS)
 
 bench-batch: $(BEAM_STAMP) ## 1,000,000 JSONL rows through Beam vs a plain loop (bench/results/)
 	$(BEAM_BIN)/python -m bench.batch $(BENCH_BATCH_ARGS)
+
+# MLServer (the peer in make bench-peers) gets a venv of its own: never the project's.
+PEERS_VENV := bench/.venv-peers
+PEERS_STAMP := $(PEERS_VENV)/.installed
+$(PEERS_STAMP): bench/peers.txt
+	@echo "Installing $(PEERS_VENV) from bench/peers.txt (MLServer; a few minutes the first time)..."
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --progress-bar off -r bench/peers.txt
+	touch $@
+
+bench-peers: $(STAMP) $(PEERS_STAMP) ## irisserve beside MLServer, same requests (bench/results/peers.*)
+	$(BIN)/python -m bench.peers $(BENCH_ARGS)
 
 bench-scorers: $(STAMP) ## In-process: pickle-free scorers vs scikit-learn, per family
 	$(BIN)/python -m bench.scorers $(SCORERS_ARGS)

@@ -27,15 +27,31 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bench import measure, report
 from bench.processes import HEALTH, PREDICT, VARIANTS, Probe, Variant, worker_pid
 from tests.gcs_emulator import emulator_in, new_bucket
 from tests.support import BUNDLED
 
-__all__ = ["DEFAULT", "QUICK", "Plan", "main", "output_folder", "run"]
+__all__ = [
+    "DEFAULT",
+    "QUICK",
+    "Plan",
+    "add_run_options",
+    "choose",
+    "main",
+    "output_folder",
+    "plan_from",
+    "publish",
+    "record",
+    "rotations",
+    "run",
+    "run_info",
+]
 
 RESULTS = Path(__file__).resolve().parent / "results"
+T = TypeVar("T")
 #: Where a narrower run writes when ``--output`` is not given (``build/`` is ignored by git).
 SCRATCH = Path(__file__).resolve().parent.parent / "build" / "bench"
 
@@ -62,18 +78,12 @@ def _predict_sample(
     try:
         assert process.process is not None
         worker = worker_pid(process.process.pid)
-        timings = measure.latencies(process.port, PREDICT, plan.requests)
         sample = {
             "cold_predict_ms": cold * 1000,
-            "warm_p50_ms": measure.percentile(timings, 0.50) * 1000,
-            "warm_p99_ms": measure.percentile(timings, 0.99) * 1000,
-            "throughput_c4_rps": measure.throughput(process.port, PREDICT, 4, plan.seconds),
-            "throughput_c16_rps": measure.throughput(process.port, PREDICT, 16, plan.seconds),
+            **measure.warm(process.port, PREDICT, plan.requests, plan.seconds),
             "worker_rss_mb": measure.peak_rss_mb(worker),
         }
-        for key, probe in batches.items():
-            rates = measure.batch_rates(process.port, probe, plan.batch_rows, plan.batch_repeats)
-            sample[key] = measure.percentile(rates, 0.5)
+        sample |= measure.batch_medians(process.port, batches, plan.batch_rows, plan.batch_repeats)
         sample["worker_rss_batch_mb"] = measure.peak_rss_mb(worker)
         return sample
     finally:
@@ -84,6 +94,21 @@ def _health_sample(variant: Variant, logs: Path) -> float:
     process, cold = measure.spawn_until_ok(variant, HEALTH, logs)
     process.stop()
     return cold * 1000
+
+
+def rotations(rounds: int, items: tuple[T, ...]) -> Iterator[tuple[str, T]]:
+    """Every item once a round, ``rounds`` times, the order rotating from round to round so
+    machine noise hits all alike; each with its ``round i/n`` to print."""
+    for index in range(rounds):
+        shift = index % len(items)
+        for item in items[shift:] + items[:shift]:
+            yield f"round {index + 1}/{rounds}", item
+
+
+def record(samples: dict[str, list[float]], sample: dict[str, float]) -> None:
+    """Append each of ``sample``'s figures to its list in ``samples``."""
+    for key, value in sample.items():
+        samples.setdefault(key, []).append(value)
 
 
 @contextlib.contextmanager
@@ -112,51 +137,54 @@ def run(plan: Plan, variants: tuple[Variant, ...]) -> dict[str, dict[str, list[f
         _storage(variants, Path(tmp)) as variants,
     ):
         logs = Path(tmp)
-        for round_index in range(plan.rounds):
-            shift = round_index % len(variants)
-            order = variants[shift:] + variants[:shift]
-            for variant in order:
-                sample = _predict_sample(variant, plan, batches, logs)
-                sample["cold_health_ms"] = _health_sample(variant, logs)
-                for key, value in sample.items():
-                    samples[variant.name].setdefault(key, []).append(value)
-                print(
-                    f"round {round_index + 1}/{plan.rounds} {variant.name:8} "
-                    f"cold {sample['cold_predict_ms']:7.1f} ms  "
-                    f"p50 {sample['warm_p50_ms']:.3f} ms  "
-                    f"c4 {sample['throughput_c4_rps']:6.0f}/s  "
-                    f"rss {sample['worker_rss_mb']:5.1f} MiB  "
-                    f"batch {sample['batch_rows_per_s']:9,.0f} rows/s",
-                    file=sys.stderr,
-                    flush=True,
-                )
+        for shown, variant in rotations(plan.rounds, variants):
+            sample = _predict_sample(variant, plan, batches, logs)
+            sample["cold_health_ms"] = _health_sample(variant, logs)
+            record(samples[variant.name], sample)
+            print(
+                f"{shown} {variant.name:8} "
+                f"cold {sample['cold_predict_ms']:7.1f} ms  "
+                f"p50 {sample['warm_p50_ms']:.3f} ms  "
+                f"c4 {sample['throughput_c4_rps']:6.0f}/s  "
+                f"rss {sample['worker_rss_mb']:5.1f} MiB  "
+                f"batch {sample['batch_rows_per_s']:9,.0f} rows/s",
+                file=sys.stderr,
+                flush=True,
+            )
     return samples
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter samples (< 1 min)")
+def add_run_options(parser: argparse.ArgumentParser, quick_help: str, stem: str) -> None:
+    """The options every run takes: ``--quick`` and the plan's counts (which narrow it),
+    where ``<stem>.*`` go, and ``--no-plot``."""
+    parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--rounds", type=int, help="samples per variant")
     parser.add_argument("--requests", type=int, help="warm requests per sample")
     parser.add_argument("--seconds", type=float, help="seconds per throughput measurement")
     parser.add_argument("--batch-repeats", type=int, help="10,000-row requests per sample")
     parser.add_argument(
+        "--output",
+        type=Path,
+        help=f"folder for {stem}.* (default: bench/results for the full default run, "
+        "build/bench for any narrower one)",
+    )
+    parser.add_argument("--no-plot", action="store_true", help=f"skip {stem}.png")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_run_options(parser, "fewer, shorter samples (< 1 min)", "latest")
+    parser.add_argument(
         "--variants",
         default=",".join(v.name for v in VARIANTS),
         help="comma-separated subset of: " + ", ".join(v.name for v in VARIANTS),
     )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        help="folder for latest.* (default: bench/results for the full default run, "
-        "build/bench for any narrower one)",
-    )
-    parser.add_argument("--no-plot", action="store_true", help="skip latest.png")
     return parser
 
 
-def _plan(args: argparse.Namespace) -> Plan:
-    plan = QUICK if args.quick else DEFAULT
+def plan_from(args: argparse.Namespace, default: Plan = DEFAULT, quick: Plan = QUICK) -> Plan:
+    """``quick`` or ``default``, with the counts the options give, within bounds."""
+    plan = quick if args.quick else default
     overrides = {
         "rounds": args.rounds,
         "requests": args.requests,
@@ -174,49 +202,69 @@ def _plan(args: argparse.Namespace) -> Plan:
     return plan
 
 
-def output_folder(args: argparse.Namespace) -> Path:
-    """``--output``, else the committed results for the full default run, else scratch."""
+def output_folder(args: argparse.Namespace, everything: bool | None = None) -> Path:
+    """``--output``, else the committed results for the full default run (``everything``
+    measured: by default, every variant), else scratch."""
     if args.output is not None:
         return Path(args.output)
+    if everything is None:
+        everything = args.variants == _parser().get_default("variants")
     narrowed = [args.rounds, args.requests, args.seconds, args.batch_repeats]
-    every_variant = args.variants == _parser().get_default("variants")
-    full = not args.quick and all(value is None for value in narrowed) and every_variant
+    full = not args.quick and all(value is None for value in narrowed) and everything
     return RESULTS if full else SCRATCH
+
+
+def choose(names: str, known: dict[str, T], what: str) -> tuple[T, ...]:
+    """The ``known`` entries a comma-separated ``names`` list picks, in its order."""
+    wanted = [name.strip() for name in names.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in known]
+    if unknown or not wanted:
+        raise SystemExit(f"unknown {what} {unknown}; choose from {sorted(known)}")
+    return tuple(known[name] for name in wanted)
+
+
+def run_info(module: str, argv: list[str] | None, plan: Plan) -> dict[str, Any]:
+    """What a run records before it starts: its command, start time, plan and machine."""
+    shown = sys.argv[1:] if argv is None else argv
+    return {
+        "command": shlex.join(["python", "-m", module, *shown]),
+        "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "plan": asdict(plan),
+        "machine": report.machine(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     args = _parser().parse_args(argv)
-    plan = _plan(args)
-    known = {v.name: v for v in VARIANTS}
-    wanted = [name.strip() for name in args.variants.split(",") if name.strip()]
-    unknown = [name for name in wanted if name not in known]
-    if unknown or not wanted:
-        raise SystemExit(f"unknown variants {unknown}; choose from {sorted(known)}")
-    variants = tuple(known[name] for name in wanted)
+    plan = plan_from(args)
+    variants = choose(args.variants, {v.name: v for v in VARIANTS}, "variants")
     started = time.monotonic()
-    info = {
-        "command": shlex.join(["python", "-m", "bench.harness", *sys.argv[1:]])
-        if argv is None
-        else shlex.join(["python", "-m", "bench.harness", *argv]),
-        "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "plan": asdict(plan),
-        "machine": report.machine(),
-    }
+    info = run_info("bench.harness", argv, plan)
     samples = run(plan, variants)
     info["duration_seconds"] = round(time.monotonic() - started, 1)
     info["loadavg_after"] = report.machine()["loadavg"]
     result = report.summarise(samples, {v.name: v.label for v in variants}, info)
-    output = output_folder(args)
-    json_path, md_path = report.write(result, output)
-    written = [json_path, md_path]
-    if not args.no_plot:
+    publish(result, output_folder(args), plot=not args.no_plot)
+    return 0
+
+
+def publish(
+    result: dict[str, Any],
+    output: Path,
+    plot: bool,
+    stem: str = "latest",
+    metrics: tuple[report.Metric, ...] = report.METRICS,
+    title: str = "irisserve vs the functions-framework floor",
+) -> None:
+    """Write ``<stem>.json``, ``.md`` and (``plot``) ``.png`` into ``output``; print the table."""
+    written = list(report.write(result, output, stem, metrics))
+    if plot:
         from bench.plot import write_png  # matplotlib stays out of everything else
 
-        written.append(write_png(result, output / "latest.png"))
-    print(report.to_markdown(result))
+        written.append(write_png(result, output / f"{stem}.png", metrics, title))
+    print(report.to_markdown(result, metrics))
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":

@@ -14,17 +14,22 @@ import sys
 import time
 from pathlib import Path
 
-from bench.processes import Probe, TimedProcess, Variant
+from bench.processes import Probe, TimedProcess, Variant, process_tree
 
 __all__ = [
+    "batch_medians",
     "batch_probe",
     "batch_rates",
     "latencies",
     "peak_rss_mb",
     "percentile",
+    "random_rows",
     "spawn_until_ok",
     "throughput",
+    "tree_peak_rss_mb",
     "v2_binary_probe",
+    "v2_json_probe",
+    "warm",
 ]
 
 #: Training range of the bundled Iris model's features (min, max per column).
@@ -101,7 +106,7 @@ def throughput(port: int, probe: Probe, concurrency: int, seconds: float) -> flo
     return float(result["rps"])
 
 
-def _random_rows(rows: int, seed: int) -> list[list[float]]:
+def random_rows(rows: int, seed: int) -> list[list[float]]:
     """``rows`` random rows inside the training range, one decimal like the Iris data."""
     rng = random.Random(seed)
     return [[round(rng.uniform(lo, hi), 1) for lo, hi in _FEATURE_RANGES] for _ in range(rows)]
@@ -109,13 +114,31 @@ def _random_rows(rows: int, seed: int) -> list[list[float]]:
 
 def batch_probe(rows: int, seed: int = 0) -> Probe:
     """``POST /predict`` with ``{"instances": [...]}`` of ``rows`` random rows."""
-    body = json.dumps({"instances": _random_rows(rows, seed)}).encode()
+    body = json.dumps({"instances": random_rows(rows, seed)}).encode()
     return Probe("POST", "/predict", body)
+
+
+def v2_json_probe(
+    rows: list[list[float]], datatype: str = "FP32", outputs: tuple[str, ...] = ()
+) -> Probe:
+    """``POST /v2/models/iris/infer`` with ``rows`` as one JSON tensor (flat data), the
+    request Triton, KServe and MLServer clients send; the ``outputs`` named, else the
+    server's default ones."""
+    tensor = {
+        "name": "input-0",
+        "shape": [len(rows), len(_FEATURE_RANGES)],
+        "datatype": datatype,
+        "data": [value for row in rows for value in row],
+    }
+    request: dict[str, object] = {"inputs": [tensor]}
+    if outputs:
+        request["outputs"] = [{"name": name} for name in outputs]
+    return Probe("POST", "/v2/models/iris/infer", json.dumps(request).encode())
 
 
 def v2_binary_probe(rows: int, seed: int = 0) -> Probe:
     """``POST /v2/models/iris/infer`` with the rows as an FP64 binary tensor, binary outputs."""
-    values = [value for row in _random_rows(rows, seed) for value in row]
+    values = [value for row in random_rows(rows, seed) for value in row]
     binary = struct.pack(f"<{len(values)}d", *values)
     outputs = [
         {"name": name, "parameters": {"binary_data": True}}
@@ -154,9 +177,43 @@ def batch_rates(port: int, probe: Probe, rows: int, repeats: int) -> list[float]
         conn.close()
 
 
+def warm(port: int, probe: Probe, requests: int, seconds: float) -> dict[str, float]:
+    """Warm latency p50/p99 (ms) over ``requests`` keep-alive requests, and throughput
+    (req/s) at 4 and 16 connections for ``seconds`` each."""
+    timings = latencies(port, probe, requests)
+    return {
+        "warm_p50_ms": percentile(timings, 0.50) * 1000,
+        "warm_p99_ms": percentile(timings, 0.99) * 1000,
+        "throughput_c4_rps": throughput(port, probe, 4, seconds),
+        "throughput_c16_rps": throughput(port, probe, 16, seconds),
+    }
+
+
+def batch_medians(
+    port: int, batches: dict[str, Probe], rows: int, repeats: int
+) -> dict[str, float]:
+    """Each batch probe's median rows per second (``batch_rates``), under its key."""
+    return {
+        key: percentile(batch_rates(port, probe, rows, repeats), 0.5)
+        for key, probe in batches.items()
+    }
+
+
 def peak_rss_mb(pid: int) -> float:
     """``VmHWM`` (peak resident set size) of a process, in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise LookupError(f"no VmHWM for process {pid}")
+
+
+def tree_peak_rss_mb(root: int) -> float:
+    """The sum of ``VmHWM`` over ``root`` and its descendants, in MiB: what a process tree
+    (a server's master and its workers) needed at its peak, counted per process."""
+    total = 0.0
+    for pid in process_tree(root):
+        try:
+            total += peak_rss_mb(pid)
+        except (OSError, LookupError):  # ended while we looked, or a kernel thread
+            continue
+    return total

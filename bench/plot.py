@@ -15,20 +15,34 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 
-from bench.report import METRICS
+from bench.report import METRICS, Metric
 
 __all__ = ["write_capacity_png", "write_png"]
 
-_COLOURS = {"floor": "#9e9e9e", "lazy": "#1b7837", "eager": "#2166ac", "sklearn": "#b2182b"}
+_COLOURS = {
+    "floor": "#9e9e9e",
+    "lazy": "#1b7837",
+    "irisserve": "#1b7837",
+    "eager": "#2166ac",
+    "sklearn": "#b2182b",
+    "mlserver": "#b2182b",
+    "mlserver-lean": "#ef8a62",
+}
 
 
-def write_png(result: dict[str, Any], path: Path) -> Path:
-    """Draw every metric of ``result`` (from ``bench.report.summarise``) into ``path``."""
-    names = list(result["variants"])
+def write_png(
+    result: dict[str, Any],
+    path: Path,
+    metrics: tuple[Metric, ...] = METRICS,
+    title: str = "irisserve vs the functions-framework floor",
+) -> Path:
+    """Draw every metric of ``result`` (from ``bench.report.summarise``) into ``path``; a
+    variant without a metric (a request it does not support) has no bar there."""
     columns = 3
-    rows = -(-len(METRICS) // columns)
+    rows = -(-len(metrics) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows))
-    for axis, metric in zip(axes.flat, METRICS, strict=False):
+    for axis, metric in zip(axes.flat, metrics, strict=False):
+        names = [n for n in result["variants"] if result["variants"][n]["metrics"][metric.key]]
         summaries = [result["variants"][n]["metrics"][metric.key] for n in names]
         medians = [s["median"] for s in summaries]
         below = [s["median"] - s["min"] for s in summaries]
@@ -58,11 +72,11 @@ def write_png(result: dict[str, Any], path: Path) -> Path:
         axis.set_title(f"{metric.title}\n({metric.unit}, {better})", fontsize=9)
         axis.tick_params(labelsize=8)
         axis.margins(y=0.15)
-    for axis in list(axes.flat)[len(METRICS) :]:
+    for axis in list(axes.flat)[len(metrics) :]:
         axis.set_visible(False)
     info = result["machine"]
     figure.suptitle(
-        f"irisserve vs the functions-framework floor — {info['nproc']} x {info['cpu']}, "
+        f"{title} — {info['nproc']} x {info['cpu']}, "
         f"Python {info['python']}; median, min-max bars, ratio to the floor",
         fontsize=10,
     )

@@ -8,7 +8,9 @@ here "ready" means the first 200 answer to a probe request, polled every ~2 ms.
 from __future__ import annotations
 
 import http.client
+import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +24,8 @@ __all__ = [
     "Probe",
     "TimedProcess",
     "Variant",
+    "process_tree",
+    "wait_for_ok",
     "worker_pid",
 ]
 
@@ -118,30 +122,57 @@ class TimedProcess(FunctionProcess):
 
     def wait_ready(self, path: str = "/", timeout: float = 30.0) -> None:
         """Send ``probe`` every ~2 ms until a 200 (bounded by ``timeout``)."""
-        deadline = time.monotonic() + timeout
-        status = None
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"functions-framework exited early:\n{self.output()}")
-            try:
-                status = _answer(self.port, self.probe, max(deadline - time.monotonic(), 0.01))
-            except OSError:
-                status = None
-            if status == 200:
-                return
-            time.sleep(_POLL_SECONDS)
-        raise TimeoutError(
-            f"no 200 within {timeout}s (last status {status}):\n{self.output()[-2000:]}"
-        )
+        assert self.process is not None
+        wait_for_ok(self.process, self.port, self.probe, timeout, self.output)
 
 
-def worker_pid(master_pid: int) -> int:
-    """The gunicorn worker: the child process of the functions-framework master."""
+def wait_for_ok(
+    process: subprocess.Popen[bytes],
+    port: int,
+    probe: Probe,
+    timeout: float,
+    output: Callable[[], str],
+) -> None:
+    """Send ``probe`` to ``port`` every ~2 ms until a 200, while ``process`` runs (bounded)."""
+    deadline = time.monotonic() + timeout
+    status = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited early:\n{output()[-4000:]}")
+        try:
+            status = _answer(port, probe, max(deadline - time.monotonic(), 0.01))
+        except OSError:
+            status = None
+        if status == 200:
+            return
+        time.sleep(_POLL_SECONDS)
+    raise TimeoutError(f"no 200 within {timeout}s (last status {status}):\n{output()[-2000:]}")
+
+
+def _parents() -> dict[int, int]:
+    """Every running process's parent: pid -> ppid."""
+    parents = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):  # the process ended while we looked
             continue
-        if int(fields[1]) == master_pid:
-            return int(stat.parent.name)
+        parents[int(stat.parent.name)] = int(fields[1])
+    return parents
+
+
+def worker_pid(master_pid: int) -> int:
+    """The gunicorn worker: the child process of the functions-framework master."""
+    for pid, parent in _parents().items():
+        if parent == master_pid:
+            return pid
     raise LookupError(f"process {master_pid} has no worker child")
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants (children, their children, ...)."""
+    parents = _parents()
+    tree = [root]
+    for pid in tree:  # grows as children are found
+        tree += [child for child, parent in parents.items() if parent == pid]
+    return tree

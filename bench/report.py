@@ -126,21 +126,28 @@ def _check(target: Target, lazy: dict[str, Any], floor: dict[str, Any]) -> dict[
 
 
 def summarise(
-    samples: dict[str, dict[str, list[float]]], labels: dict[str, str], run: dict[str, Any]
+    samples: dict[str, dict[str, list[float]]],
+    labels: dict[str, str],
+    run: dict[str, Any],
+    metrics: tuple[Metric, ...] = METRICS,
 ) -> dict[str, Any]:
-    """Medians, min-max and ratios to the floor for every variant; the targets for ``lazy``."""
+    """Medians, min-max and ratios to the floor for every variant; the targets for ``lazy``.
+
+    A metric a variant has no samples of (a request it does not support) is ``None``."""
     variants: dict[str, Any] = {}
-    for name, metrics in samples.items():
+    for name, measured in samples.items():
         variants[name] = {
             "label": labels[name],
-            "metrics": {m.key: _summary(metrics[m.key]) for m in METRICS},
+            "metrics": {
+                m.key: _summary(measured[m.key]) if measured.get(m.key) else None for m in metrics
+            },
         }
     floor = variants.get("floor")
     for entry in variants.values():
         for key, summary in entry["metrics"].items():
-            summary["ratio_to_floor"] = (
-                summary["median"] / floor["metrics"][key]["median"] if floor else None
-            )
+            base = floor["metrics"][key] if floor else None
+            if summary is not None:
+                summary["ratio_to_floor"] = summary["median"] / base["median"] if base else None
     targets = []
     if floor and "lazy" in variants:
         targets = [_check(t, variants["lazy"]["metrics"], floor["metrics"]) for t in TARGETS]
@@ -155,14 +162,16 @@ def _number(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _cell(summary: dict[str, Any]) -> str:
+def _cell(summary: dict[str, Any] | None) -> str:
+    if summary is None:
+        return "n/a"
     spread = f"{_number(summary['min'])}-{_number(summary['max'])}"
     ratio = summary.get("ratio_to_floor")
     shown = f" · **{ratio:.2f}x**" if ratio is not None else ""
     return f"{_number(summary['median'])} ({spread}){shown}"
 
 
-def to_markdown(result: dict[str, Any]) -> str:
+def to_markdown(result: dict[str, Any], metrics: tuple[Metric, ...] = METRICS) -> str:
     """The table: one row per metric, one column per variant, median (min-max) · ratio."""
     names = list(result["variants"])
     header = ["metric", *(result["variants"][n]["label"] for n in names)]
@@ -170,16 +179,16 @@ def to_markdown(result: dict[str, Any]) -> str:
         "| " + " | ".join(header) + " |",
         "| " + " | ".join(["---"] * len(header)) + " |",
     ]
-    for metric in METRICS:
+    for metric in metrics:
         cells = [_cell(result["variants"][n]["metrics"][metric.key]) for n in names]
         lines.append(f"| {metric.title} ({metric.unit}) | " + " | ".join(cells) + " |")
     if result["targets"]:
         lines += [
             "",
-            "| target (irisserve lazy) | goal | measured | met |",
+            f"| target ({result.get('target_label', 'irisserve lazy')}) | goal | measured | met |",
             "| --- | --- | --- | --- |",
         ]
-        titles = {m.key: m.title for m in METRICS}
+        titles = {m.key: m.title for m in metrics}
         for target in result["targets"]:
             shown = target["measured"]
             text = f"{shown:,.0f}" if shown >= 1000 else f"{shown:.2f}"
@@ -196,11 +205,16 @@ def to_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(result: dict[str, Any], output: Path) -> tuple[Path, Path]:
-    """Write ``latest.json`` and ``latest.md`` into ``output``."""
+def write(
+    result: dict[str, Any],
+    output: Path,
+    stem: str = "latest",
+    metrics: tuple[Metric, ...] = METRICS,
+) -> tuple[Path, Path]:
+    """Write ``<stem>.json`` and ``<stem>.md`` into ``output``."""
     output.mkdir(parents=True, exist_ok=True)
-    json_path = output / "latest.json"
+    json_path = output / f"{stem}.json"
     json_path.write_text(json.dumps(result, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    md_path = output / "latest.md"
-    md_path.write_text(to_markdown(result), encoding="utf-8")
+    md_path = output / f"{stem}.md"
+    md_path.write_text(to_markdown(result, metrics), encoding="utf-8")
     return json_path, md_path

@@ -8,7 +8,9 @@ import subprocess
 import sys
 import textwrap
 
-from tests.support import MAIN, SETOSA
+import pytest
+
+from tests.support import IRIS_FEATURES, MAIN, SETOSA, run_python
 
 #: Packages the default path never needs before it answers (each costs tens of ms or more).
 HEAVY = ("numpy", "scipy", "sklearn", "joblib", "skops", "orjson", "google.cloud.pubsub", "grpc")
@@ -71,3 +73,33 @@ def test_a_cold_prediction_does_not_touch_the_api_page() -> None:
     docs = [item for item in seen["docs"] if "swagger" in item]
     assert any(item.endswith("flask_swagger_ui/dist/VERSION") for item in docs), docs
     assert any(item.endswith("flask_swagger_ui/dist/swagger-ui.css") for item in docs), docs
+
+
+_ONE_ROW = {"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP32", "data": SETOSA}]}
+_BY_FEATURE = {
+    "inputs": [
+        {"name": name, "shape": [1], "datatype": "FP16", "data": [value]}
+        for name, value in zip(IRIS_FEATURES, SETOSA, strict=True)
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/predict", {"features": SETOSA}),
+        ("/v2/models/iris/infer", _ONE_ROW),
+        ("/v2/models/iris/infer", {**_ONE_ROW, "parameters": {"binary_data_output": True}}),
+        ("/v2/models/iris/infer", _BY_FEATURE),
+    ],
+)
+def test_a_cold_single_row_is_answered_without_numpy(path: str, body: object) -> None:
+    script = f"""
+import sys
+from functions_framework import create_app
+client = create_app("predict", {str(MAIN)!r}).test_client()
+answer = client.post({path!r}, json={body!r})
+assert answer.status_code == 200, answer.data
+print(sorted(name for name in sys.modules if name.startswith({HEAVY!r})))
+"""
+    assert run_python(script).strip().splitlines()[-1] == "[]"

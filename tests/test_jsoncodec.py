@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from irisserve import jsoncodec
@@ -74,3 +75,31 @@ def test_large_bodies_are_refused_with_the_same_messages(document: str, message:
 def test_encode_large_round_trips() -> None:
     payload = {"predictions": [{"p": 5.5087223961150795e-08, "label": "é"}] * 300}
     assert json.loads(jsoncodec.encode_large(payload)) == payload
+
+
+def _floats_of_every_magnitude(count: int) -> np.ndarray:
+    rng = np.random.default_rng(19)
+    spread = rng.standard_normal(count) * 10.0 ** rng.integers(-320, 300, count)
+    probabilities = rng.random(count) ** 12  # many below 1e-4, where orjson writes otherwise
+    edges = [0.0, -0.0, 1e-4, 9.999999999999999e-05, 1e-5, 1e-7, 1e16, 1e15, 5e-324, 2.0]
+    values = np.concatenate([spread, probabilities, edges])
+    return values[np.isfinite(values)]
+
+
+def test_encode_numbers_writes_floats_as_the_standard_library_does() -> None:
+    values = _floats_of_every_magnitude(50_000)
+    assert jsoncodec.encode_numbers(values) == jsoncodec.encode(values.tolist())
+
+
+@pytest.mark.parametrize("values", [[0, -3, 2**62], [], [1.0], [1e-05]])
+def test_encode_numbers_of_integers_and_short_arrays(values: list[float]) -> None:
+    array = np.array(values, dtype=np.int64 if values and type(values[0]) is int else None)
+    assert jsoncodec.encode_numbers(array) == jsoncodec.encode(array.tolist())
+
+
+def test_append_member_is_the_member_written_last() -> None:
+    payload = {"name": "predict", "shape": [2]}
+    data = jsoncodec.encode([0, 1])
+    whole = jsoncodec.encode({**payload, "data": [0, 1]})
+    assert jsoncodec.append_member(jsoncodec.encode(payload), "data", data) == whole
+    assert jsoncodec.append_member(b"{}", "data", data) == b'{"data":[0,1]}'

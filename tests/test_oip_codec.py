@@ -143,8 +143,20 @@ def test_pandas_codec_columns_give_the_rows_of_the_tensor() -> None:
     plain = parse({"inputs": columns()})  # several inputs are columns without content_type
     np.testing.assert_array_equal(pandas.rows, ROWS)
     np.testing.assert_array_equal(plain.rows, ROWS)
-    assert pandas.rows.dtype == np.float64
-    assert pandas.rows.flags.c_contiguous
+    assert pandas.rows == ROWS.tolist()  # a few rows of floats: Python lists, no numpy
+
+
+def test_many_rows_of_columns_are_one_contiguous_array() -> None:
+    many = np.tile(ROWS, (3, 1))
+    inputs = [
+        {"name": name, "shape": [9], "datatype": "FP64", "data": many[:, i].tolist()}
+        for i, name in enumerate(FEATURES)
+    ]
+    rows = parse({"inputs": inputs}).rows
+    assert isinstance(rows, np.ndarray)
+    assert rows.dtype == np.float64
+    assert rows.flags.c_contiguous
+    np.testing.assert_array_equal(rows, many)
 
 
 def test_columns_in_any_order_and_any_column_shape_and_datatype() -> None:

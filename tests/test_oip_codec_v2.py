@@ -61,12 +61,49 @@ def test_nested_and_flat_json_data_give_the_same_rows() -> None:
     flat = parse({"inputs": [v2_tensor(ROWS.ravel().tolist())]})
     np.testing.assert_array_equal(nested.rows, ROWS)
     np.testing.assert_array_equal(flat.rows, ROWS)
-    assert nested.rows.dtype == np.float64
-    assert nested.rows.shape == (3, 4)
+    assert nested.rows == ROWS.tolist()  # a few rows of floats: Python lists, no numpy
+
+
+def test_more_rows_than_the_pure_python_path_decode_to_an_array() -> None:
+    rows = np.tile(ROWS, (3, 1))  # 9 rows
+    request = parse({"inputs": [v2_tensor(rows.tolist(), shape=[9, 4])]})
+    assert isinstance(request.rows, np.ndarray)
+    assert request.rows.dtype == np.float64
+    np.testing.assert_array_equal(request.rows, rows)
+
+
+def _random_floats(count: int) -> list[float]:
+    """Floats of every magnitude float16 and float32 have (normal, subnormal, overflowing),
+    and the halfway points between neighbouring float16/float32 values."""
+    rng = np.random.default_rng(15)
+    values = rng.standard_normal(count) * 10.0 ** rng.integers(-45, 40, count)
+    halfway = []
+    for dtype in (np.float16, np.float32):
+        small = rng.standard_normal(count // 4).astype(dtype)
+        halfway += ((small.astype(np.float64) + np.nextafter(small, np.inf)) / 2).tolist()
+    edges = [65504.0, 65519.99, 65520.0, -65520.0, 3.4028235e38, 3.4028236e38, 3.5e38, 1e-8]
+    return values.tolist() + halfway + edges
+
+
+@pytest.mark.parametrize("datatype", ["FP64", "FP32", "FP16"])
+def test_a_few_json_rows_round_like_numpy(datatype: str) -> None:
+    dtype = oip_codec.INPUT_DATATYPES[datatype]
+    values = _random_floats(4000)
+    with np.errstate(over="ignore"):
+        expected = np.array(values).astype(dtype).astype(np.float64)
+    finite = np.isfinite(expected)
+    for index in range(0, len(values), 4):
+        row = values[index : index + 4]
+        if not finite[index : index + 4].all():
+            with pytest.raises(InvalidInput, match=f"is not a finite {datatype} number"):
+                parse({"inputs": [v2_tensor([row], shape=[1, 4], datatype=datatype)]})
+            continue
+        rows = parse({"inputs": [v2_tensor([row], shape=[1, 4], datatype=datatype)]}).rows
+        assert rows == [expected[index : index + 4].tolist()]
 
 
 def test_fp32_json_data_is_read_as_fp32() -> None:
-    rows = parse({"inputs": [v2_tensor(datatype="FP32")]}).rows
+    rows = np.asarray(parse({"inputs": [v2_tensor(datatype="FP32")]}).rows)
     np.testing.assert_array_equal(rows, ROWS.astype(np.float32).astype(np.float64))
     assert rows[0, 0] != 5.1  # 5.1 has no exact float32
 
@@ -262,7 +299,7 @@ def test_too_many_rows_is_batch_too_large() -> None:
 
 def test_json_response(model: Model) -> None:
     request = parse({"id": "r", "inputs": [v2_tensor()]})
-    predictions = model.predict(request.rows)
+    predictions = model.predict(np.asarray(request.rows))
     body, header_length = oip_codec.encode_response(model, request, predictions)
     assert header_length is None
     reply = json.loads(body)
@@ -294,7 +331,7 @@ def test_binary_response_decodes_with_tritonclient(model: Model) -> None:
             ],
         }
     )
-    predictions = model.predict(request.rows)
+    predictions = model.predict(np.asarray(request.rows))
     body, header_length = oip_codec.encode_response(model, request, predictions)
     assert header_length is not None
     header = json.loads(body[:header_length])
@@ -311,6 +348,50 @@ def test_binary_response_decodes_with_tritonclient(model: Model) -> None:
     np.testing.assert_array_equal(result.as_numpy("predict"), predictions.labels)
     assert result.as_numpy("predict").dtype == np.int64
     np.testing.assert_array_equal(result.as_numpy("predict_proba"), predictions.probabilities)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_a_few_rows_encode_alike_from_lists_and_from_arrays(model: Model, binary: bool) -> None:
+    request = parse(
+        {"id": "r", "inputs": [v2_tensor()], "parameters": {"binary_data_output": binary}}
+    )
+    assert isinstance(request.rows, list)
+    from_lists = oip_codec.encode_response(model, request, model.predict_rows(request.rows))
+    arrays = model.predict(np.asarray(request.rows))
+    assert from_lists == oip_codec.encode_response(model, request, arrays)
+    assert (from_lists[1] is not None) == binary
+
+
+@pytest.mark.parametrize("rows", [255, 256, 3000])
+def test_a_large_json_answer_is_what_the_standard_library_writes(model: Model, rows: int) -> None:
+    x = np.random.default_rng(rows).uniform(0.0, 8.0, size=(rows, 4))
+    request = parse({"id": "é", "inputs": [v2_tensor(x.tolist(), shape=[rows, 4])]})
+    predictions = model.predict(np.asarray(request.rows))
+    assert (predictions.probabilities < 1e-4).any()  # where orjson's float text differs
+    names = np.array(model.class_names)[predictions.labels].tolist()
+    expected = {
+        "model_name": "iris",
+        "model_version": model.version,
+        "id": "é",
+        "outputs": [
+            {
+                "name": "predict",
+                "datatype": "INT64",
+                "shape": [rows],
+                "data": predictions.labels.tolist(),
+            },
+            {
+                "name": "predict_proba",
+                "datatype": "FP64",
+                "shape": [rows, 3],
+                "data": predictions.probabilities.ravel().tolist(),
+            },
+            {"name": "label", "datatype": "BYTES", "shape": [rows], "data": names},
+        ],
+    }
+    body, header_length = oip_codec.encode_response(model, request, predictions)
+    assert header_length is None
+    assert body == json.dumps(expected, separators=(",", ":")).encode()
 
 
 def test_model_metadata(model: Model) -> None:

@@ -8,18 +8,31 @@ A body another codec already wrote (``Encoded``) passes through ``encode`` as is
 Large documents go through orjson, imported on first use so a cold start never
 pays for it: ``decode`` tries it on bodies of ``LARGE_BODY_BYTES`` or more and
 lets the standard library decide (and word the error) whenever orjson refuses,
-so both accept exactly the same documents; ``encode_large`` writes big answers.
+so both accept exactly the same documents; ``encode_large`` writes big answers, and
+``encode_numbers`` a large numeric array exactly as ``encode`` would write its list.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from irisserve.errors import MalformedJSON
 
-__all__ = ["LARGE_BODY_BYTES", "Encoded", "decode", "encode", "encode_large"]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+__all__ = [
+    "LARGE_BODY_BYTES",
+    "Encoded",
+    "append_member",
+    "decode",
+    "encode",
+    "encode_large",
+    "encode_numbers",
+]
 
 #: Bodies at least this long are parsed with orjson first (a 10,000-row batch: 4x faster).
 LARGE_BODY_BYTES = 64 * 1024
@@ -88,3 +101,34 @@ def encode_large(payload: Any) -> Encoded:
     import orjson
 
     return Encoded(orjson.dumps(payload))
+
+
+#: Below this magnitude orjson writes a float unlike Python's ``repr`` (which ``json`` uses):
+#: ``0.00001`` for ``1e-05``, ``1e-7`` for ``1e-07``. Everything else is written alike.
+_REPR_DIFFERS_BELOW = 1e-4
+
+
+def encode_numbers(values: npt.NDArray[np.generic]) -> Encoded:
+    """A 1-D array of finite numbers as the JSON list ``encode(values.tolist())`` writes,
+    byte for byte, through orjson (a fraction of the time for large arrays): the few floats
+    it writes otherwise are rewritten with ``repr``."""
+    import numpy as np
+    import orjson
+
+    data = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)
+    if values.dtype.kind != "f":
+        return Encoded(data)
+    unlike = np.flatnonzero((np.abs(values) < _REPR_DIFFERS_BELOW) & (values != 0))
+    if not len(unlike):
+        return Encoded(data)
+    items = data[1:-1].split(b",")
+    for index, value in zip(unlike.tolist(), values[unlike].tolist(), strict=True):
+        items[index] = repr(value).encode()
+    return Encoded(b"[" + b",".join(items) + b"]")
+
+
+def append_member(document: bytes, key: str, value: bytes) -> Encoded:
+    """The encoded JSON object ``document`` with one more member, ``key``: ``value`` (already
+    encoded), at the end: what ``encode`` writes for the object with that member last."""
+    separator = b"," if document != b"{}" else b""
+    return Encoded(document[:-1] + separator + encode(key) + b":" + value + b"}")

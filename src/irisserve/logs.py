@@ -25,10 +25,14 @@ _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]
 _CLOUD_TRACE = re.compile(r"^([0-9a-fA-F]{32})(?:/(\d+))?(?:;o=([01]))?$")
 
 
+#: Built once: ``json.dumps`` with options builds a new encoder for every line.
+_encoder = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
 def emit(severity: str, message: str, **fields: Any) -> None:
     """Write one structured log line to stdout."""
     entry = {"severity": severity, "message": message, **fields}
-    line = json.dumps(entry, separators=(",", ":"), default=str) + "\n"
+    line = _encoder.encode(entry) + "\n"
     try:
         with _write_lock:
             sys.stdout.write(line)
@@ -39,6 +43,8 @@ def emit(severity: str, message: str, **fields: Any) -> None:
 
 def trace_fields(traceparent: str | None, cloud_trace_context: str | None) -> dict[str, Any]:
     """Trace correlation from ``traceparent`` (W3C) or ``X-Cloud-Trace-Context``."""
+    if not traceparent and not cloud_trace_context:
+        return {}
     trace_id = span_id = None
     sampled = False
     w3c = _TRACEPARENT.match((traceparent or "").strip())

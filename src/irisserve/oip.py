@@ -83,7 +83,8 @@ def _infer(ctx: Context) -> flask.Response:
     request = oip_codec.parse_request(
         decoded, binary, model.feature_names, ctx.settings.max_batch_rows
     )
-    predictions = model.predict(request.rows)
+    rows = request.rows
+    predictions = model.predict_rows(rows) if isinstance(rows, list) else model.predict(rows)
     ctx.log["rows"] = len(request.rows)
     payload, header_length = oip_codec.encode_response(model, request, predictions)
     if header_length is None:

@@ -23,18 +23,24 @@ JSON header, whose length ``Inference-Header-Content-Length`` gives, each sized 
 from __future__ import annotations
 
 import itertools
+import math
 import struct
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 from irisserve import jsoncodec
 from irisserve.errors import BatchTooLarge, InvalidInput
-from irisserve.model import Model, Predictions
+from irisserve.model import PURE_PYTHON_ROWS, Model, Predictions, RowPredictions
+from irisserve.protocol import LARGE_ANSWER_ROWS
 from irisserve.schema import describe_value
 
 if TYPE_CHECKING:  # numpy is imported where it is used: off the HTTP function's cold path
     import numpy as np
     import numpy.typing as npt
+
+    #: Validated rows: Python lists for a few rows sent as a JSON floating-point tensor (no
+    #: numpy on a cold start), otherwise a float64 ``(n, n_features)`` array.
+    Rows: TypeAlias = list[list[float]] | npt.NDArray[np.float64]
 
 __all__ = [
     "EXTENSIONS",
@@ -92,11 +98,15 @@ class RequestedOutput(NamedTuple):
     binary: bool
 
 
+#: Floating-point datatype → its ``struct`` format, to round a JSON number as numpy would.
+_STRUCT_FLOATS = {"FP64": "<d", "FP32": "<f", "FP16": "<e"}
+
+
 class InferRequest(NamedTuple):
     """A decoded inference request: its id, the rows to score, the outputs to return."""
 
     id: str | None
-    rows: npt.NDArray[np.float64]
+    rows: Rows
     outputs: tuple[RequestedOutput, ...]
 
 
@@ -167,11 +177,9 @@ def _content_type(parameters: dict[str, Any], where: str, understood: tuple[str,
     return value
 
 
-def _datatype(value: Any, where: str) -> tuple[str, np.dtype[Any]]:
+def _datatype(value: Any, where: str) -> tuple[str, str]:
     if isinstance(value, str) and value in INPUT_DATATYPES:
-        import numpy as np
-
-        return value, np.dtype(INPUT_DATATYPES[value])
+        return value, INPUT_DATATYPES[value]
     accepted = ", ".join(INPUT_DATATYPES)
     if value in _UNSUPPORTED_DATATYPES:
         raise InvalidInput(
@@ -218,10 +226,18 @@ class _Tensor(NamedTuple):
 
     where: str
     datatype: str
-    dtype: np.dtype[Any]
+    dtype: str  # numpy's little-endian code, e.g. "<f4"
     rows: int
     columns: int
     shape: str  # as declared, for messages
+
+    @property
+    def itemsize(self) -> int:
+        return int(self.dtype[-1])
+
+    @property
+    def floating(self) -> bool:
+        return self.dtype[-2] == "f"
 
     @property
     def elements(self) -> int:
@@ -239,7 +255,7 @@ class _BinarySection:
         where = f"{tensor.where}.parameters.binary_data_size"
         if type(size) is not int or size < 0:
             raise InvalidInput(f"{where}: expected a byte count, got {describe_value(size)}")
-        expected = tensor.elements * tensor.dtype.itemsize
+        expected = tensor.elements * tensor.itemsize
         if size != expected:
             raise InvalidInput(
                 f"{where}: {size} bytes do not match shape {tensor.shape} of {tensor.datatype} "
@@ -286,11 +302,32 @@ def _flat_json(data: Any, tensor: _Tensor) -> list[Any]:
     return flat
 
 
-def _json_values(data: Any, tensor: _Tensor) -> npt.NDArray[np.float64]:
-    import numpy as np
+def _rounded(flat: list[Any], tensor: _Tensor) -> list[float]:
+    """``flat`` as float64 after rounding to the tensor's float datatype, without numpy: what
+    ``np.array(flat, float64).astype(dtype).astype(float64)`` gives (a value beyond the
+    datatype's range is infinite, refused later)."""
+    try:
+        values = [float(value) for value in flat]
+    except OverflowError:
+        raise InvalidInput(
+            f"{tensor.where}.data: a value is out of range for {tensor.datatype}"
+        ) from None
+    code = _STRUCT_FLOATS[tensor.datatype]
+    if code == "<d":
+        return values
+    pack, unpack = struct.Struct(code).pack, struct.Struct(code).unpack
+    rounded = []
+    for value in values:
+        try:
+            rounded.append(unpack(pack(value))[0])
+        except OverflowError:
+            rounded.append(math.copysign(math.inf, value))
+    return rounded
 
+
+def _json_values(data: Any, tensor: _Tensor) -> list[float] | npt.NDArray[np.float64]:
     flat = _flat_json(data, tensor)
-    floating = tensor.dtype.kind == "f"
+    floating = tensor.floating
     allowed = _FLOAT_TYPES if floating else _INT_TYPES
     if not set(map(type, flat)) <= allowed:
         index = next(i for i, value in enumerate(flat) if type(value) not in allowed)
@@ -299,6 +336,10 @@ def _json_values(data: Any, tensor: _Tensor) -> npt.NDArray[np.float64]:
             f"{'a number' if floating else 'an integer'} for {tensor.datatype}, "
             f"got {describe_value(flat[index])}"
         )
+    if floating and tensor.rows <= PURE_PYTHON_ROWS:
+        return _rounded(flat, tensor)
+    import numpy as np
+
     try:
         if floating:
             with np.errstate(over="ignore"):  # out of range becomes inf, refused later
@@ -310,29 +351,38 @@ def _json_values(data: Any, tensor: _Tensor) -> npt.NDArray[np.float64]:
         ) from None
 
 
+def _not_finite(tensor: _Tensor, index: int) -> InvalidInput:
+    return InvalidInput(
+        f"{tensor.where}: {_place(index, tensor.columns)} is not a finite {tensor.datatype} number"
+    )
+
+
 def _values(
     header: dict[str, Any], section: _BinarySection, tensor: _Tensor
-) -> npt.NDArray[np.float64]:
-    """The tensor's elements, row-major, as finite float64: from "data" or the binary section."""
-    import numpy as np
-
+) -> list[float] | npt.NDArray[np.float64]:
+    """The tensor's elements, row-major, as finite float64: from "data" or the binary section
+    (a list for a few rows of JSON floats, else an array)."""
     where = tensor.where
     size = _parameters(header.get("parameters"), f"{where}.parameters").get("binary_data_size")
     if size is None:
         if "data" not in header:
             raise InvalidInput(f'{where}: no "data" and no parameters.binary_data_size')
         values = _json_values(header["data"], tensor)
-    else:
-        if "data" in header:
-            raise InvalidInput(f'{where}: send "data" or parameters.binary_data_size, not both')
+        if isinstance(values, list):
+            for index, value in enumerate(values):
+                if not math.isfinite(value):
+                    raise _not_finite(tensor, index)
+            return values
+    elif "data" in header:
+        raise InvalidInput(f'{where}: send "data" or parameters.binary_data_size, not both')
+    import numpy as np
+
+    if size is not None:
         raw = section.take(size, tensor)
         values = np.frombuffer(raw, dtype=tensor.dtype).astype(np.float64)
     finite = np.isfinite(values)
     if not finite.all():
-        index = int(np.flatnonzero(~finite)[0])
-        raise InvalidInput(
-            f"{where}: {_place(index, tensor.columns)} is not a finite {tensor.datatype} number"
-        )
+        raise _not_finite(tensor, int(np.flatnonzero(~finite)[0]))
     return values
 
 
@@ -349,18 +399,21 @@ def _input_header(value: Any, where: str) -> dict[str, Any]:
 
 def _matrix(
     header: dict[str, Any], section: _BinarySection, n_features: int, max_rows: int
-) -> npt.NDArray[np.float64]:
+) -> Rows:
     """The rows from the one ``[rows, n_features]`` tensor, whatever its name."""
     where = "inputs[0]"
     datatype, dtype = _datatype(header.get("datatype"), f"{where}.datatype")
     rows = _matrix_rows(header.get("shape"), n_features, max_rows, f"{where}.shape")
     tensor = _Tensor(where, datatype, dtype, rows, n_features, f"[{rows}, {n_features}]")
-    return _values(header, section, tensor).reshape(rows, n_features)
+    values = _values(header, section, tensor)
+    if isinstance(values, list):
+        return [values[start : start + n_features] for start in range(0, len(values), n_features)]
+    return values.reshape(rows, n_features)
 
 
 def _column(
     header: dict[str, Any], section: _BinarySection, max_rows: int, where: str
-) -> npt.NDArray[np.float64]:
+) -> list[float] | npt.NDArray[np.float64]:
     """One feature's values from its ``[rows]`` or ``[rows, 1]`` input."""
     datatype, dtype = _datatype(header.get("datatype"), f"{where}.datatype")
     shape = header.get("shape")
@@ -373,9 +426,9 @@ def _feature_columns(
     section: _BinarySection,
     feature_names: Sequence[str],
     max_rows: int,
-) -> dict[str, npt.NDArray[np.float64]]:
+) -> dict[str, list[float] | npt.NDArray[np.float64]]:
     """Feature name → its column, from one input per feature named after it."""
-    columns: dict[str, npt.NDArray[np.float64]] = {}
+    columns: dict[str, list[float] | npt.NDArray[np.float64]] = {}
     for i, header in enumerate(headers):
         where = f"inputs[{i}]"
         name = header["name"]
@@ -403,12 +456,16 @@ def _feature_columns(
 
 
 def columns_to_rows(
-    columns: Mapping[str, npt.NDArray[np.float64]], feature_names: Sequence[str]
-) -> npt.NDArray[np.float64]:
-    """The ``(n, n_features)`` rows from feature name → column values, in feature order."""
+    columns: Mapping[str, list[float] | npt.NDArray[np.float64]], feature_names: Sequence[str]
+) -> Rows:
+    """The ``(n, n_features)`` rows from feature name → column values, in feature order:
+    lists when every column is a list, else an array."""
+    ordered = [columns[name] for name in feature_names]
+    if all(isinstance(column, list) for column in ordered):
+        return [list(row) for row in zip(*ordered, strict=True)]
     import numpy as np
 
-    return np.column_stack([columns[name] for name in feature_names])
+    return np.column_stack(ordered)
 
 
 def _by_feature(
@@ -486,16 +543,46 @@ def _length_prefixed(text: str) -> bytes:
     return struct.pack("<I", len(data)) + data
 
 
+def _output_lists(
+    name: str, model: Model, predictions: RowPredictions, binary: bool
+) -> tuple[dict[str, Any], bytes]:
+    """``_output_tensor`` of a few rows scored into Python lists, without numpy."""
+    labels = predictions.labels
+    tensor: dict[str, Any] = {"name": name, "datatype": OUTPUTS[name], "shape": [len(labels)]}
+    if name == "label":
+        data: list[Any] = [model.class_names[label] for label in labels]
+        raw = b"".join(map(_length_prefixed, data)) if binary else b""
+    elif name == "predict":
+        data = labels
+        raw = struct.pack(f"<{len(data)}q", *data) if binary else b""
+    else:
+        tensor["shape"].append(len(model.class_names))
+        data = [p for row in predictions.probabilities for p in row]
+        raw = struct.pack(f"<{len(data)}d", *data) if binary else b""
+    if not binary:
+        tensor["data"] = data
+        return tensor, b""
+    tensor["parameters"] = {"binary_data_size": len(raw)}
+    return tensor, raw
+
+
 def _output_tensor(
-    name: str, model: Model, predictions: Predictions, binary: bool
+    name: str, model: Model, predictions: Predictions | RowPredictions, binary: bool
 ) -> tuple[dict[str, Any], bytes]:
     """One output's JSON description and, when binary, its raw bytes (else ``b""``)."""
+    if isinstance(predictions, RowPredictions):
+        return _output_lists(name, model, predictions, binary)
     import numpy as np
 
     labels = predictions.labels
+    large = len(labels) >= LARGE_ANSWER_ROWS  # data written by orjson, exactly as json would
     tensor: dict[str, Any] = {"name": name, "datatype": OUTPUTS[name]}
     if name == "label":
         tensor["shape"] = [len(labels)]
+        if not binary and large:
+            names = np.array([jsoncodec.encode(c) for c in model.class_names], dtype=object)
+            tensor["data"] = jsoncodec.Encoded(b"[" + b",".join(names[labels].tolist()) + b"]")
+            return tensor, b""
         if not binary:
             tensor["data"] = np.array(model.class_names, dtype=object)[labels].tolist()
             return tensor, b""
@@ -505,15 +592,32 @@ def _output_tensor(
         values = labels if name == "predict" else predictions.probabilities
         tensor["shape"] = list(values.shape)
         if not binary:
-            tensor["data"] = values.ravel().tolist()
+            flat = values.ravel()
+            tensor["data"] = jsoncodec.encode_numbers(flat) if large else flat.tolist()
             return tensor, b""
         raw = values.astype(values.dtype.newbyteorder("<"), copy=False).tobytes()
     tensor["parameters"] = {"binary_data_size": len(raw)}
     return tensor, raw
 
 
+def _spliced(header: dict[str, Any], tensors: list[dict[str, Any]]) -> bytes:
+    """``encode({**header, "outputs": tensors})`` for tensors whose data, their last member,
+    orjson already wrote (``Encoded``): each spliced in as it is."""
+    outputs = []
+    for tensor in tensors:
+        data = tensor.pop("data", None)
+        encoded = jsoncodec.encode(tensor)
+        if data is not None:
+            data = data if isinstance(data, jsoncodec.Encoded) else jsoncodec.encode(data)
+            encoded = jsoncodec.append_member(encoded, "data", data)
+        outputs.append(encoded)
+    return jsoncodec.append_member(
+        jsoncodec.encode(header), "outputs", b"[" + b",".join(outputs) + b"]"
+    )
+
+
 def encode_response(
-    model: Model, request: InferRequest, predictions: Predictions
+    model: Model, request: InferRequest, predictions: Predictions | RowPredictions
 ) -> tuple[bytes, int | None]:
     """The response body, and the JSON header's length when binary outputs follow it."""
 
@@ -523,14 +627,17 @@ def encode_response(
     }
     if request.id is not None:
         header["id"] = request.id
-    outputs, chunks = [], []
+    tensors: list[dict[str, Any]] = []
+    chunks: list[bytes] = []
     for output in request.outputs:
         tensor, raw = _output_tensor(output.name, model, predictions, output.binary)
-        outputs.append(tensor)
+        tensors.append(tensor)
         if output.binary:
             chunks.append(raw)
-    header["outputs"] = outputs
-    encoded = jsoncodec.encode(header)
+    if any(isinstance(tensor.get("data"), jsoncodec.Encoded) for tensor in tensors):
+        encoded = _spliced(header, tensors)
+    else:
+        encoded = jsoncodec.encode({**header, "outputs": tensors})
     if not chunks:
         return encoded, None
     return b"".join([encoded, *chunks]), len(encoded)
