@@ -4,8 +4,10 @@
 (a scaler + one-hot + LogisticRegression pipeline, a 100-tree RandomForestClassifier, a
 100-stage GradientBoostingRegressor, a HistGradientBoostingClassifier), exports them, and
 prints for each: 10,000-row batch rates (fast path vs scikit-learn's own predict_proba /
-predict), the single-row time of each, and the largest relative difference. Figures
-depend on the machine: nothing here is asserted.
+predict), the single-row time of each, the largest relative difference, and — in a
+fresh Python process — the time from the first import to the first answer (import, load,
+one row) and the process's peak RSS, for the export and for ``joblib.load`` + scikit-learn.
+Figures depend on the machine: nothing here is asserted.
 """
 
 from __future__ import annotations
@@ -13,11 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
@@ -45,6 +52,48 @@ class Row:
     sklearn_single_us: float
     max_relative_difference: float
     labels_equal: bool
+    fast_cold_ms: float
+    sklearn_cold_ms: float
+    fast_rss_mib: float
+    sklearn_rss_mib: float
+
+
+#: A fresh process: from its first import to its first answer, then its peak RSS (KiB;
+#: ``VmHWM``, as ``ru_maxrss`` keeps the parent's peak across ``exec``).
+_COLD = """
+import json, sys, time
+started = time.perf_counter()
+folder, row, way = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+if way == "fast":
+    from pathlib import Path
+    from irisserve.scorers import load
+    files = {p.name: p.read_bytes() for p in Path(folder).glob("scorer.*")}
+    load(files).score_rows([row])
+else:
+    import joblib, numpy
+    model = joblib.load(folder + "/model.joblib")
+    table = numpy.array([row], dtype=object if any(type(c) is str for c in row) else float)
+    getattr(model, way)(table)
+elapsed = time.perf_counter() - started
+status = open("/proc/self/status").read().split("VmHWM:")[1].split()[0]  # peak RSS, KiB
+print(elapsed, status)
+"""
+
+
+def _cold(folder: str, row: list[Any], way: str, repeats: int) -> tuple[float, float]:
+    """Best milliseconds to the first answer, and the peak RSS in MiB, of ``way``."""
+    best, rss = math.inf, 0.0
+    for _ in range(repeats):
+        done = subprocess.run(
+            [sys.executable, "-c", _COLD, folder, json.dumps(row), way],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        seconds, kib = done.stdout.split()
+        best, rss = min(best, float(seconds)), max(rss, int(kib) / 1024)
+    return best * 1000, rss
 
 
 def _best(function: Callable[[], Any], repeats: int) -> float:
@@ -110,6 +159,13 @@ def measure(family: str, estimator: Any, table: Any, repeats: int) -> Row:
         np.array_equal(estimator.classes_[scores.labels], estimator.predict(table))
     )
     one, one_table = table[:1].tolist(), table[:1]
+    with tempfile.TemporaryDirectory() as folder:
+        for name, data in export(estimator).items():
+            (Path(folder) / name).write_bytes(data)
+        joblib.dump(estimator, Path(folder) / "model.joblib")
+        fast_cold, fast_rss = _cold(folder, one[0], "fast", repeats)
+        way = "predict" if regression else "predict_proba"
+        sklearn_cold, sklearn_rss = _cold(folder, one[0], way, repeats)
     return Row(
         family=family,
         fast_rows_per_s=len(table) / _best(lambda: scorer.score_rows(rows), repeats),
@@ -118,6 +174,10 @@ def measure(family: str, estimator: Any, table: Any, repeats: int) -> Row:
         sklearn_single_us=_best(lambda: reference(one_table), repeats * 20) * 1e6,
         max_relative_difference=float(difference.max()) if difference.size else 0.0,
         labels_equal=labels_equal,
+        fast_cold_ms=fast_cold,
+        sklearn_cold_ms=sklearn_cold,
+        fast_rss_mib=fast_rss,
+        sklearn_rss_mib=sklearn_rss,
     )
 
 
@@ -125,13 +185,16 @@ def markdown(rows: list[Row]) -> str:
     """The figures as a Markdown table."""
     lines = [
         "| family | fast rows/s | scikit-learn rows/s | fast 1 row µs | scikit-learn 1 row µs "
-        "| max rel. diff | labels equal |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| max rel. diff | labels equal | fast cold ms | scikit-learn cold ms "
+        "| fast RSS MiB | scikit-learn RSS MiB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
     lines += [
         f"| {r.family} | {r.fast_rows_per_s:,.0f} | {r.sklearn_rows_per_s:,.0f} "
         f"| {r.fast_single_us:,.0f} | {r.sklearn_single_us:,.0f} "
-        f"| {r.max_relative_difference:.1e} | {'yes' if r.labels_equal else 'NO'} |"
+        f"| {r.max_relative_difference:.1e} | {'yes' if r.labels_equal else 'NO'} "
+        f"| {r.fast_cold_ms:,.0f} | {r.sklearn_cold_ms:,.0f} "
+        f"| {r.fast_rss_mib:,.0f} | {r.sklearn_rss_mib:,.0f} |"
         for r in rows
     ]
     return "\n".join(lines)

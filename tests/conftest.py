@@ -11,6 +11,7 @@ from typing import Any
 import flask
 import pytest
 from functions_framework import create_app
+from hypothesis import settings
 
 from irisserve import loader
 from irisserve.artifact import open_artifact
@@ -20,6 +21,11 @@ from tests.support import BUNDLED, MAIN, copy_bundled
 #: tests/test_batch* need apache-beam, which cannot share the serving lock (protobuf<7):
 #: ``make test`` runs them in .venv-beam; a venv without Beam leaves them to it.
 collect_ignore_glob = [] if importlib.util.find_spec("apache_beam") else ["test_batch*.py"]
+
+# No deadline (a shared 2-core machine stalls any example now and then) and no example
+# database (it would write .hypothesis/ into the checkout).
+settings.register_profile("irisserve", deadline=None, database=None)
+settings.load_profile("irisserve")
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestRegressor
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
@@ -17,8 +18,10 @@ from sklearn.preprocessing import OneHotEncoder
 
 from irisserve.manifest import sha256_bytes
 from irisserve.scorers import FastScorer
-from irisserve.scorers.check import agreement, checked_export, sklearn_table
+from irisserve.scorers.check import UNSEEN, agreement, checked_export, random_rows, sklearn_table
 from tests.scorer_checks import cells, exported
+
+pytestmark = pytest.mark.filterwarnings("ignore:Found unknown categories")
 
 RNG = np.random.default_rng(21)
 X = RNG.normal(size=(200, 3))
@@ -102,3 +105,40 @@ def test_an_export_that_disagrees_is_not_written() -> None:
     assert record["served"] is False
     assert "relative, more than 1e-12" in record["reason"]
     assert "files" not in record
+
+
+def test_random_rows_span_the_training_columns() -> None:
+    training = [[1.0, "a", 5], [3.0, None, 7], [2.0, "b", 6]]
+    rows = random_rows(training, 2_000, unseen=frozenset({1}))
+    numbers = [r[0] for r in rows]
+    assert len(rows) == 2_000
+    assert min(numbers) < 1.0
+    assert max(numbers) > 3.0
+    assert min(numbers) >= -1.0
+    assert {r[1] for r in rows} == {"a", "b", UNSEEN, None}
+    assert all(r[2] is not None for r in rows)
+    assert random_rows(training, 5, seed=3) == random_rows(training, 5, seed=3)
+
+
+def test_a_pipeline_with_unseen_categories_and_missing_values_agrees() -> None:
+    table = np.empty((150, 2), dtype=object)
+    table[:, 0] = np.where(RNG.random(150) < 0.1, np.nan, RNG.normal(size=150))
+    table[:, 1] = np.array(["x", "y", "z"], dtype=object)[RNG.integers(0, 3, 150)]
+    target = (table[:, 1] == "x").astype(int)
+    pipeline = make_pipeline(
+        ColumnTransformer(
+            [
+                ("n", SimpleImputer(), [0]),
+                ("c", OneHotEncoder(handle_unknown="ignore"), [1]),
+            ]
+        ),
+        LogisticRegression(),
+    ).fit(table, target)
+    training = cells(table)
+    rows = training + random_rows(training, 2_000, unseen=frozenset({1}))
+    assert any(r[1] == UNSEEN for r in rows)
+    assert any(r[0] is None for r in rows)
+    files, record = checked_export(pipeline, rows)
+    assert set(files) == {"scorer.json"}
+    assert record["served"] is True, record
+    assert record["rows_checked"] == 2_150

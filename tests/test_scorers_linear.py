@@ -21,7 +21,13 @@ from sklearn.linear_model import (
 from sklearn.svm import LinearSVC
 
 from irisserve.scorers import NotExportable, export
-from tests.scorer_checks import assert_exact_scorer, assert_like_sklearn, case_id, exported
+from tests.scorer_checks import (
+    assert_batch_invariant,
+    assert_exact_scorer,
+    assert_like_sklearn,
+    case_id,
+    exported,
+)
 
 RNG = np.random.default_rng(3)
 X = RNG.normal(size=(240, 5))
@@ -88,3 +94,11 @@ def test_probabilities_of_huge_scores_saturate_without_error() -> None:
 def test_what_cannot_be_exported_says_why(estimator: Any) -> None:
     with pytest.raises(NotExportable, match=type(estimator).__name__):
         export(estimator)
+
+
+@pytest.mark.parametrize("target", [BINARY, THREE, TARGET], ids=case_id)
+def test_scores_that_overflow_are_the_same_on_every_path(target: Any) -> None:
+    """The model layer refuses such rows; the scorer only has to answer them consistently."""
+    estimator = (LinearRegression() if target is TARGET else LogisticRegression()).fit(X, target)
+    rows = np.vstack([np.full((3, 5), 1e308) * [[1], [-1], [0.5]], ROWS[:10]])
+    assert_batch_invariant(exported(estimator), rows.tolist(), rows)

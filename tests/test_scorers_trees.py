@@ -17,7 +17,7 @@ from sklearn.ensemble import (
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from irisserve.scorers import NotExportable, export
-from tests.scorer_checks import assert_exact_scorer, case_id
+from tests.scorer_checks import assert_exact_scorer, assert_like_sklearn, case_id, exported, per_row
 
 RNG = np.random.default_rng(5)
 X = RNG.normal(size=(300, 4))
@@ -97,3 +97,12 @@ def test_forests_route_missing_values_as_trained() -> None:
 def test_what_cannot_be_exported_says_why(estimator: Any) -> None:
     with pytest.raises(NotExportable, match=type(estimator).__name__):
         export(estimator)
+
+
+def test_a_batch_too_large_to_walk_at_once_is_walked_in_groups_of_trees() -> None:
+    forest = RandomForestClassifier(n_estimators=12, random_state=0).fit(X, THREE)
+    rows = RNG.normal(size=(8_000, 4))  # 12 trees x 8,000 rows > 65,536 walks at once
+    scorer = exported(forest)
+    scores = scorer.score_rows(rows)
+    assert_like_sklearn(forest, scores, rows)
+    assert per_row(scores)[:300] == per_row(scorer.score_rows(rows[:300]))

@@ -60,7 +60,9 @@ class FastScorer:
         else:
             array: Any = rows
             columns = list(batch.np.ascontiguousarray(array.T, dtype=batch.np.float64))
-        return _batch_scores(self.model.predict(run(columns, self.steps, batch), batch))
+        # Overflowing scores come out non-finite, silently: the model layer refuses those rows.
+        with batch.np.errstate(all="ignore"):
+            return _batch_scores(self.model.predict(run(columns, self.steps, batch), batch))
 
 
 def _row_scores(outputs: list[Output]) -> Scores:

@@ -22,6 +22,10 @@ from irisserve.scorers._spec import need
 
 __all__ = ["NODE_ARRAYS", "Forest"]
 
+#: How many (tree, row) walks advance together in a batch: enough to amortise numpy's
+#: per-call cost, few enough that their arrays stay in the CPU cache.
+_WALKS_AT_ONCE = 1 << 16
+
 #: The node arrays every export holds, and their npy dtypes.
 NODE_ARRAYS = {
     "feature": "<i4",
@@ -147,24 +151,36 @@ class Forest:
     def walk_batch(self, matrix: Any) -> Any:
         """``(n_trees, n_rows)``: the leaf each tree sends each row of ``matrix`` to.
 
-        Every tree and row take one step per level together; rows that reached a leaf
-        are dropped from the work every few levels.
+        A few trees at a time (their walks fit in the CPU cache), every walk takes one
+        step per level together; walks that reached a leaf are set aside every few levels.
         """
+        import numpy as np
+
+        n_rows, width = matrix.shape
+        values_of = np.ascontiguousarray(matrix).ravel()
+        roots = self.numpy("roots").astype(np.int64)
+        has_missing = bool(np.isnan(values_of).any())
+        group = max(1, _WALKS_AT_ONCE // max(n_rows, 1))
+        offsets = np.arange(n_rows, dtype=np.int64) * width
+        leaves = [
+            self._walk_group(values_of, offsets, roots[start : start + group], has_missing)
+            for start in range(0, len(roots), group)
+        ]
+        return np.concatenate(leaves).reshape(len(roots), n_rows)
+
+    def _walk_group(self, values_of: Any, offsets: Any, roots: Any, has_missing: bool) -> Any:
         import numpy as np
 
         children, threshold, feature, depth = self._batch_layout
         missing_left = self.numpy("missing_left").astype(bool)
         leaf = self.numpy("left") == -1
-        n_rows, width = matrix.shape
-        values_of = np.ascontiguousarray(matrix).ravel()
-        roots = self.numpy("roots").astype(np.int64)
-        node = np.repeat(roots, n_rows)
-        offsets = np.tile(np.arange(n_rows, dtype=np.int64) * width, len(roots))
-        active = np.arange(len(node))
-        has_missing = bool(np.isnan(values_of).any())
+        leaves = np.empty(len(roots) * len(offsets), dtype=np.int64)
+        # The walks in progress: node, output position and row offset of each (tree, row).
+        current = np.repeat(roots, len(offsets))
+        position = np.arange(len(current))
+        offset = np.tile(offsets, len(roots))
         for level in range(depth):
-            current = node[active]
-            values = values_of.take(offsets[active] + feature.take(current))
+            values = values_of.take(offset + feature.take(current))
             goes_left = values <= threshold.take(current)
             missing = np.isnan(values) if has_missing else np.zeros(len(values), dtype=bool)
             if has_missing:
@@ -172,10 +188,13 @@ class Forest:
             if self._has_categories:
                 goes_left = self._categorical_batch(current, values, missing, goes_left)
             current = children.take(current * 2 + ~goes_left)
-            node[active] = current
-            if level % 4 == 3:
-                active = active[~leaf.take(current)]
-        return node.reshape(len(roots), n_rows)
+            if level % 4 == 3:  # set aside the walks that reached a leaf
+                done = leaf.take(current)
+                leaves[position[done]] = current[done]
+                walking = ~done
+                current, position, offset = current[walking], position[walking], offset[walking]
+        leaves[position] = current
+        return leaves
 
     def _categorical_batch(self, nodes: Any, values: Any, missing: Any, goes_left: Any) -> Any:
         import numpy as np

@@ -86,9 +86,10 @@ class RowOps:
             row = array("f", row).tolist()
         return [forest.walk(root, row) for root in forest.roots_list]
 
-    def take(self, forest: Forest, name: str, index: Any) -> float:
-        """Element ``index`` of the forest's flat array ``name``."""
-        return float(forest.arrays[name].flat[index])
+    def take(self, forest: Forest, leaves: list[int], width: int, column: int) -> list[float]:
+        """Per tree, ``values[leaf, column]`` of the forest's ``(nodes, width)`` leaf values."""
+        values = forest.arrays["values"].flat
+        return [float(values[leaf * width + column]) for leaf in leaves]
 
 
 class BatchOps:
@@ -103,9 +104,7 @@ class BatchOps:
     def number(self, column: Column) -> Any:
         """A float64 array; a missing cell becomes NaN."""
         if isinstance(column, list):
-            return self.np.array(
-                [math.nan if c is None else c for c in column], dtype=self.np.float64
-            )
+            return self.np.array(column, dtype=self.np.float64)  # numpy reads None as NaN
         return column
 
     def missing(self, column: Column) -> Any:
@@ -144,8 +143,9 @@ class BatchOps:
     def codes(self, column: Column, mapping: dict[Any, int], unknown: int) -> Any:
         """The index of each category in ``mapping``, else ``unknown``."""
         cells = column if isinstance(column, list) else column.tolist()
-        get = mapping.get
-        found = [get(category_key(c), unknown) for c in cells]
+        get, missing = mapping.get, mapping.get(None, unknown)
+        # ``category_key`` inlined: a NaN cell (the only one unequal to itself) is missing
+        found = [get(c, unknown) if c == c else missing for c in cells]  # noqa: PLR0124
         return self.np.array(found, dtype=self.np.int64)
 
     def is_code(self, codes: Any, code: int) -> Any:
@@ -159,6 +159,6 @@ class BatchOps:
             matrix = matrix.astype(self.np.float32)
         return forest.walk_batch(matrix)
 
-    def take(self, forest: Forest, name: str, index: Any) -> Any:
-        """Elements ``index`` of the forest's flat array ``name``."""
-        return forest.numpy(name).reshape(-1).take(index)
+    def take(self, forest: Forest, leaves: Any, width: int, column: int) -> Any:
+        """``(n_trees, n_rows)``: ``values[leaf, column]`` of each tree's leaf for each row."""
+        return forest.numpy("values").reshape(-1, width)[:, column].take(leaves)

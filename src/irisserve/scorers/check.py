@@ -16,10 +16,20 @@ from irisserve.model import PURE_PYTHON_ROWS
 from irisserve.scorers import FastScorer, NotExportable, export, load
 from irisserve.scorers.output import Scores
 
-__all__ = ["TOLERANCE", "Agreement", "agreement", "checked_export", "sklearn_table"]
+__all__ = [
+    "TOLERANCE",
+    "UNSEEN",
+    "Agreement",
+    "agreement",
+    "checked_export",
+    "random_rows",
+    "sklearn_table",
+]
 
 #: The largest relative difference from scikit-learn an export may show.
 TOLERANCE = 1e-12
+#: The category ``random_rows`` puts where an unseen category is allowed.
+UNSEEN = "irisserve-unseen-category"
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,31 @@ def sklearn_table(rows: list[list[Any]]) -> Any:
     numeric = all(c is None or type(c) in (int, float) for row in rows for c in row)
     cells = [[math.nan if c is None else c for c in row] for row in rows]
     return np.array(cells, dtype=np.float64 if numeric else object)
+
+
+def random_rows(
+    training: list[list[Any]], count: int, seed: int = 0, unseen: frozenset[int] = frozenset()
+) -> list[list[Any]]:
+    """``count`` rows spanning the training rows' columns: a numeric column uniform over
+    its range widened by the range on each side, a categorical one drawn from its
+    categories (plus ``UNSEEN`` for the columns in ``unseen``); a missing value (None)
+    in a column where training had one."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    columns = []
+    for index, column in enumerate(zip(*training, strict=True)):
+        present = [c for c in column if c is not None]
+        if all(type(c) in (int, float) for c in present) and present:
+            low, high = min(present), max(present)
+            drawn: list[Any] = rng.uniform(2 * low - high, 2 * high - low, count).tolist()
+        else:
+            categories = sorted(set(present), key=repr) + ([UNSEEN] if index in unseen else [])
+            drawn = [categories[i] for i in rng.integers(0, len(categories), count)]
+        if len(present) < len(column):
+            drawn = [None if m else c for c, m in zip(drawn, rng.random(count) < 0.1, strict=True)]
+        columns.append(drawn)
+    return [list(row) for row in zip(*columns, strict=True)]
 
 
 def _relative(actual: Any, expected: Any) -> float:
@@ -124,8 +159,9 @@ def checked_export(
     estimator: Any, rows: list[list[Any]], table: Any = None
 ) -> tuple[dict[str, bytes], dict[str, Any]]:
     """The export files to write beside the model (none unless they agree with the
-    estimator on ``rows``), and the manifest's record of why: whether the export serves
-    the model, the reason if not, the agreement figures and each file's sha256."""
+    estimator on ``rows``: the training rows and ``random_rows``), and the manifest's
+    record of why: whether the export serves the model, the reason if not, the agreement
+    figures and each file's sha256."""
     try:
         files = export(estimator)
     except NotExportable as exc:

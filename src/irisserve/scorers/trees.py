@@ -146,16 +146,16 @@ class Trees:
     def predict(self, columns: list[Column], ops: Any) -> Output:
         """Probabilities and labels, or values."""
         leaves = ops.leaves(self.forest, columns)
-        n_trees = len(self.forest.roots_list)
         outputs = []
         for j in range(self.width):
+            picked = ops.take(self.forest, leaves, self.width, j)
             if self.average:
                 total = ops.constant(0.0)
-                for tree in range(n_trees):
-                    total = total + ops.take(self.forest, "values", leaves[tree] * self.width + j)
-                outputs.append(total / n_trees)
+                for value in picked:  # tree by tree, in the estimators' order
+                    total = total + value
+                outputs.append(total / len(picked))
             else:
-                outputs.append(ops.take(self.forest, "values", leaves[0] * self.width + j))
+                outputs.append(picked[0])
         if self.classifier:
             return Output(labels=argmax(outputs, ops), probabilities=outputs)
         return Output(values=outputs[0])
@@ -173,12 +173,11 @@ class Boosting:
 
     def predict(self, columns: list[Column], ops: Any) -> Output:
         """Raw scores through the loss's link."""
-        leaves = ops.leaves(self.forest, columns)
+        picked = ops.take(self.forest, ops.leaves(self.forest, columns), 1, 0)
         outputs = len(self.init)
         raw = [ops.constant(v) for v in self.init]
-        for tree in range(len(self.forest.roots_list)):
-            k = tree % outputs
-            raw[k] = raw[k] + ops.take(self.forest, "values", leaves[tree])
+        for tree, value in enumerate(picked):  # stage by stage, output by output
+            raw[tree % outputs] = raw[tree % outputs] + value
         if not self.classifier:
             return Output(values=ops.exp(raw[0]) if self.link == "exp" else raw[0])
         if self.link == "softmax":
