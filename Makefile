@@ -7,27 +7,42 @@ PORT ?= 8080
 # HOST=0.0.0.0 to reach it from another machine or a container's host.
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
+# apache-beam cannot share the serving lock (it needs protobuf<7): its own venv, made once.
+BEAM_VENV ?= .venv-beam
+BEAM_BIN := $(BEAM_VENV)/bin
+BEAM_STAMP := $(BEAM_VENV)/.installed
 
-.PHONY: install serve test screenshot lint train lock bench bench-peers bench-scorers load capacity \
-	clean deploy
+.PHONY: install install-beam serve test screenshot lint train lock bench bench-batch \
+	bench-peers bench-scorers load capacity clean deploy
+
+# $(call make-venv,DIR,LOCK): a venv in DIR from the lock LOCK, this package installed editable.
+define make-venv
+	@echo "Installing $(1) from $(2) (a few minutes the first time)..."
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --progress-bar off -r $(2)
+	$(1)/bin/python -m pip install --quiet --no-deps -e .
+	touch $@
+endef
 
 $(STAMP): requirements/dev.txt pyproject.toml
-	@echo "Installing $(VENV) from requirements/dev.txt (a few minutes the first time)..."
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --progress-bar off -r requirements/dev.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
-	touch $@
+	$(call make-venv,$(VENV),requirements/dev.txt)
 
 install: $(STAMP) ## Create .venv from the lock
+
+$(BEAM_STAMP): requirements/beam.txt pyproject.toml
+	$(call make-venv,$(BEAM_VENV),requirements/beam.txt)
+
+install-beam: $(BEAM_STAMP) ## Create .venv-beam (serving lock + apache-beam) for irisserve.batch
 
 serve: $(STAMP) ## Serve the bundled model on http://$(HOST):$(PORT)
 	$(BIN)/functions-framework --target predict --source functions/predict/main.py \
 		--host $(HOST) --port $(PORT)
 
-test: $(STAMP) ## Install and run the whole suite, with branch coverage (floor in pyproject.toml)
+test: $(STAMP) $(BEAM_STAMP) ## The whole suite with branch coverage (tests/test_batch* in .venv-beam)
 	@for tool in gcloud java; do command -v $$tool >/dev/null || echo "make test: no $$tool on \
 	PATH: the tests that need it are skipped here (CI fails them); see the README's Quick start"; done
-	$(BIN)/python -m pytest --cov
+	$(BEAM_BIN)/python -m pytest --cov --cov-report= --cov-fail-under=0 tests/test_batch*.py
+	$(BIN)/python -m pytest --cov --cov-append
 
 screenshot: $(STAMP) ## Retake docs/img/api-page.png in headless Chromium
 	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q -p no:cacheprovider --no-cov \
@@ -52,13 +67,20 @@ lock: $(STAMP) ## Re-resolve the locks (serve first; dev is constrained by it; t
 		$(BIN)/uv pip compile $$client --python-version 3.11 \
 			--python-platform x86_64-manylinux_2_28 --no-header -o $${client%.in}.txt; \
 	done
+	grep -v '^protobuf==' requirements/serve.txt > $(VENV)/beam-constraints.txt
+	$(BIN)/uv pip compile pyproject.toml --extra beam --group beam-tools --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 --no-header -c $(VENV)/beam-constraints.txt \
+		-o requirements/beam.txt
 
 clean:
-	rm -rf $(VENV) .venv-clients $(PEERS_VENV) .pytest_cache .mypy_cache .ruff_cache .coverage \
-		build dist
+	rm -rf $(VENV) $(BEAM_VENV) .venv-clients $(PEERS_VENV) .pytest_cache .mypy_cache .ruff_cache \
+		.coverage build dist
 
 bench: $(STAMP) ## Cold start vs warm harness (bench/results/)
 	$(BIN)/python -m bench.harness $(BENCH_ARGS)
+
+bench-batch: $(BEAM_STAMP) ## 1,000,000 JSONL rows through Beam vs a plain loop (bench/results/)
+	$(BEAM_BIN)/python -m bench.batch $(BENCH_BATCH_ARGS)
 
 # MLServer (the peer in make bench-peers) gets a venv of its own: never the project's.
 PEERS_VENV := bench/.venv-peers

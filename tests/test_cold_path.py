@@ -14,6 +14,8 @@ from tests.support import IRIS_FEATURES, MAIN, SETOSA, run_python
 
 #: Packages the default path never needs before it answers (each costs tens of ms or more).
 HEAVY = ("numpy", "scipy", "sklearn", "joblib", "skops", "orjson", "google.cloud.pubsub", "grpc")
+#: Batch scoring (the ``beam`` extra) is never on the function's path, installed or not.
+BATCH = ("irisserve.batch", "apache_beam")
 
 
 def test_importing_the_entry_points_stays_light() -> None:
@@ -29,6 +31,7 @@ def test_importing_the_entry_points_stays_light() -> None:
     assert {"irisserve.http", "irisserve.oip", "irisserve.oip_codec"} <= imported
     heavy = sorted(name for name in imported if name.startswith(HEAVY))
     assert heavy == []
+    assert sorted(name for name in imported if name.startswith(BATCH)) == []
     assert "irisserve.delivery" not in imported
     assert "irisserve.storage" not in imported  # a gs:// IRISSERVE_MODEL_DIR only
     assert not any(name.startswith("flask_swagger_ui") for name in imported)

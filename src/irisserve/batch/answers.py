@@ -1,0 +1,97 @@
+"""Answer native bodies as the function answers each one sent alone. Pure: no Beam, no I/O.
+
+A body is one row, ``{"features": [...]}`` or ``{"features": {name: value}}``: it is
+validated by ``irisserve.schema`` as ``POST /predict`` validates it, the valid rows of a
+batch are scored together by ``irisserve.scoring`` and each answer is built by
+``irisserve.protocol``, so a row's answer (or error message) is the function's.
+This module is the batch package's one coupling to the library's request path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from irisserve.config import Settings
+from irisserve.errormap import error_status
+from irisserve.errors import InvalidInput
+from irisserve.model import Model, RowPredictions
+from irisserve.protocol import predictions_payload
+from irisserve.schema import parse_body
+from irisserve.scoring import Scored, score
+
+__all__ = ["Outcome", "answer_bodies", "rejected"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One row's fate: the function's answer to it, or the function's error (message, code)."""
+
+    answer: dict[str, Any] | None = None
+    error: str | None = None
+    code: str | None = None
+
+
+def rejected(exc: InvalidInput) -> Outcome:
+    """The error the function answers for ``exc``: its message and error code."""
+    return Outcome(error=str(exc), code=error_status(exc)[1])
+
+
+def _row(model: Model, body: Any, settings: Settings) -> list[float]:
+    """The row of one native body, or the ``InvalidInput`` the function raises for it."""
+    rows = parse_body(body, model.feature_names, settings.max_batch_rows)
+    if not rows.single:
+        raise InvalidInput(
+            'a batch input line holds one row, {"features": ...}: put each of the "instances" '
+            "on a line of its own"
+        )
+    row: list[float] = rows.data[0]
+    return row
+
+
+def _answers(model: Model, scored: Scored) -> list[Outcome]:
+    """Each row's answer as the function writes it for that row alone."""
+    predictions, warnings = scored.predictions, scored.drift.warnings
+    return [
+        Outcome(
+            answer=predictions_payload(
+                model,
+                RowPredictions([label], [probabilities]),
+                single=True,
+                warnings={0: warnings[index]} if index in warnings else None,
+            )
+        )
+        for index, (label, probabilities) in enumerate(
+            zip(predictions.labels, predictions.probabilities, strict=True)
+        )
+    ]
+
+
+def _score(model: Model, rows: list[list[float]], settings: Settings) -> list[Outcome]:
+    """Score ``rows`` in one batch; when a row's scores overflow, each row alone."""
+    try:
+        return _answers(model, score(model, rows, settings))
+    except InvalidInput as exc:
+        if len(rows) == 1:
+            return [rejected(exc)]
+    return [outcome for row in rows for outcome in _score(model, [row], settings)]
+
+
+def answer_bodies(model: Model, bodies: Sequence[Any], settings: Settings) -> list[Outcome]:
+    """One outcome per body, in order: its answer, or why it cannot be scored."""
+    outcomes: list[Outcome | None] = []
+    valid: list[int] = []
+    rows: list[list[float]] = []
+    for index, body in enumerate(bodies):
+        try:
+            rows.append(_row(model, body, settings))
+        except InvalidInput as exc:
+            outcomes.append(rejected(exc))
+            continue
+        outcomes.append(None)
+        valid.append(index)
+    if rows:
+        for index, outcome in zip(valid, _score(model, rows, settings), strict=True):
+            outcomes[index] = outcome
+    return [outcome for outcome in outcomes if outcome is not None]
