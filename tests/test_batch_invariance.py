@@ -102,10 +102,10 @@ ROUTES: dict[str, Callable[..., Probabilities]] = {
 }
 
 
-#: Scorers held to it. The scikit-learn fallback (IRISSERVE_SCORER=sklearn) is not yet:
-#: predict_proba's BLAS answers change in the last bits with the batch size (a row of a
-#: 2-row batch differs from the row alone); add it here once its fix lands.
-SCORERS = ["linear"]
+#: Every scorer the bundled artifact has: the linear export, and scikit-learn itself, which
+#: irisserve.model calls one row at a time (its BLAS answers change in the last bits with
+#: the batch size otherwise).
+SCORERS = ["linear", "sklearn"]
 
 
 @pytest.fixture(params=SCORERS)

@@ -64,9 +64,30 @@ class Scores:
         column = self.labels if self.labels is not None else self.values
         return len(column or ())
 
+    def row(self, index: int) -> Scores:
+        """The answer for one row of the batch, as a batch of one."""
+
+        def one(column: list[Any] | None) -> list[Any] | None:
+            return None if column is None else [column[index]]
+
+        return Scores(
+            labels=one(self.labels),
+            probabilities=one(self.probabilities),
+            decision=one(self.decision),
+            values=one(self.values),
+        )
+
 
 class Scorer(Protocol):
-    """Scores validated rows; see /work/CONTRACT.md for the rules every scorer keeps."""
+    """Scores validated rows, keeping three rules.
+
+    - Batch invariance: row i's answer is bit-identical whatever batch it comes in
+      (``score_rows(rows)`` against ``score_rows([rows[i]])``) and whichever input form.
+    - Exactness: labels equal scikit-learn's; probabilities, decision scores and values
+      within 1e-12 relative of scikit-learn's.
+    - Labels are indices into the task's classes; a row whose scores overflow comes back
+      non-finite, and the ``Model`` refuses it.
+    """
 
     def score_rows(self, rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64]) -> Scores:
         """Score validated rows. ``rows`` is a list of row lists, or — only when every feature

@@ -16,7 +16,7 @@ from typing import Any
 from irisserve.config import Settings
 from irisserve.errormap import error_status
 from irisserve.errors import InvalidInput
-from irisserve.model import Model, RowPredictions
+from irisserve.model import Cell, Model
 from irisserve.protocol import predictions_payload
 from irisserve.schema import parse_body
 from irisserve.scoring import Scored, score
@@ -38,15 +38,15 @@ def rejected(exc: InvalidInput) -> Outcome:
     return Outcome(error=str(exc), code=error_status(exc)[1])
 
 
-def _row(model: Model, body: Any, settings: Settings) -> list[float]:
+def _row(model: Model, body: Any, settings: Settings) -> list[Cell]:
     """The row of one native body, or the ``InvalidInput`` the function raises for it."""
-    rows = parse_body(body, model.feature_names, settings.max_batch_rows)
+    rows = parse_body(body, model.schema, settings.max_batch_rows)
     if not rows.single:
         raise InvalidInput(
             'a batch input line holds one row, {"features": ...}: put each of the "instances" '
             "on a line of its own"
         )
-    row: list[float] = rows.data[0]
+    row: list[Cell] = rows.data[0]
     return row
 
 
@@ -57,18 +57,16 @@ def _answers(model: Model, scored: Scored) -> list[Outcome]:
         Outcome(
             answer=predictions_payload(
                 model,
-                RowPredictions([label], [probabilities]),
+                predictions.row(index),
                 single=True,
                 warnings={0: warnings[index]} if index in warnings else None,
             )
         )
-        for index, (label, probabilities) in enumerate(
-            zip(predictions.labels, predictions.probabilities, strict=True)
-        )
+        for index in range(len(predictions))
     ]
 
 
-def _score(model: Model, rows: list[list[float]], settings: Settings) -> list[Outcome]:
+def _score(model: Model, rows: list[list[Cell]], settings: Settings) -> list[Outcome]:
     """Score ``rows`` in one batch; when a row's scores overflow, each row alone."""
     try:
         return _answers(model, score(model, rows, settings))
@@ -82,7 +80,7 @@ def answer_bodies(model: Model, bodies: Sequence[Any], settings: Settings) -> li
     """One outcome per body, in order: its answer, or why it cannot be scored."""
     outcomes: list[Outcome | None] = []
     valid: list[int] = []
-    rows: list[list[float]] = []
+    rows: list[list[Cell]] = []
     for index, body in enumerate(bodies):
         try:
             rows.append(_row(model, body, settings))
