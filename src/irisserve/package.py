@@ -56,7 +56,7 @@ TOLERANCE = 1e-12
 #: Rows also scored one at a time, to check that a row's answer does not depend on its batch.
 SINGLE_ROWS = 32
 #: Random rows beyond the training range that also check a linear or fast export.
-PROBE_ROWS = 2000
+PROBE_ROWS = 10_000
 
 
 def created_at() -> str:
