@@ -230,6 +230,7 @@ def test_curl_answers_as_documented(
     request: pytest.FixtureRequest,
     fake_gcloud_env: dict[str, str],
 ) -> None:
+    require_tools("curl", why="the docs' curl commands are run as a reader would run them")
     address = f"127.0.0.1:{process_for(block, request).port}"
     command = [word.replace(SERVER, address).replace("$URL", f"http://{address}") for word in words]
     # $(gcloud auth print-identity-token) in a header: the fake gcloud answers it.
