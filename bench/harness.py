@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench import measure, report
-from bench.processes import HEALTH, PREDICT, VARIANTS, Probe, Variant, worker_pid
-from tests.gcs_emulator import emulator_in, new_bucket
-from tests.support import BUNDLED
+from bench.gcs_emulator import emulator_in, new_bucket
+from bench.processes import BUNDLED, HEALTH, PREDICT, VARIANTS, Probe, Variant, worker_pid
 
 __all__ = [
     "DEFAULT",

@@ -2,7 +2,7 @@
 
     python -m bench.load [--seconds 60] [--connections 16] [--threads 2] [--output FILE]
 
-Starts ``functions-framework`` serving the bundled model (``tests.support.FunctionProcess``,
+Starts ``functions-framework`` serving the bundled model (``bench.processes.FunctionProcess``,
 lazy loading, every request logged as in production), then drives it with wrk
 (the Debian package ``wrk``) and a Lua script that cycles through :data:`MIX` on
 every connection. A held load means: no 5xx, no status outside :data:`EXPECTED`,
@@ -22,13 +22,15 @@ import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from tests.support import SETOSA, FunctionProcess
+from bench.processes import FunctionProcess
 
 __all__ = ["EXPECTED", "MIX", "Request", "lua_script", "main", "run"]
 
 MAX_ROWS = 64
 MAX_BODY = 16_384  # an oversized body stays within what gunicorn drains (64 KiB)
 JSON = {"Content-Type": "application/json"}
+#: A row the bundled model predicts as setosa.
+SETOSA = [5.1, 3.5, 1.4, 0.2]
 
 
 class Request(NamedTuple):

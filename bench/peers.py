@@ -37,9 +37,8 @@ from typing import Any
 
 from bench import harness, measure, report
 from bench.harness import Plan
-from bench.processes import FLOOR_MAIN, Probe, Variant, wait_for_ok
+from bench.processes import BUNDLED, FLOOR_MAIN, MAIN, Probe, Variant, free_port, wait_for_ok
 from bench.report import Metric
-from tests.support import BUNDLED, MAIN, free_port
 
 __all__ = [
     "DEFAULT",

@@ -13,10 +13,11 @@ import pytest
 from functions_framework import create_app
 from hypothesis import settings
 
+from bench.processes import MAIN
 from irisserve import loader
 from irisserve.artifact import open_artifact
 from irisserve.model import Model
-from tests.support import BUNDLED, MAIN, copy_bundled
+from tests.support import BUNDLED, copy_bundled
 
 #: tests/test_batch* need apache-beam, which cannot share the serving lock (protobuf<7):
 #: ``make test`` runs them in .venv-beam; a venv without Beam leaves them to it.

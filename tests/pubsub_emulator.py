@@ -21,7 +21,8 @@ import pytest
 from google.api_core import exceptions
 from google.cloud import pubsub_v1
 
-from tests.support import free_port, require_tools
+from bench.processes import free_port
+from tests.support import require_tools
 
 __all__ = ["Emulator", "Received", "require_gcloud", "wait_until"]
 

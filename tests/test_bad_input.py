@@ -18,14 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.support import (
-    IRIS_FEATURES,
-    NAMED_SETOSA,
-    SETOSA,
-    FunctionProcess,
-    Reply,
-    assert_error_body,
-)
+from bench.processes import Reply
+from tests.support import IRIS_FEATURES, NAMED_SETOSA, SETOSA, FunctionProcess, assert_error_body
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,8 @@ import textwrap
 
 import pytest
 
-from tests.support import IRIS_FEATURES, MAIN, SETOSA, run_python
+from bench.processes import MAIN
+from tests.support import IRIS_FEATURES, SETOSA, run_python
 
 #: Packages the default path never needs before it answers (each costs tens of ms or more).
 HEAVY = ("numpy", "scipy", "sklearn", "joblib", "skops", "orjson", "google.cloud.pubsub", "grpc")

@@ -15,9 +15,10 @@ from cloudevents.http import CloudEvent
 from flask.testing import FlaskClient
 from functions_framework import create_app
 
+from bench.processes import MAIN
 from irisserve.events import MESSAGE_PUBLISHED
 from irisserve.model import Model
-from tests.support import MAIN, SETOSA, VIRGINICA, http_answer, push_envelope
+from tests.support import SETOSA, VIRGINICA, http_answer, push_envelope
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:

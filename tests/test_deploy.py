@@ -22,11 +22,11 @@ from typing import Any
 import flask.testing
 import pytest
 
+from bench.gcs_emulator import GcsEmulator, emulator_in, new_bucket
+from bench.processes import MAIN
 from irisserve.manifest import sha256_file
-from tests.gcs_emulator import GcsEmulator, emulator_in, new_bucket
 from tests.support import (
     BUNDLED,
-    MAIN,
     REPO,
     SETOSA,
     VIRGINICA,

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.gcs_emulator import emulator_in, new_bucket
 from irisserve import loader
 from irisserve.config import Settings
 from irisserve.errors import ArtifactIntegrityError, ArtifactMissing, ModelLoadTimeout
 from irisserve.storage import GcsLocation
-from tests.gcs_emulator import emulator_in, new_bucket
 from tests.support import BUNDLED
 
 

@@ -19,13 +19,14 @@ import pytest
 from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 
+from bench.processes import free_port
 from irisserve.events import MESSAGE_PUBLISHED
 from irisserve.manifest import read_manifest
 from irisserve.model import Model
 from irisserve.protocol import predictions_payload
 from irisserve.schema import parse_body
 from tests.pubsub_emulator import Emulator, Received, wait_until
-from tests.support import BUNDLED, FunctionProcess, copy_bundled, free_port
+from tests.support import BUNDLED, FunctionProcess, copy_bundled
 
 pytestmark = pytest.mark.integration
 

@@ -16,11 +16,12 @@ import skops.io
 from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
+from bench.processes import MAIN
 from irisserve.artifact import open_artifact
 from irisserve.errors import ArtifactIntegrityError, ConfigurationError, UntrustedArtifact
 from irisserve.manifest import sha256_bytes
 from irisserve.skopsfile import SKOPS_NAME, dumps, load_estimator
-from tests.support import MAIN, REPO, SETOSA, FunctionProcess, edit_manifest
+from tests.support import REPO, SETOSA, FunctionProcess, edit_manifest
 from training.train import main as train_main
 
 

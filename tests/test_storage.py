@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.gcs_emulator import FaultFront, GcsEmulator, emulator_in, new_bucket
+from bench.processes import free_port
 from irisserve.errors import (
     ArtifactIntegrityError,
     ArtifactMissing,
@@ -19,8 +21,7 @@ from irisserve.errors import (
 )
 from irisserve.manifest import sha256_file
 from irisserve.storage import READ_ROLE, Fetched, GcsLocation, fetch_artifact
-from tests.gcs_emulator import FaultFront, GcsEmulator, emulator_in, new_bucket
-from tests.support import BUNDLED, copy_bundled, edit_manifest, free_port
+from tests.support import BUNDLED, copy_bundled, edit_manifest
 
 pytestmark = pytest.mark.integration
 

@@ -11,16 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from bench.gcs_emulator import FaultFront, GcsEmulator, emulator_in, new_bucket
+from bench.processes import Reply, free_port
 from irisserve.manifest import sha256_file
-from tests.gcs_emulator import FaultFront, GcsEmulator, emulator_in, new_bucket
 from tests.support import (
     BUNDLED,
     SETOSA,
     FunctionProcess,
-    Reply,
     concurrent_cold_predictions,
     copy_bundled,
-    free_port,
     model_loaded_events,
 )
 from training.train import train

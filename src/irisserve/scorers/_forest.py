@@ -20,7 +20,7 @@ from typing import Any
 from irisserve.scorers._npz import Array
 from irisserve.scorers._spec import need
 
-__all__ = ["NODE_ARRAYS", "Forest"]
+__all__ = ["NODE_ARRAYS", "Forest", "join_parts"]
 
 #: How many (tree, row) walks advance together in a batch: enough to amortise numpy's
 #: per-call cost, few enough that their arrays stay in the CPU cache.
@@ -39,6 +39,18 @@ NODE_ARRAYS = {
     "known_bitsets": "<u4",
     "known_index": "<i4",
 }
+
+
+def join_parts(parts: dict[str, list[Any]]) -> dict[str, Any]:
+    """Each node array's per-tree pieces concatenated in its npy dtype (``roots``: one int each)."""
+    import numpy as np
+
+    return {
+        name: np.array(pieces, dtype="<i4")
+        if name == "roots"
+        else np.concatenate(pieces).astype(NODE_ARRAYS.get(name, "<f8"))
+        for name, pieces in parts.items()
+    }
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from irisserve.scorers._forest import join_parts
 from irisserve.scorers._spec import NotExportable
 from irisserve.scorers.preprocessing import export_steps
 
@@ -65,18 +66,10 @@ def _nodes(estimator: Any, n_features: int) -> dict[str, Any]:
             parts["values"].append(nodes["value"])
             offset += len(nodes)
     left_bitsets = np.concatenate(bitsets) if bitsets else np.zeros((0, 8))
-    return {
-        "feature": np.concatenate(parts["feature"]).astype("<i4"),
-        "threshold": np.concatenate(parts["threshold"]).astype("<f8"),
-        "left": np.concatenate(parts["left"]).astype("<i4"),
-        "right": np.concatenate(parts["right"]).astype("<i4"),
-        "missing_left": np.concatenate(parts["missing_left"]).astype("|u1"),
-        "category": np.concatenate(parts["category"]).astype("<i4"),
-        "roots": np.array(parts["roots"], dtype="<i4"),
+    return join_parts(parts) | {
         "left_bitsets": left_bitsets.astype("<u4").reshape(-1, 8),
         "known_bitsets": np.asarray(known, dtype="<u4").reshape(-1, 8),
         "known_index": np.where(is_categorical, f_idx_map, -1).astype("<i4"),
-        "values": np.concatenate(parts["values"]).astype("<f8"),
     }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from irisserve.scorers._forest import Forest
+from irisserve.scorers._forest import Forest, join_parts
 from irisserve.scorers._link import argmax, expit, softmax
 from irisserve.scorers._ops import Column
 from irisserve.scorers._spec import NotExportable, floats, need
@@ -47,15 +47,7 @@ def node_arrays(trees: list[Any], n_features: int) -> dict[str, Any]:
         parts["right"].append(np.where(is_leaf, -1, tree.children_right + offset))
         parts["missing_left"].append(tree.missing_go_to_left)
         offset += tree.node_count
-    arrays = {
-        "feature": np.concatenate(parts["feature"]).astype("<i4"),
-        "threshold": np.concatenate(parts["threshold"]).astype("<f8"),
-        "left": np.concatenate(parts["left"]).astype("<i4"),
-        "right": np.concatenate(parts["right"]).astype("<i4"),
-        "missing_left": np.concatenate(parts["missing_left"]).astype("|u1"),
-        "roots": np.array(parts["roots"], dtype="<i4"),
-    }
-    return arrays | no_categories(offset, n_features)
+    return join_parts(parts) | no_categories(offset, n_features)
 
 
 def no_categories(n_nodes: int, n_features: int) -> dict[str, Any]:

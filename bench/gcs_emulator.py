@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from tests.support import free_port
+from bench.processes import free_port
 
 __all__ = ["FaultFront", "GcsEmulator", "emulator_in", "new_bucket"]
 
