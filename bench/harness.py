@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench import measure, report
-from bench.processes import HEALTH, PREDICT, VARIANTS, Probe, Variant, worker_pid
+from bench.processes import HEALTH, VARIANTS, Probe, Variant, worker_pid
 from tests.gcs_emulator import emulator_in, new_bucket
 from tests.support import BUNDLED
 
@@ -74,15 +74,17 @@ QUICK = Plan(rounds=2, requests=200, seconds=0.5, batch_rows=10_000, batch_repea
 def _predict_sample(
     variant: Variant, plan: Plan, batches: dict[str, Probe], logs: Path
 ) -> dict[str, float]:
-    process, cold = measure.spawn_until_ok(variant, PREDICT, logs)
+    process, cold = measure.spawn_until_ok(variant, variant.predict, logs)
     try:
         assert process.process is not None
         worker = worker_pid(process.process.pid)
         sample = {
             "cold_predict_ms": cold * 1000,
-            **measure.warm(process.port, PREDICT, plan.requests, plan.seconds),
+            **measure.warm(process.port, variant.predict, plan.requests, plan.seconds),
             "worker_rss_mb": measure.peak_rss_mb(worker),
         }
+        if variant.batch is not None:
+            batches = {"batch_rows_per_s": variant.batch}
         sample |= measure.batch_medians(process.port, batches, plan.batch_rows, plan.batch_repeats)
         sample["worker_rss_batch_mb"] = measure.peak_rss_mb(worker)
         return sample

@@ -61,6 +61,8 @@ class Variant:
 
     ``from_storage``: the bundled model is served from ``gs://`` on a local Cloud
     Storage emulator that the harness starts (it adds the variables that say where).
+    ``predict`` is its single-row request; ``batch``, when given, its 10,000-row request
+    (else the harness's Iris batches).
     """
 
     name: str
@@ -68,6 +70,8 @@ class Variant:
     source: Path
     env: dict[str, str]
     from_storage: bool = False
+    predict: Probe = PREDICT
+    batch: Probe | None = None
 
 
 #: The floor first: every ratio is taken against it. The irisserve variants set
