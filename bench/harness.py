@@ -83,6 +83,8 @@ def _predict_sample(
             **measure.warm(process.port, variant.predict, plan.requests, plan.seconds),
             "worker_rss_mb": measure.peak_rss_mb(worker),
         }
+        if not variant.batches:
+            return sample
         if variant.batch is not None:
             batches = {"batch_rows_per_s": variant.batch}
         sample |= measure.batch_medians(process.port, batches, plan.batch_rows, plan.batch_repeats)
@@ -149,7 +151,7 @@ def run(plan: Plan, variants: tuple[Variant, ...]) -> dict[str, dict[str, list[f
                 f"p50 {sample['warm_p50_ms']:.3f} ms  "
                 f"c4 {sample['throughput_c4_rps']:6.0f}/s  "
                 f"rss {sample['worker_rss_mb']:5.1f} MiB  "
-                f"batch {sample['batch_rows_per_s']:9,.0f} rows/s",
+                f"batch {sample.get('batch_rows_per_s', 0):9,.0f} rows/s",
                 file=sys.stderr,
                 flush=True,
             )

@@ -18,9 +18,13 @@ def test_a_packaged_family_is_served_both_ways_beside_the_floor(tmp_path: Path) 
     assert (tmp_path / "models" / "boosting-3" / "scorer.npz").is_file()
     result = json.loads((tmp_path / "out" / "scorers.json").read_text())
     assert list(result["variants"]) == ["floor", "boosting-fast", "boosting-sklearn"]
-    for variant in result["variants"].values():
+    for name, variant in result["variants"].items():
         for metric in served.METRICS:
-            assert variant["metrics"][metric.key]["median"] > 0
+            summary = variant["metrics"][metric.key]
+            if name == "boosting-sklearn" and "batch" in metric.key:
+                assert summary is None  # scikit-learn's path is not timed on batches
+            else:
+                assert summary["median"] > 0
     assert result["sklearn_in_process_rows_per_s"]["boosting"] > 0
     goals = [(t["variant"], t["metric"]) for t in result["targets"]]
     assert goals == [
