@@ -94,8 +94,9 @@ $(PEERS_STAMP): bench/peers.txt
 bench-peers: $(STAMP) $(PEERS_STAMP) ## irisserve beside MLServer, same requests (bench/results/peers.*)
 	$(BIN)/python -m bench.peers $(BENCH_ARGS)
 
-bench-scorers: $(STAMP) ## In-process: pickle-free scorers vs scikit-learn, per family
+bench-scorers: $(STAMP) ## Pickle-free scorers vs scikit-learn per family: in-process, then served beside the floor (bench/results/scorers.*)
 	$(BIN)/python -m bench.scorers $(SCORERS_ARGS)
+	$(BIN)/python -m bench.served $(SERVED_ARGS)
 
 load: $(STAMP) ## Bounded 60 s load test against a real process (needs wrk)
 	$(BIN)/python -m bench.load $(LOAD_ARGS)

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 from bench import measure, report
 from bench.gcs_emulator import emulator_in, new_bucket
-from bench.processes import BUNDLED, HEALTH, PREDICT, VARIANTS, Probe, Variant, worker_pid
+from bench.processes import BUNDLED, HEALTH, VARIANTS, Probe, Variant, worker_pid
 
 __all__ = [
     "DEFAULT",
@@ -73,15 +73,19 @@ QUICK = Plan(rounds=2, requests=200, seconds=0.5, batch_rows=10_000, batch_repea
 def _predict_sample(
     variant: Variant, plan: Plan, batches: dict[str, Probe], logs: Path
 ) -> dict[str, float]:
-    process, cold = measure.spawn_until_ok(variant, PREDICT, logs)
+    process, cold = measure.spawn_until_ok(variant, variant.predict, logs)
     try:
         assert process.process is not None
         worker = worker_pid(process.process.pid)
         sample = {
             "cold_predict_ms": cold * 1000,
-            **measure.warm(process.port, PREDICT, plan.requests, plan.seconds),
+            **measure.warm(process.port, variant.predict, plan.requests, plan.seconds),
             "worker_rss_mb": measure.peak_rss_mb(worker),
         }
+        if not variant.batches:
+            return sample
+        if variant.batch is not None:
+            batches = {"batch_rows_per_s": variant.batch}
         sample |= measure.batch_medians(process.port, batches, plan.batch_rows, plan.batch_repeats)
         sample["worker_rss_batch_mb"] = measure.peak_rss_mb(worker)
         return sample
@@ -146,7 +150,7 @@ def run(plan: Plan, variants: tuple[Variant, ...]) -> dict[str, dict[str, list[f
                 f"p50 {sample['warm_p50_ms']:.3f} ms  "
                 f"c4 {sample['throughput_c4_rps']:6.0f}/s  "
                 f"rss {sample['worker_rss_mb']:5.1f} MiB  "
-                f"batch {sample['batch_rows_per_s']:9,.0f} rows/s",
+                f"batch {sample.get('batch_rows_per_s', 0):9,.0f} rows/s",
                 file=sys.stderr,
                 flush=True,
             )

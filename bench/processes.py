@@ -222,6 +222,8 @@ class Variant:
 
     ``from_storage``: the bundled model is served from ``gs://`` on a local Cloud
     Storage emulator that the harness starts (it adds the variables that say where).
+    ``predict`` is its single-row request; ``batch``, when given, its 10,000-row request
+    (else the harness's Iris batches); ``batches`` off skips the batch measurements.
     """
 
     name: str
@@ -229,6 +231,9 @@ class Variant:
     source: Path
     env: dict[str, str]
     from_storage: bool = False
+    predict: Probe = PREDICT
+    batch: Probe | None = None
+    batches: bool = True
 
 
 #: The floor first: every ratio is taken against it. The irisserve variants set

@@ -11,7 +11,17 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-__all__ = ["METRICS", "TARGETS", "Metric", "machine", "summarise", "to_markdown", "write"]
+__all__ = [
+    "METRICS",
+    "TARGETS",
+    "Metric",
+    "Target",
+    "check",
+    "machine",
+    "summarise",
+    "to_markdown",
+    "write",
+]
 
 
 @dataclass(frozen=True)
@@ -107,7 +117,7 @@ def _summary(values: list[float]) -> dict[str, Any]:
     }
 
 
-def _check(target: Target, lazy: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
+def check(target: Target, lazy: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
     value = lazy[target.metric]["median"]
     base = floor[target.metric]["median"]
     measured = {
@@ -150,7 +160,7 @@ def summarise(
                 summary["ratio_to_floor"] = summary["median"] / base["median"] if base else None
     targets = []
     if floor and "lazy" in variants:
-        targets = [_check(t, variants["lazy"]["metrics"], floor["metrics"]) for t in TARGETS]
+        targets = [check(t, variants["lazy"]["metrics"], floor["metrics"]) for t in TARGETS]
     return {**run, "variants": variants, "targets": targets}
 
 
@@ -192,9 +202,11 @@ def to_markdown(result: dict[str, Any], metrics: tuple[Metric, ...] = METRICS) -
         for target in result["targets"]:
             shown = target["measured"]
             text = f"{shown:,.0f}" if shown >= 1000 else f"{shown:.2f}"
+            name = titles[target["metric"]]
+            if "variant" in target:  # targets of several variants in one table
+                name = f"{target['variant']}: {name}"
             lines.append(
-                f"| {titles[target['metric']]} | {target['target']} | {text} | "
-                f"{'yes' if target['met'] else '**no**'} |"
+                f"| {name} | {target['target']} | {text} | {'yes' if target['met'] else '**no**'} |"
             )
     plan = result["plan"]
     lines += [

@@ -38,7 +38,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from irisserve.scorers import FastScorer, export, load
 
-__all__ = ["Row", "main", "measure"]
+__all__ = ["Row", "main", "measure", "models"]
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def _best(function: Callable[[], Any], repeats: int) -> float:
     return best
 
 
-def _models(trees: int, rng: np.random.Generator) -> list[tuple[str, Any, Any]]:
+def models(trees: int, rng: np.random.Generator) -> list[tuple[str, Any, Any]]:
     """(family, fitted estimator, training table) per family."""
     numbers = rng.normal(size=(2000, 4))
     mixed = np.empty((2000, 5), dtype=object)
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     results = []
-    for family, estimator, table in _models(args.trees, rng):
+    for family, estimator, table in models(args.trees, rng):
         batch = table[rng.integers(0, len(table), args.rows)].copy()
         if batch.dtype != object:
             batch += rng.normal(scale=0.01, size=batch.shape)  # rows not seen in training

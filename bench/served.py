@@ -1,0 +1,161 @@
+"""Served: the fast path against scikit-learn on the same artifact, beside the floor.
+
+    python -m bench.served            # the default run (a few minutes)
+    python -m bench.served --quick    # fewer, shorter samples
+
+Packages the issue's four representative models (``bench.scorers``: a scaler + one-hot +
+LogisticRegression pipeline, a 100-tree RandomForestClassifier, a 100-stage
+GradientBoostingRegressor, a HistGradientBoostingClassifier; fixed seeds, 2,000 synthetic
+rows) once into ``build/bench-models/<family>-<trees>`` with ``irisserve.package``, then
+serves each folder through the real functions-framework (``IRISSERVE_MODEL_DIR``) with
+``IRISSERVE_SCORER=fast`` and with ``IRISSERVE_SCORER=sklearn``, beside the no-op floor,
+in one run of the harness (``bench.harness.run``: cold start, warm p50, worker peak RSS,
+10,000-row batch rows/s). The batch target is scikit-learn's own in-process rate on the
+same 10,000 rows. The full default run writes ``bench/results/scorers.{json,md,png}``;
+a narrower one ``build/bench/``. All traffic stays on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench import harness, report, scorers
+from bench.processes import MAIN, VARIANTS, Probe, Variant
+from irisserve.package import write_artifact
+
+__all__ = ["DEFAULT", "FAMILIES", "METRICS", "QUICK", "Family", "main", "package", "targets"]
+
+MODELS = Path(__file__).resolve().parent.parent / "build" / "bench-models"
+#: Short names, in ``bench.scorers``'s order of families.
+FAMILIES = ("pipeline", "forest", "boosting", "hist")
+DEFAULT = harness.Plan(rounds=2, requests=300, seconds=1.0, batch_rows=10_000, batch_repeats=2)
+QUICK = harness.Plan(rounds=1, requests=30, seconds=0.2, batch_rows=10_000, batch_repeats=1)
+METRICS = tuple(m for m in report.METRICS if not m.key.startswith("v2_"))
+
+
+class Family:
+    """One packaged model: its folder, a single row and a batch to send, and scikit-learn's
+    in-process rows/s on that batch."""
+
+    def __init__(self, name: str, label: str, folder: Path, batch: Any, rate: float) -> None:
+        self.name, self.label, self.folder, self.rate = name, label, folder, rate
+        rows = batch.tolist()
+        self.predict = Probe("POST", "/predict", json.dumps({"features": rows[0]}).encode())
+        self.batch = Probe("POST", "/predict", json.dumps({"instances": rows}).encode())
+
+    def variants(self) -> tuple[Variant, ...]:
+        """The folder served with the export and with scikit-learn (lazy load)."""
+        return tuple(
+            Variant(
+                f"{self.name}-{scorer}",
+                f"{self.label}, {scorer}",
+                MAIN,
+                {
+                    "IRISSERVE_MODEL_DIR": str(self.folder),
+                    "IRISSERVE_SCORER": scorer,
+                    "IRISSERVE_EAGER_LOAD": "0",
+                },
+                predict=self.predict,
+                batch=self.batch,
+                # irisserve's scikit-learn path scores a batch row by row (batch
+                # invariance): 10,000 rows of a forest take minutes, so it is not timed.
+                batches=scorer == "fast",
+            )
+            for scorer in ("fast", "sklearn")
+        )
+
+
+def _best_rate(function: Callable[[Any], Any], batch: Any, repeats: int) -> float:
+    """Rows per second of ``function(batch)``, the best of ``repeats``."""
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function(batch)
+        best = min(best, time.perf_counter() - started)
+    return len(batch) / best
+
+
+def package(folder: Path, trees: int, rows: int, wanted: tuple[str, ...]) -> list[Family]:
+    """Fit the families (fixed seeds), package each ``wanted`` one into ``folder`` unless
+    already there, and measure scikit-learn's in-process rate on a ``rows``-row batch."""
+    rng = np.random.default_rng(0)
+    families = []
+    for name, (label, estimator, table) in zip(FAMILIES, scorers.models(trees, rng), strict=True):
+        batch = table[rng.integers(0, len(table), rows)].copy()
+        if batch.dtype != object:
+            batch += rng.normal(scale=0.01, size=batch.shape)  # rows not seen in training
+        if name not in wanted:
+            continue
+        target = folder / f"{name}-{trees}"
+        if not (target / "manifest.json").exists():
+            write_artifact(estimator, table, target, name=name, version="1.0.0", random_seed=0)
+        regression = not hasattr(estimator, "classes_")
+        reference = estimator.predict if regression else estimator.predict_proba
+        families.append(Family(name, label, target, batch, _best_rate(reference, batch, 3)))
+    return families
+
+
+def targets(result: dict[str, Any], families: list[Family]) -> list[dict[str, Any]]:
+    """The issue's targets for each family's fast path, against the floor and (batch)
+    scikit-learn's in-process rate."""
+    floor = result["variants"]["floor"]["metrics"]
+    checked = []
+    for family in families:
+        fast = result["variants"][f"{family.name}-fast"]["metrics"]
+        for target in (
+            report.Target("cold_predict_ms", "ratio_max", 1.3),
+            report.Target("warm_p50_ms", "ratio_max", 1.15),
+            report.Target("worker_rss_mb", "over_floor_max", 40.0),
+            report.Target("batch_rows_per_s", "absolute_min", family.rate),
+        ):
+            checked.append({"variant": family.name, **report.check(target, fast, floor)})
+    return checked
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    harness.add_run_options(parser, "one short round", "scorers")
+    parser.add_argument("--trees", type=int, default=100, help="trees / stages / iterations")
+    parser.add_argument("--families", default=",".join(FAMILIES), help=", ".join(FAMILIES))
+    parser.add_argument("--models", type=Path, default=MODELS, help="packaged models' folder")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    args = _parser().parse_args(argv)
+    plan = harness.plan_from(args, DEFAULT, QUICK)
+    wanted = harness.choose(args.families, {f: f for f in FAMILIES}, "families")
+    started = time.monotonic()
+    info = harness.run_info("bench.served", argv, plan)
+    families = package(args.models, args.trees, plan.batch_rows, wanted)
+    info["sklearn_in_process_rows_per_s"] = {f.name: f.rate for f in families}
+    variants = (VARIANTS[0], *(v for f in families for v in f.variants()))
+    samples = harness.run(plan, variants)
+    info["duration_seconds"] = round(time.monotonic() - started, 1)
+    info["loadavg_after"] = report.machine()["loadavg"]
+    labels = {v.name: v.label for v in variants}
+    result = report.summarise(samples, labels, info, METRICS)
+    result["targets"] = targets(result, families)
+    result["target_label"] = "fast path"
+    everything = wanted == FAMILIES and args.trees == 100
+    harness.publish(
+        result,
+        harness.output_folder(args, everything),
+        plot=not args.no_plot,
+        stem="scorers",
+        metrics=METRICS,
+        title="fast path vs scikit-learn, same artifact, beside the floor",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
