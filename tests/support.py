@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -98,18 +98,18 @@ def require_tools(*names: str, why: str) -> None:
         pytest.skip(message)
 
 
-def run_python(script: str) -> str:
-    """Run ``script`` in a fresh interpreter in the repository; its stdout (it must succeed)."""
+def run_ok(command: Sequence[str], timeout: float = 60) -> str:
+    """Run ``command`` in the repository; its stdout (it must succeed, else its stderr shows)."""
     done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        list(command), cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def run_python(script: str, *args: str, timeout: float = 60) -> str:
+    """Run ``script`` in a fresh interpreter in the repository; its stdout (it must succeed)."""
+    return run_ok([sys.executable, "-c", script, *args], timeout)
 
 
 def gcloud_help_flags(command: Iterable[str]) -> set[str]:

@@ -26,7 +26,14 @@ from typing import Any
 
 import pytest
 
-from tests.support import REPO, FunctionProcess, gcloud_help_flags, require_tools
+from tests.support import (
+    REPO,
+    FunctionProcess,
+    gcloud_help_flags,
+    require_tools,
+    run_ok,
+    run_python,
+)
 
 PAGES = sorted([REPO / "README.md", REPO / "DEVELOPMENT.md", *(REPO / "docs").glob("*.md")])
 FAKE_GCLOUD_DIR = Path(__file__).parent / "deploy_fixtures"
@@ -188,15 +195,7 @@ OWN_MODELS = {"own-model.md": REPO / "build" / "passengers"}
 @pytest.fixture(scope="module")
 def own_model() -> Path:
     folder = OWN_MODELS["own-model.md"]
-    done = subprocess.run(
-        [sys.executable, "-m", "training.examples", "passengers", "--output", str(folder)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    run_ok([sys.executable, "-m", "training.examples", "passengers", "--output", str(folder)], 300)
     return folder
 
 
@@ -260,15 +259,7 @@ def test_curl_answers_as_documented(
 )
 def test_python_runs(block: Block, request: pytest.FixtureRequest) -> None:
     code = block.text.replace(SERVER, f"127.0.0.1:{process_for(block, request).port}")
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=REPO,
-    )
-    assert done.returncode == 0, done.stderr
+    run_python(code, timeout=120)
 
 
 @pytest.mark.integration
@@ -343,15 +334,7 @@ MAKES = by_kind("make")
 @pytest.mark.parametrize(("block", "words"), MAKES, ids=ids(MAKES))
 def test_make_targets_exist(block: Block, words: list[str]) -> None:
     words = words[words.index("make") :]
-    done = subprocess.run(
-        ["make", "-n", *(substituted(word) for word in words[1:])],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    run_ok(["make", "-n", *(substituted(word) for word in words[1:])], 30)
 
 
 def test_gcloud_flags_exist() -> None:

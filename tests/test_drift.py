@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +16,7 @@ from irisserve.drift import class_counts, drift, out_of_range
 from irisserve.errors import ConfigurationError
 from irisserve.manifest import CATEGORICAL, Feature, FeatureStatistics
 from irisserve.model import Model
-from tests.support import SETOSA, VIRGINICA
+from tests.support import SETOSA, VIRGINICA, run_python
 
 NAMES = ["a", "b"]
 STATS = {"a": FeatureStatistics(min=1.0, max=3.0, mean=2.0, std=0.5)}  # "b" has none
@@ -118,10 +116,7 @@ def test_a_few_rows_are_checked_without_importing_numpy() -> None:
         "assert class_counts([1], m.class_names)['versicolor'] == 1\n"
         "assert 'numpy' not in sys.modules\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr
+    run_python(script)
 
 
 @pytest.mark.parametrize(("raw", "margin"), [("", 0.1), ("0", 0.0), ("0.25", 0.25), ("2", 2.0)])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from irisserve.artifact import open_artifact
 from irisserve.manifest import read_manifest, sha256_file
 from irisserve.package import PROBE_ROWS, PackagingError, main, write_artifact
 from tests.own_models import BUILDERS, expected_objects
-from tests.support import REPO
+from tests.support import run_ok
 from training.passengers import TARGET, passengers
 
 
@@ -205,13 +204,4 @@ def test_the_command_says_what_is_wrong(
 
 
 def test_the_module_runs_as_a_command() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "irisserve.package", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=REPO,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "--skops" in done.stdout
+    assert "--skops" in run_ok([sys.executable, "-m", "irisserve.package", "--help"])

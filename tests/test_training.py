@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +14,7 @@ from threadpoolctl import threadpool_limits
 from irisserve import loader
 from irisserve.config import Settings
 from irisserve.manifest import read_manifest
-from tests.support import BUNDLED, REPO
+from tests.support import BUNDLED, run_python
 from training.compare import artifact_differences
 from training.train import created_at, main, train
 
@@ -88,15 +86,7 @@ def test_a_model_unpickled_earlier_in_the_process_does_not_change_the_bytes(
         "from training.train import main; "
         "raise SystemExit(main(['--output', sys.argv[2], '--compare', sys.argv[1]]))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(BUNDLED), str(tmp_path)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    run_python(script, str(BUNDLED), str(tmp_path), timeout=120)
 
 
 def test_the_manifest_names_the_blas_training_ran_on(two_runs: tuple[Path, Path]) -> None:
