@@ -13,7 +13,7 @@ from typing import Any
 
 import flask
 
-from irisserve import __version__, jsoncodec, loader, oip_codec
+from irisserve import __version__, jsoncodec, loader
 from irisserve.context import Context, Route, json_response
 from irisserve.errors import InvalidInput, NotFound, UnsupportedMediaType
 from irisserve.model import Model
@@ -57,12 +57,16 @@ def _ready(ctx: Context) -> flask.Response:
 
 
 def _server_metadata(ctx: Context) -> flask.Response:
+    from irisserve import oip_codec  # deferred, like every use: a native cold start skips it
+
     return json_response(
         {"name": SERVER_NAME, "version": __version__, "extensions": list(oip_codec.EXTENSIONS)}
     )
 
 
 def _model_metadata(ctx: Context) -> flask.Response:
+    from irisserve import oip_codec
+
     return json_response(oip_codec.model_metadata(_model(ctx)))
 
 
@@ -74,6 +78,8 @@ def _infer(ctx: Context) -> flask.Response:
     encoding = ctx.request.content_encoding
     if encoding and encoding.lower() != "identity":
         raise UnsupportedMediaType(f"Content-Encoding {encoding} is not supported; send it plain")
+    from irisserve import oip_codec
+
     body = ctx.read_body()
     header, binary = oip_codec.split_body(body, ctx.request.headers.get(_HEADER_LENGTH))
     model = _model(ctx)
