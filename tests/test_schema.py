@@ -205,15 +205,24 @@ def outcome(parse: Any, instances: list[Any], schema: InputSchema) -> Any:
 
 
 NULLABLE = InputSchema([Feature("a", nullable=True), Feature("b"), Feature("c", nullable=True)])
+TEXT = InputSchema(  # floats and text categories as sent need no conversion
+    [
+        Feature("age", nullable=True),
+        Feature("embarked", CATEGORICAL, categories=["C", "Q", "S"]),
+        Feature("sex", CATEGORICAL, nullable=True, categories=["f", "m"], unknown="ignore"),
+    ]
+)
 FAULTS: list[tuple[InputSchema, list[Any], list[Any]]] = [
     (IRIS, ROW, ["abc", True, False, None, [1], {"a": 1}, 10**400, 1e308 * 10, 2**80]),
     (NULLABLE, [1.5, -2, None], ["x", True, None, 10**400, -1e308 * 10, 10**20, 0]),
     (MIXED, [30, 7.25, "S", "m", 2], ["X", None, 3, True, 2.0, "2", 10**400, "C", 1e400]),
+    (TEXT, [30.5, "S", "m"], ["X", None, 3, True, 2.0, 7, "C", 1e400, "f", 10**400]),
 ]
 SHAPES = [
     None,
     [1, 2, 3],
     [1, 2, 3, 4, 5],
+    "abc",
     "abcd",
     "abcde",
     dict(zip(NAMES, ROW, strict=True)),

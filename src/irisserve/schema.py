@@ -134,27 +134,30 @@ def _categorical(feature: Feature) -> Callable[[Any, str], Cell]:
     return check
 
 
-Column = Callable[[tuple[Any, ...]], list[Cell] | None]
-"""A whole column of a large batch, checked at once: its cells, or ``None`` when any cell
-needs the row-by-row check (which finds and names the fault)."""
+Column = Callable[[tuple[Any, ...]], Sequence[Cell] | None]
+"""A whole column of a large batch, checked at once: its cells (``values`` itself when they
+need no conversion), or ``None`` when any cell needs the row-by-row check (which finds and
+names the fault)."""
 
 
 def _numeric_column(feature: Feature) -> Column:
     allowed = {*_NUMBER_TYPES, _NONE} if feature.nullable else set(_NUMBER_TYPES)
 
-    def column(values: tuple[Any, ...]) -> list[Cell] | None:
+    def column(values: tuple[Any, ...]) -> Sequence[Cell] | None:
         kinds = set(map(type, values))
         if not kinds <= allowed:
             return None
         present = [v for v in values if v is not None] if _NONE in kinds else values
         try:
-            numbers = list(map(float, present))
+            numbers = present if int not in kinds else list(map(float, present))
         except OverflowError:
             return None
         if not all(map(math.isfinite, numbers)):
             return None
+        if int not in kinds:
+            return values
         if _NONE not in kinds:
-            return numbers  # type: ignore[return-value]
+            return numbers
         found = iter(numbers)
         return [None if v is None else next(found) for v in values]
 
@@ -166,10 +169,16 @@ def _categorical_column(feature: Feature) -> Column:
     lookup: dict[Any, Cell] = {category: category for category in feature.categories or []}
     if feature.nullable:
         lookup[None] = None
+    # Text categories are found as sent (a str equals only a str); numbers take the
+    # spelling they were trained with.
+    as_sent = {str, _NONE} if all(type(c) is str for c in lookup if c is not None) else set()
 
-    def column(values: tuple[Any, ...]) -> list[Cell] | None:
-        if not set(map(type, values)) <= allowed:
+    def column(values: tuple[Any, ...]) -> Sequence[Cell] | None:
+        kinds = set(map(type, values))
+        if not kinds <= allowed:
             return None
+        if kinds <= as_sent:
+            return values if set(values) <= lookup.keys() else None
         try:
             return list(map(lookup.__getitem__, values))
         except KeyError:  # an unknown category: scored or refused row by row
@@ -284,12 +293,16 @@ def _fast_rows(instances: list[Any], schema: InputSchema) -> list[list[Cell]] | 
     it to the row checks."""
     if not _lists_of(instances, len(schema.names)):
         return None
-    columns = []
+    columns: list[Sequence[Cell]] = []
+    converted = False
     for values, check in zip(zip(*instances, strict=True), schema.columns, strict=True):
         cells = check(values)
         if cells is None:
             return None
         columns.append(cells)
+        converted = converted or cells is not values
+    if not converted:  # floats, nulls and text categories as sent: the rows as they came
+        return instances
     return list(map(list, zip(*columns, strict=True)))
 
 
