@@ -241,13 +241,19 @@ def parsed_as_row_by_row(instances: list[Any], schema: InputSchema) -> None:
 def test_every_cell_and_row_in_a_large_batch_parses_as_row_by_row(
     schema: InputSchema, good: list[Any], cells: list[Any]
 ) -> None:
-    """Each cell value in each column, and each row shape, in a large batch: the same rows
-    (bit for bit, cell types included) or the same error as the row checks."""
-    for column in range(len(good)):
+    """Each cell value in each column, and each row shape, in a large batch of lists or of
+    objects: the same rows (bit for bit, cell types included) or the same error as the row
+    checks."""
+    named = dict(zip(schema.names, good, strict=True))
+    for column, name in enumerate(schema.names):
         for cell in cells:
             instances = [list(good) for _ in range(12)]
             instances[7][column] = cell
             parsed_as_row_by_row(instances, schema)
+            parsed_as_row_by_row([named] * 7 + [{**named, name: cell}] * 5, schema)
+        others = {key: value for key, value in named.items() if key != name}
+        for shape in (others, {**others, "zz": 1}, {**named, "zz": 1}, list(good)):
+            parsed_as_row_by_row([named] * 10 + [shape], schema)
     for shape in SHAPES:
         parsed_as_row_by_row([list(good)] * 10 + [shape], schema)
 

@@ -10,10 +10,11 @@ One row or a batch of up to ``PURE_PYTHON_ROWS`` rows stays Python lists, scored
 importing numpy; a larger batch of an all-numeric schema becomes a float64 array (NaN for
 a missing value). A schema with categories always gives lists.
 
-A larger batch is first checked as a whole, in passes that run at C speed (lengths, the
-set of cell types, then numpy for finiteness, or one column at a time when the schema has
-categories); anything those passes do not accept goes through the row-by-row checks,
-which find and name the fault, so both give the same rows and the same errors.
+A larger batch of lists, or of objects keyed by feature name, is first checked as a whole,
+in passes that run at C speed (lengths, the set of cell types, then numpy for finiteness,
+or one column at a time when the schema has categories); anything those passes do not
+accept goes through the row-by-row checks, which find and name the fault, so both give
+the same rows and the same errors.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from irisserve.errors import BatchTooLarge, InvalidInput
@@ -258,28 +260,39 @@ def _plain(row: list[Any]) -> list[float] | None:
     return values if all(map(math.isfinite, values)) else None
 
 
-def _lists_of(instances: list[Any], width: int) -> bool:
-    """Every row is a list of ``width`` items."""
-    return set(map(type, instances)) == {list} and set(map(len, instances)) == {width}
+def _in_order(instances: list[Any], names: list[str]) -> Sequence[Sequence[Any]] | None:
+    """Every row's cells in schema order: the rows themselves when all are lists of the
+    schema's width, tuples when all are objects keyed by exactly its features; else ``None``."""
+    kinds = set(map(type, instances))
+    if kinds not in ({list}, {dict}) or set(map(len, instances)) != {len(names)}:
+        return None
+    if kinds == {list}:
+        return instances
+    try:  # n keys, every feature among them: exactly the features
+        if len(names) == 1:
+            return list(zip(map(itemgetter(names[0]), instances), strict=True))
+        return list(map(itemgetter(*names), instances))
+    except KeyError:
+        return None
 
 
-def _fast_array(instances: list[Any], schema: InputSchema) -> npt.NDArray[np.float64] | None:
-    """A large all-numeric batch of lists of plain numbers (null where the schema allows it)
-    as a float64 array; ``None`` sends it to the row checks."""
+def _fast_array(
+    rows: Sequence[Sequence[Any]], schema: InputSchema
+) -> npt.NDArray[np.float64] | None:
+    """A large all-numeric batch of plain numbers (null where the schema allows it) as a
+    float64 array; ``None`` sends it to the row checks."""
     import numpy as np  # deferred: a cold start with one row never needs it
 
     width = len(schema.names)
     allowed = {*_NUMBER_TYPES, _NONE} if any(schema.nullable) else set(_NUMBER_TYPES)
-    if not _lists_of(instances, width):
-        return None
-    if not set(map(type, chain.from_iterable(instances))) <= allowed:
+    if not set(map(type, chain.from_iterable(rows))) <= allowed:
         return None
     try:  # numpy converts an int as float() does, and null to NaN
-        cells = chain.from_iterable(instances)
-        array = np.fromiter(cells, dtype=np.float64, count=len(instances) * width)
+        cells = chain.from_iterable(rows)
+        array = np.fromiter(cells, dtype=np.float64, count=len(rows) * width)
     except OverflowError:
         return None
-    array = array.reshape(len(instances), width)
+    array = array.reshape(len(rows), width)
     finite = np.isfinite(array)
     if bool(finite.all()):
         return array
@@ -288,21 +301,19 @@ def _fast_array(instances: list[Any], schema: InputSchema) -> npt.NDArray[np.flo
     return array if bool((finite | allowed_nan).all()) else None
 
 
-def _fast_rows(instances: list[Any], schema: InputSchema) -> list[list[Cell]] | None:
-    """A large batch of lists, with categories: checked one column at a time; ``None`` sends
-    it to the row checks."""
-    if not _lists_of(instances, len(schema.names)):
-        return None
+def _fast_rows(rows: Sequence[Sequence[Any]], schema: InputSchema) -> list[list[Cell]] | None:
+    """A large batch with categories, checked one column at a time; ``None`` sends it to
+    the row checks."""
     columns: list[Sequence[Cell]] = []
     converted = False
-    for values, check in zip(zip(*instances, strict=True), schema.columns, strict=True):
+    for values, check in zip(zip(*rows, strict=True), schema.columns, strict=True):
         cells = check(values)
         if cells is None:
             return None
         columns.append(cells)
         converted = converted or cells is not values
-    if not converted:  # floats, nulls and text categories as sent: the rows as they came
-        return instances
+    if not converted and type(rows[0]) is list:  # floats, nulls and text categories as sent
+        return rows  # type: ignore[return-value]
     return list(map(list, zip(*columns, strict=True)))
 
 
@@ -325,9 +336,11 @@ def parse_instances(
         )
     if len(instances) <= PURE_PYTHON_ROWS:
         return [schema.parse_row(row, f"{where}[{i}]") for i, row in enumerate(instances)]
-    fast = (_fast_array if schema.all_numeric else _fast_rows)(instances, schema)
-    if fast is not None:
-        return fast
+    ordered = _in_order(instances, schema.names)
+    if ordered is not None:
+        fast = (_fast_array if schema.all_numeric else _fast_rows)(ordered, schema)
+        if fast is not None:
+            return fast
     rows = [schema.parse_row(row, f"{where}[{i}]") for i, row in enumerate(instances)]
     return Rows(data=rows, single=False).values if schema.all_numeric else rows
 
