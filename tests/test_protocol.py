@@ -156,3 +156,10 @@ def test_smaller_answers_are_written_by_the_standard_library(n: int) -> None:
     payload = predictions_payload(model, scores, single)
     assert encode_predictions(model, scores, single) == jsoncodec.encode(payload)
     assert encode_prediction_list(model, scores) == jsoncodec.encode({"predictions": objects})
+
+
+def test_classes_without_a_name_each_are_written_object_by_object() -> None:
+    model = bundled_with(Task(CLASSIFICATION, classes=[0, 1, 2], scores=None), ["a", "b"])
+    scores = Scores(labels=[0, 1] * LARGE_ANSWER_ROWS)
+    payload = predictions_payload(model, scores, False)
+    assert encode_predictions(model, scores, False) == orjson.dumps(payload)

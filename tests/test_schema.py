@@ -285,3 +285,13 @@ def test_a_large_valid_batch_takes_the_whole_batch_passes() -> None:
     assert isinstance(numbers, np.ndarray)
     assert numbers[8, 2] == float(2**53 + 1)
     assert math.isnan(numbers[0, 0])
+
+
+def test_a_large_batch_of_one_feature_objects() -> None:
+    schema = InputSchema([Feature("x", nullable=True)])
+    rows = parse_instances([{"x": 1}] * 9 + [{"x": None}], schema, 100)
+    assert isinstance(rows, np.ndarray)
+    assert rows[:9].tolist() == [[1.0]] * 9
+    assert math.isnan(rows[9, 0])
+    with pytest.raises(InvalidInput, match=r'instances\[9\]: unknown feature "y"'):
+        parse_instances([{"x": 1}] * 9 + [{"y": 1}], schema, 100)
