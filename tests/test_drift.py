@@ -217,3 +217,42 @@ def test_unseen_categories_are_counted_per_feature_beside_the_ranges() -> None:
 def test_a_missing_number_is_never_out_of_range() -> None:
     assert out_of_range([[None, 1.0]], NAMES, STATS, 0.0).rows == 0
     assert out_of_range(np.array([[np.nan, 1.0]]), NAMES, STATS, 0.0).rows == 0
+
+
+def _row_by_row(rows: list[list[Any]]) -> Any:
+    """The report of ``rows`` built from reports of one row at a time (the few-rows path)."""
+    warnings: dict[int, list[dict[str, Any]]] = {}
+    counts: dict[str, int] = {}
+    unseen: dict[str, int] = {}
+    flagged = 0
+    for index, row in enumerate(rows):
+        one = drift([row], MIXED, STATS, 0.0)
+        flagged += one.rows
+        if one.warnings:
+            warnings[index] = one.warnings[0]
+        for target, source in ((counts, one.counts), (unseen, one.unseen)):
+            for name, count in source.items():
+                target[name] = target.get(name, 0) + count
+    return warnings, dict(sorted(counts.items())), flagged, unseen
+
+
+@pytest.mark.parametrize("rows", [40, 200])
+def test_a_large_batch_of_lists_is_reported_as_row_by_row(rows: int) -> None:
+    generator = np.random.default_rng(rows)
+    colours = ["red", "blue", "green", None]
+    batch: list[list[Any]] = [
+        [float(generator.uniform(0.0, 4.0)), colours[int(generator.integers(4))]]
+        for _ in range(rows)
+    ]
+    batch[3][0] = None
+    report = drift(batch, MIXED, STATS, 0.0)
+    assert 0 < report.rows < rows
+    assert report.unseen["colour"] > 0
+    assert (report.warnings, report.counts, report.rows, report.unseen) == _row_by_row(batch)
+
+
+def test_a_large_batch_with_other_cells_in_a_ranged_column_is_checked_row_by_row() -> None:
+    batch: list[list[Any]] = [[2.0, "red"]] * 20 + [[9, "red"], ["x", "blue"]]
+    report = out_of_range(batch, NAMES, STATS, 0.0)
+    assert report.warnings == {20: [{**report.warnings[20][0], "value": 9}]}
+    assert type(report.warnings[20][0]["value"]) is int

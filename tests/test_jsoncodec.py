@@ -103,3 +103,14 @@ def test_append_member_is_the_member_written_last() -> None:
     whole = jsoncodec.encode({**payload, "data": [0, 1]})
     assert jsoncodec.append_member(jsoncodec.encode(payload), "data", data) == whole
     assert jsoncodec.append_member(b"{}", "data", data) == b'{"data":[0,1]}'
+
+
+@pytest.mark.parametrize("standard", [False, True])
+def test_number_texts_are_each_number_as_written_in_a_document(standard: bool) -> None:
+    values = _floats_of_every_magnitude(3_000)[:2_997]
+    write = jsoncodec.encode if standard else jsoncodec.encode_large
+    expected = [write(v) for v in values.tolist()]
+    matrix = values.reshape(-1, 3)
+    for rows in (values, values.tolist(), matrix, matrix.tolist()):
+        assert jsoncodec.number_texts(rows, standard) == expected
+    assert jsoncodec.number_texts([], standard) == []

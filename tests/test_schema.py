@@ -183,3 +183,115 @@ def test_a_long_category_list_is_cut_in_messages() -> None:
     schema = InputSchema([Feature("code", CATEGORICAL, categories=[f"c{i}" for i in range(50)])])
     with pytest.raises(InvalidInput, match=r"c19, \.\.\. \(50 in all\)$"):
         schema.parse_row(["zz"], "features")
+
+
+def row_by_row(instances: list[Any], schema: InputSchema) -> Any:
+    """What the row checks make of a batch: the reference the whole-batch passes must meet."""
+    rows = [schema.parse_row(row, f"instances[{i}]") for i, row in enumerate(instances)]
+    if not schema.all_numeric:
+        return rows
+    return np.array([[math.nan if v is None else v for v in row] for row in rows])
+
+
+def outcome(parse: Any, instances: list[Any], schema: InputSchema) -> Any:
+    """The parsed rows (each cell with its type), or the error's message."""
+    try:
+        rows = parse(instances, schema)
+    except InvalidInput as exc:
+        return str(exc)
+    if isinstance(rows, np.ndarray):
+        return rows.shape, rows.tobytes()
+    return [[(type(cell), cell) for cell in row] for row in rows]
+
+
+NULLABLE = InputSchema([Feature("a", nullable=True), Feature("b"), Feature("c", nullable=True)])
+TEXT = InputSchema(  # floats and text categories as sent need no conversion
+    [
+        Feature("age", nullable=True),
+        Feature("embarked", CATEGORICAL, categories=["C", "Q", "S"]),
+        Feature("sex", CATEGORICAL, nullable=True, categories=["f", "m"], unknown="ignore"),
+    ]
+)
+FAULTS: list[tuple[InputSchema, list[Any], list[Any]]] = [
+    (IRIS, ROW, ["abc", True, False, None, [1], {"a": 1}, 10**400, 1e308 * 10, 2**80]),
+    (NULLABLE, [1.5, -2, None], ["x", True, None, 10**400, -1e308 * 10, 10**20, 0]),
+    (MIXED, [30, 7.25, "S", "m", 2], ["X", None, 3, True, 2.0, "2", 10**400, "C", 1e400]),
+    (TEXT, [30.5, "S", "m"], ["X", None, 3, True, 2.0, 7, "C", 1e400, "f", 10**400]),
+]
+SHAPES = [
+    None,
+    [1, 2, 3],
+    [1, 2, 3, 4, 5],
+    "abc",
+    "abcd",
+    "abcde",
+    dict(zip(NAMES, ROW, strict=True)),
+    PASSENGER,
+    {"a": 1, "b": 2, "c": None},
+    5,
+]
+
+
+def parsed_as_row_by_row(instances: list[Any], schema: InputSchema) -> None:
+    expected = outcome(row_by_row, instances, schema)
+    assert outcome(lambda i, s: parse_instances(i, s, 100), instances, schema) == expected
+
+
+@pytest.mark.parametrize(("schema", "good", "cells"), FAULTS)
+def test_every_cell_and_row_in_a_large_batch_parses_as_row_by_row(
+    schema: InputSchema, good: list[Any], cells: list[Any]
+) -> None:
+    """Each cell value in each column, and each row shape, in a large batch of lists or of
+    objects: the same rows (bit for bit, cell types included) or the same error as the row
+    checks."""
+    named = dict(zip(schema.names, good, strict=True))
+    for column, name in enumerate(schema.names):
+        for cell in cells:
+            instances = [list(good) for _ in range(12)]
+            instances[7][column] = cell
+            parsed_as_row_by_row(instances, schema)
+            parsed_as_row_by_row([named] * 7 + [{**named, name: cell}] * 5, schema)
+        others = {key: value for key, value in named.items() if key != name}
+        for shape in (others, {**others, "zz": 1}, {**named, "zz": 1}, list(good)):
+            parsed_as_row_by_row([named] * 10 + [shape], schema)
+    for shape in SHAPES:
+        parsed_as_row_by_row([list(good)] * 10 + [shape], schema)
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize(("schema", "good", "cells"), FAULTS)
+def test_a_large_batch_with_faults_anywhere_parses_as_row_by_row(
+    seed: int, schema: InputSchema, good: list[Any], cells: list[Any]
+) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(9, 60))
+    instances = [list(good) for _ in range(n)]
+    for _ in range(int(rng.integers(1, 4))):
+        row, column = int(rng.integers(n)), int(rng.integers(len(good)))
+        if rng.random() < 0.2:
+            instances[row] = SHAPES[int(rng.integers(len(SHAPES)))]
+        else:
+            instances[row][column] = cells[int(rng.integers(len(cells)))]
+    parsed_as_row_by_row(instances, schema)
+
+
+def test_a_large_valid_batch_takes_the_whole_batch_passes() -> None:
+    """Ints become floats, a category keeps its trained spelling, null stays missing."""
+    mixed = parse_instances([[None, 7, "C", None, 3.0]] * 9, MIXED, 100)
+    assert mixed == [[None, 7.0, "C", None, 3]] * 9
+    assert isinstance(mixed, list)
+    assert [type(cell) for cell in mixed[8]] == [type(None), float, str, type(None), int]
+    numbers = parse_instances([[None, 1, 2**53 + 1]] * 9, NULLABLE, 100)
+    assert isinstance(numbers, np.ndarray)
+    assert numbers[8, 2] == float(2**53 + 1)
+    assert math.isnan(numbers[0, 0])
+
+
+def test_a_large_batch_of_one_feature_objects() -> None:
+    schema = InputSchema([Feature("x", nullable=True)])
+    rows = parse_instances([{"x": 1}] * 9 + [{"x": None}], schema, 100)
+    assert isinstance(rows, np.ndarray)
+    assert rows[:9].tolist() == [[1.0]] * 9
+    assert math.isnan(rows[9, 0])
+    with pytest.raises(InvalidInput, match=r'instances\[9\]: unknown feature "y"'):
+        parse_instances([{"x": 1}] * 9 + [{"y": 1}], schema, 100)

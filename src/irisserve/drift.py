@@ -17,10 +17,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from irisserve.manifest import CATEGORICAL, Feature, FeatureStatistics
-from irisserve.model import Cell
+from irisserve.model import PURE_PYTHON_ROWS, Cell
 
 if TYPE_CHECKING:
     import numpy as np
@@ -65,19 +67,40 @@ def _flagged(
 
     Only columns with statistics are checked (numeric ones); a missing value never is.
     """
+    columns = [c for c in range(len(low)) if low[c] != -math.inf or high[c] != math.inf]
     if isinstance(rows, Sequence):
-        columns = [c for c in range(len(low)) if low[c] != -math.inf or high[c] != math.inf]
-        return [
-            (r, c, value)
-            for r, row in enumerate(rows)
-            for c in columns
-            if isinstance(value := row[c], int | float) and not low[c] <= value <= high[c]
-        ]
+        checked = _float_columns(rows, columns)
+        if checked is None:
+            return [
+                (r, c, value)
+                for r, row in enumerate(rows)
+                for c in columns
+                if isinstance(value := row[c], int | float) and not low[c] <= value <= high[c]
+            ]
+        rows, low, high = checked, [low[c] for c in columns], [high[c] for c in columns]
+    else:
+        columns = list(range(len(low)))
     import numpy as np
 
     flagged_rows, flagged_columns = np.nonzero((rows < low) | (rows > high))
     values = rows[flagged_rows, flagged_columns].tolist()
-    return list(zip(flagged_rows.tolist(), flagged_columns.tolist(), values, strict=True))
+    named = [columns[c] for c in flagged_columns.tolist()]
+    return list(zip(flagged_rows.tolist(), named, values, strict=True))
+
+
+def _float_columns(
+    rows: Sequence[Sequence[Cell]], columns: list[int]
+) -> npt.NDArray[np.float64] | None:
+    """``columns`` of a large batch of lists as a float64 array (NaN for a missing value), when
+    they hold only floats and missing values; else ``None`` (a few rows, or other cells)."""
+    if len(rows) <= PURE_PYTHON_ROWS or not columns:
+        return None
+    import numpy as np
+
+    picked = [values for c, values in enumerate(zip(*rows, strict=True)) if c in columns]
+    if not set(map(type, chain.from_iterable(picked))) <= {float, type(None)}:
+        return None
+    return np.array(picked, dtype=np.float64).T
 
 
 def out_of_range(
@@ -134,7 +157,13 @@ def unseen_categories(
     counts: dict[str, int] = {}
     if not known or not isinstance(rows, Sequence):
         return DriftReport(warnings={}, counts={}, rows=0)
-    for r, row in enumerate(rows):
+    # Only the columns holding a value outside their categories are gone through row by row.
+    known = {
+        column: categories
+        for column, categories in known.items()
+        if not set(map(itemgetter(column), rows)) - {None} <= categories
+    }
+    for r, row in enumerate(rows if known else ()):
         for column, categories in known.items():
             value = row[column]
             if value is None or value in categories:

@@ -8,7 +8,13 @@ ones, ``None`` where the schema allows a missing value.
 
 One row or a batch of up to ``PURE_PYTHON_ROWS`` rows stays Python lists, scored without
 importing numpy; a larger batch of an all-numeric schema becomes a float64 array (NaN for
-a missing value) in one pass. A schema with categories always gives lists.
+a missing value). A schema with categories always gives lists.
+
+A larger batch of lists, or of objects keyed by feature name, is first checked as a whole,
+in passes that run at C speed (lengths, the set of cell types, then numpy for finiteness,
+or one column at a time when the schema has categories); anything those passes do not
+accept goes through the row-by-row checks, which find and name the fault, so both give
+the same rows and the same errors.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from irisserve.errors import BatchTooLarge, InvalidInput
@@ -38,6 +46,7 @@ __all__ = [
 
 _NUMBER_TYPES = (int, float)
 _CATEGORY_TYPES = (str, int, float)
+_NONE = type(None)
 _BODY_KEYS = ("features", "instances")
 #: Categories listed in an error message; a longer list is cut.
 _SHOWN_CATEGORIES = 20
@@ -127,6 +136,59 @@ def _categorical(feature: Feature) -> Callable[[Any, str], Cell]:
     return check
 
 
+Column = Callable[[tuple[Any, ...]], Sequence[Cell] | None]
+"""A whole column of a large batch, checked at once: its cells (``values`` itself when they
+need no conversion), or ``None`` when any cell needs the row-by-row check (which finds and
+names the fault)."""
+
+
+def _numeric_column(feature: Feature) -> Column:
+    allowed = {*_NUMBER_TYPES, _NONE} if feature.nullable else set(_NUMBER_TYPES)
+
+    def column(values: tuple[Any, ...]) -> Sequence[Cell] | None:
+        kinds = set(map(type, values))
+        if not kinds <= allowed:
+            return None
+        present = [v for v in values if v is not None] if _NONE in kinds else values
+        try:
+            numbers = present if int not in kinds else list(map(float, present))
+        except OverflowError:
+            return None
+        if not all(map(math.isfinite, numbers)):
+            return None
+        if int not in kinds:
+            return values
+        if _NONE not in kinds:
+            return numbers
+        found = iter(numbers)
+        return [None if v is None else next(found) for v in values]
+
+    return column
+
+
+def _categorical_column(feature: Feature) -> Column:
+    allowed = {*_CATEGORY_TYPES, _NONE} if feature.nullable else set(_CATEGORY_TYPES)
+    lookup: dict[Any, Cell] = {category: category for category in feature.categories or []}
+    if feature.nullable:
+        lookup[None] = None
+    # Text categories are found as sent (a str equals only a str); numbers take the
+    # spelling they were trained with.
+    as_sent = {str, _NONE} if all(type(c) is str for c in lookup if c is not None) else set()
+
+    def column(values: tuple[Any, ...]) -> Sequence[Cell] | None:
+        kinds = set(map(type, values))
+        if not kinds <= allowed:
+            return None
+        if kinds <= as_sent:
+            return values if set(values) <= lookup.keys() else None
+        try:
+            return list(map(lookup.__getitem__, values))
+        except KeyError:  # an unknown category: scored or refused row by row
+            return None
+
+    return column
+
+
 class InputSchema:
     """A model's input schema, compiled once into one checker per feature."""
 
@@ -139,6 +201,13 @@ class InputSchema:
         #: Every feature numeric and never null: plain lists of numbers take the fast path.
         self.plain_numbers = self.all_numeric and not any(f.nullable for f in self.features)
         self.checks = [_numeric(f) if f.type == NUMERIC else _categorical(f) for f in self.features]
+        #: Whole-column checks for a large batch with categories.
+        self.columns = [
+            _numeric_column(f) if f.type == NUMERIC else _categorical_column(f)
+            for f in self.features
+        ]
+        #: The columns that take null: the only places a large numeric batch may hold NaN.
+        self.nullable = [f.nullable for f in self.features]
         self._what = "numbers" if self.all_numeric else "values"
 
     @classmethod
@@ -191,21 +260,61 @@ def _plain(row: list[Any]) -> list[float] | None:
     return values if all(map(math.isfinite, values)) else None
 
 
-def _fast_array(instances: list[Any], n_features: int) -> npt.NDArray[np.float64] | None:
-    """The common case (lists of plain numbers) in one pass; ``None`` sends it to the slow path."""
+def _in_order(instances: list[Any], names: list[str]) -> Sequence[Sequence[Any]] | None:
+    """Every row's cells in schema order: the rows themselves when all are lists of the
+    schema's width, tuples when all are objects keyed by exactly its features; else ``None``."""
+    kinds = set(map(type, instances))
+    if kinds not in ({list}, {dict}) or set(map(len, instances)) != {len(names)}:
+        return None
+    if kinds == {list}:
+        return instances
+    try:  # n keys, every feature among them: exactly the features
+        if len(names) == 1:
+            return list(zip(map(itemgetter(names[0]), instances), strict=True))
+        return list(map(itemgetter(*names), instances))
+    except KeyError:
+        return None
+
+
+def _fast_array(
+    rows: Sequence[Sequence[Any]], schema: InputSchema
+) -> npt.NDArray[np.float64] | None:
+    """A large all-numeric batch of plain numbers (null where the schema allows it) as a
+    float64 array; ``None`` sends it to the row checks."""
     import numpy as np  # deferred: a cold start with one row never needs it
 
-    for row in instances:
-        if type(row) is not list or len(row) != n_features:
-            return None
-        for value in row:
-            if type(value) not in _NUMBER_TYPES:
-                return None
-    try:
-        array = np.array(instances, dtype=np.float64)
+    width = len(schema.names)
+    allowed = {*_NUMBER_TYPES, _NONE} if any(schema.nullable) else set(_NUMBER_TYPES)
+    if not set(map(type, chain.from_iterable(rows))) <= allowed:
+        return None
+    try:  # numpy converts an int as float() does, and null to NaN
+        cells = chain.from_iterable(rows)
+        array = np.fromiter(cells, dtype=np.float64, count=len(rows) * width)
     except OverflowError:
         return None
-    return array if bool(np.isfinite(array).all()) else None
+    array = array.reshape(len(rows), width)
+    finite = np.isfinite(array)
+    if bool(finite.all()):
+        return array
+    # JSON holds no NaN: a NaN is a null, allowed only in a nullable column; inf is refused.
+    allowed_nan = np.isnan(array) & np.array(schema.nullable)
+    return array if bool((finite | allowed_nan).all()) else None
+
+
+def _fast_rows(rows: Sequence[Sequence[Any]], schema: InputSchema) -> list[list[Cell]] | None:
+    """A large batch with categories, checked one column at a time; ``None`` sends it to
+    the row checks."""
+    columns: list[Sequence[Cell]] = []
+    converted = False
+    for values, check in zip(zip(*rows, strict=True), schema.columns, strict=True):
+        cells = check(values)
+        if cells is None:
+            return None
+        columns.append(cells)
+        converted = converted or cells is not values
+    if not converted and type(rows[0]) is list:  # floats, nulls and text categories as sent
+        return rows  # type: ignore[return-value]
+    return list(map(list, zip(*columns, strict=True)))
 
 
 def parse_instances(
@@ -225,15 +334,15 @@ def parse_instances(
             f"{where}: {len(instances)} rows is over the limit of {max_rows} per request; "
             "split the batch"
         )
-    large = len(instances) > PURE_PYTHON_ROWS and schema.all_numeric
-    if large and schema.plain_numbers:
-        fast = _fast_array(instances, len(schema.names))
+    if len(instances) <= PURE_PYTHON_ROWS:
+        return [schema.parse_row(row, f"{where}[{i}]") for i, row in enumerate(instances)]
+    ordered = _in_order(instances, schema.names)
+    if ordered is not None:
+        fast = (_fast_array if schema.all_numeric else _fast_rows)(ordered, schema)
         if fast is not None:
             return fast
     rows = [schema.parse_row(row, f"{where}[{i}]") for i, row in enumerate(instances)]
-    if not large:
-        return rows
-    return Rows(data=rows, single=False).values
+    return Rows(data=rows, single=False).values if schema.all_numeric else rows
 
 
 def parse_body(body: Any, schema: InputSchema, max_rows: int) -> Rows:
