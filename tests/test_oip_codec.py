@@ -333,12 +333,13 @@ ELEMENT_REFUSALS: list[tuple[dict[int, Any], str]] = [
 
 @pytest.mark.parametrize("rows", [3, 9, 500])
 @pytest.mark.parametrize("nested", [False, True])
+@pytest.mark.parametrize("fill", [1.5, 1.0])  # booleans hide among ones: a few, or everywhere
 @pytest.mark.parametrize(("bad", "message"), ELEMENT_REFUSALS)
 def test_every_batch_size_refuses_the_first_element_that_is_not_a_number(
-    bad: dict[int, Any], message: str, rows: int, nested: bool
+    bad: dict[int, Any], message: str, rows: int, nested: bool, fill: float
 ) -> None:
     """A few rows are read in Python, more with numpy: the same element is refused alike."""
-    flat: list[Any] = [1.5] * (4 * rows)
+    flat: list[Any] = [fill] * (4 * rows)
     for index, value in bad.items():
         flat[index] = value
     data = [flat[start : start + 4] for start in range(0, len(flat), 4)] if nested else flat
