@@ -293,6 +293,68 @@ def test_bad_requests_say_what_is_wrong(header: Any, binary: bytes, message: str
     assert message in str(caught.value)
 
 
+ELEMENT_REFUSALS: list[tuple[dict[int, Any], str]] = [
+    (
+        {5: True},
+        "inputs[0].data: element 5 (row 1, column 1): expected a number for FP32, got true",
+    ),
+    (
+        {5: 1.0, 6: False, 7: 0},
+        "inputs[0].data: element 6 (row 1, column 2): expected a number for FP32, got false",
+    ),
+    (
+        {5: True, 9: "x"},
+        "inputs[0].data: element 5 (row 1, column 1): expected a number for FP32, got true",
+    ),
+    (
+        {5: "x", 9: True},
+        'inputs[0].data: element 5 (row 1, column 1): expected a number for FP32, got "x"',
+    ),
+    (
+        {5: 10**400, 9: "x"},
+        'inputs[0].data: element 9 (row 2, column 1): expected a number for FP32, got "x"',
+    ),
+    (
+        {5: None},
+        "inputs[0].data: element 5 (row 1, column 1): expected a number for FP32, got null",
+    ),
+    (
+        {5: [1.0]},
+        "inputs[0].data: element 5 (row 1, column 1): expected a number for FP32, got [1.0]",
+    ),
+    (
+        {11: {"a": 1}},
+        'inputs[0].data: element 11 (row 2, column 3): expected a number for FP32, got {"a": 1}',
+    ),
+    ({5: 10**400}, "inputs[0].data: a value is out of range for FP32"),
+    ({0: 1e300}, "inputs[0]: element 0 (row 0, column 0) is not a finite FP32 number"),
+]
+
+
+@pytest.mark.parametrize("rows", [3, 9, 500])
+@pytest.mark.parametrize("nested", [False, True])
+@pytest.mark.parametrize("fill", [1.5, 1.0])  # booleans hide among ones: a few, or everywhere
+@pytest.mark.parametrize(("bad", "message"), ELEMENT_REFUSALS)
+def test_every_batch_size_refuses_the_first_element_that_is_not_a_number(
+    bad: dict[int, Any], message: str, rows: int, nested: bool, fill: float
+) -> None:
+    """A few rows are read in Python, more with numpy: the same element is refused alike."""
+    flat: list[Any] = [fill] * (4 * rows)
+    for index, value in bad.items():
+        flat[index] = value
+    data = [flat[start : start + 4] for start in range(0, len(flat), 4)] if nested else flat
+    with pytest.raises(InvalidInput) as caught:
+        parse({"inputs": [v2_tensor(data, shape=[rows, 4], datatype="FP32")]})
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("rows", [3, 500])
+def test_zeros_and_ones_as_integers_and_floats_are_numbers(rows: int) -> None:
+    flat = [0, 1, 0.0, 1.0, -0.0, 2, 0.5, 1e-300] * (rows // 2) + [1.0] * (4 * (rows % 2))
+    decoded = parse({"inputs": [v2_tensor(flat, shape=[rows, 4], datatype="FP32")]}).rows
+    np.testing.assert_array_equal(decoded, np.array(flat).astype(np.float32).reshape(rows, 4))
+
+
 def test_too_many_rows_is_batch_too_large() -> None:
     with pytest.raises(BatchTooLarge, match="3 rows is over the limit of 2"):
         parse({"inputs": [v2_tensor()]}, max_rows=2)
