@@ -7,7 +7,7 @@ decision scores; a regressor's holds the predicted value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from operator import add
 from typing import Any
@@ -97,8 +97,10 @@ class _Layout:
     confidence: bool = False
 
 
-def _layout(model: Model, scores: Scores, dump: Callable[[Any], bytes]) -> _Layout | None:
+def _layout(model: Model, scores: Scores) -> _Layout | None:
     """The layout of ``model``'s prediction objects (``None``: write them as objects)."""
+
+    dump = jsoncodec.encode
 
     def key(name: str) -> bytes:
         return dump(name) + b":"
@@ -131,19 +133,11 @@ def _layout(model: Model, scores: Scores, dump: Callable[[Any], bytes]) -> _Layo
     return _Layout(heads, [], b"}")
 
 
-def _dumper(standard: bool) -> Callable[[Any], bytes]:
-    import orjson
-
-    return jsoncodec.encode if standard else orjson.dumps
-
-
-def _assembled(
-    model: Model, scores: Scores, warnings: Warnings | None, standard: bool
-) -> bytes | None:
-    """The JSON list of the prediction objects, written piece by piece: what ``encode_large``
-    (or with ``standard``, ``jsoncodec.encode``) writes for them, byte for byte."""
-    dump = _dumper(standard)
-    layout = _layout(model, scores, dump)
+def _assembled(model: Model, scores: Scores, warnings: Warnings | None) -> bytes | None:
+    """The JSON list of the prediction objects, written piece by piece: what
+    ``jsoncodec.encode`` writes for them, byte for byte."""
+    dump = jsoncodec.encode
+    layout = _layout(model, scores)
     if layout is None:
         return None
     n = len(scores)
@@ -153,7 +147,7 @@ def _assembled(
     heads = layout.heads
     pieces[0::width] = list(map(heads.__getitem__, labels)) if len(heads) > 1 else heads * n
     if layout.numbers is not None:
-        texts = jsoncodec.number_texts(layout.numbers, standard)
+        texts = jsoncodec.number_texts(layout.numbers)
         columns = len(layout.fragments)
         if layout.confidence:
             picked = map(add, range(0, n * columns, columns), labels)  # row's label's score
@@ -174,17 +168,16 @@ def _large_answer(
     model: Model,
     predictions: Scores,
     warnings: Warnings | None,
-    standard: bool,
     members: dict[str, Any],
 ) -> jsoncodec.Encoded | None:
     """``{"predictions": [...], **members}`` assembled, for a batch of ``LARGE_ANSWER_ROWS``
     or more whose objects have a layout; else ``None``."""
     if len(predictions) < LARGE_ANSWER_ROWS:
         return None
-    objects = _assembled(model, predictions, warnings, standard)
+    objects = _assembled(model, predictions, warnings)
     if objects is None:
         return None
-    dump = _dumper(standard)
+    dump = jsoncodec.encode
     tail = b"".join(b"," + dump(key) + b":" + dump(value) for key, value in members.items())
     return jsoncodec.Encoded(b"{" + dump("predictions") + b":" + objects + tail + b"}")
 
@@ -197,17 +190,15 @@ def encode_predictions(
 ) -> jsoncodec.Encoded:
     """The encoded response body of ``predictions_payload``.
 
-    The scores must be finite, as ``Model`` guarantees. A batch of ``LARGE_ANSWER_ROWS`` or
-    more is written as orjson writes it (``jsoncodec.encode_large``).
+    The scores must be finite, as ``Model`` guarantees. Every row's object is written alike
+    whatever the batch: a batch of ``LARGE_ANSWER_ROWS`` or more is only assembled faster.
     """
     if not single:
         version = {"model_version": model.version}
-        large = _large_answer(model, predictions, warnings, False, version)
+        large = _large_answer(model, predictions, warnings, version)
         if large is not None:
             return large
     payload = predictions_payload(model, predictions, single, warnings)
-    if len(predictions) >= LARGE_ANSWER_ROWS:
-        return jsoncodec.encode_large(payload)
     return jsoncodec.Encoded(jsoncodec.encode(payload))
 
 
@@ -218,7 +209,7 @@ def encode_prediction_list(
 
     The scores must be finite, as ``Model`` guarantees.
     """
-    large = _large_answer(model, predictions, warnings, True, {})
+    large = _large_answer(model, predictions, warnings, {})
     if large is not None:
         return large
     objects = prediction_objects(model, predictions, warnings)
