@@ -17,7 +17,7 @@ from irisserve import __version__, jsoncodec, loader
 from irisserve.context import Context, Route, json_response
 from irisserve.errors import InvalidInput, NotFound, UnsupportedMediaType
 from irisserve.model import Model
-from irisserve.protocol import prediction_objects
+from irisserve.protocol import encode_prediction_list
 from irisserve.schema import parse_instances
 from irisserve.scoring import score
 
@@ -117,8 +117,7 @@ def _v1_predict(ctx: Context) -> flask.Response:
     rows = parse_instances(_v1_instances(body), model.schema, ctx.settings.max_batch_rows)
     scored = score(model, rows, ctx.settings)
     ctx.log.update(scored.log_fields())
-    objects = prediction_objects(model, scored.predictions, scored.drift.warnings)
-    return json_response({"predictions": objects})
+    return json_response(encode_prediction_list(model, scored.predictions, scored.drift.warnings))
 
 
 _V2_MODEL = "/v2/models/<name>"
