@@ -7,7 +7,8 @@ Each round starts every variant afresh, in an order that rotates from round to
 round so machine noise hits all alike. One process per variant and round is timed
 from spawn to its first predict 200 and then measured warm (latency, throughput
 at 4 and 16 connections, peak RSS of the gunicorn worker, 10,000-row batches);
-a second process is timed from spawn to its first ``GET /`` 200. The ``gcs``
+a second process is timed from spawn to its first ``GET /`` 200, and one more each to its
+first 200 on KServe V1, V2 JSON and V2 binary (one row). The ``gcs``
 variant fetches the bundled model from ``gs://`` on a Cloud Storage emulator the
 harness starts for the run. The full default run
 writes ``bench/results/latest.{json,md,png}`` (committed); any narrower run (``--quick``,
@@ -93,8 +94,8 @@ def _predict_sample(
         process.stop()
 
 
-def _health_sample(variant: Variant, logs: Path) -> float:
-    process, cold = measure.spawn_until_ok(variant, HEALTH, logs)
+def _cold_sample(variant: Variant, probe: Probe, logs: Path) -> float:
+    process, cold = measure.spawn_until_ok(variant, probe, logs)
     process.stop()
     return cold * 1000
 
@@ -135,6 +136,7 @@ def run(plan: Plan, variants: tuple[Variant, ...]) -> dict[str, dict[str, list[f
         "batch_rows_per_s": measure.batch_probe(plan.batch_rows),
         "v2_batch_rows_per_s": measure.v2_binary_probe(plan.batch_rows),
     }
+    routes = measure.route_probes()
     with (
         tempfile.TemporaryDirectory(prefix="irisserve-bench-") as tmp,
         _storage(variants, Path(tmp)) as variants,
@@ -142,7 +144,9 @@ def run(plan: Plan, variants: tuple[Variant, ...]) -> dict[str, dict[str, list[f
         logs = Path(tmp)
         for shown, variant in rotations(plan.rounds, variants):
             sample = _predict_sample(variant, plan, batches, logs)
-            sample["cold_health_ms"] = _health_sample(variant, logs)
+            sample["cold_health_ms"] = _cold_sample(variant, HEALTH, logs)
+            for key, probe in routes.items() if variant.routes else ():
+                sample[key] = _cold_sample(variant, probe, logs)
             record(samples[variant.name], sample)
             print(
                 f"{shown} {variant.name:8} "

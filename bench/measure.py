@@ -24,6 +24,7 @@ __all__ = [
     "peak_rss_mb",
     "percentile",
     "random_rows",
+    "route_probes",
     "spawn_until_ok",
     "throughput",
     "tree_peak_rss_mb",
@@ -35,6 +36,8 @@ __all__ = [
 #: Training range of the bundled Iris model's features (min, max per column).
 _FEATURE_RANGES = ((4.3, 7.9), (2.0, 4.4), (1.1, 6.9), (0.1, 2.5))
 _TIMEOUT = 60.0
+#: The single row every route's cold-start probe sends (the native one's, ``PREDICT``).
+PREDICT_ROW = [5.1, 3.5, 1.4, 0.2]
 
 
 def spawn_until_ok(variant: Variant, probe: Probe, log_dir: Path) -> tuple[TimedProcess, float]:
@@ -217,3 +220,16 @@ def tree_peak_rss_mb(root: int) -> float:
         except (OSError, LookupError):  # ended while we looked, or a kernel thread
             continue
     return total
+
+
+def route_probes() -> dict[str, Probe]:
+    """One Iris row on each route but the native one (its cold start is the predict
+    sample's), by the metric its spawn → first 200 is recorded as: KServe V1, V2 JSON (FP32,
+    as clients send it) and a V2 binary tensor."""
+    row = PREDICT_ROW
+    v1 = Probe("POST", "/v1/models/iris:predict", json.dumps({"instances": [row]}).encode())
+    return {
+        "cold_v1_ms": v1,
+        "cold_v2_json_ms": v2_json_probe([row]),
+        "cold_v2_binary_ms": v2_binary_probe(1),
+    }

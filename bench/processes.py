@@ -223,7 +223,8 @@ class Variant:
     ``from_storage``: the bundled model is served from ``gs://`` on a local Cloud
     Storage emulator that the harness starts (it adds the variables that say where).
     ``predict`` is its single-row request; ``batch``, when given, its 10,000-row request
-    (else the harness's Iris batches); ``batches`` off skips the batch measurements.
+    (else the harness's Iris batches); ``batches`` off skips the batch measurements, and
+    ``routes`` off the cold starts on the other routes (their probes send an Iris row).
     """
 
     name: str
@@ -234,6 +235,7 @@ class Variant:
     predict: Probe = PREDICT
     batch: Probe | None = None
     batches: bool = True
+    routes: bool = True
 
 
 #: The floor first: every ratio is taken against it. The irisserve variants set

@@ -37,7 +37,7 @@ MODELS = Path(__file__).resolve().parent.parent / "build" / "bench-models"
 FAMILIES = ("pipeline", "forest", "boosting", "hist")
 DEFAULT = harness.Plan(rounds=2, requests=300, seconds=1.0, batch_rows=10_000, batch_repeats=2)
 QUICK = harness.Plan(rounds=1, requests=30, seconds=0.2, batch_rows=10_000, batch_repeats=1)
-METRICS = tuple(m for m in report.METRICS if not m.key.startswith("v2_"))
+METRICS = tuple(m for m in report.METRICS if not m.key.startswith(("v2_", "cold_v")))
 
 
 class Family:
@@ -67,6 +67,7 @@ class Family:
                 # irisserve's scikit-learn path scores a batch row by row (batch
                 # invariance): 10,000 rows of a forest take minutes, so it is not timed.
                 batches=scorer == "fast",
+                routes=False,  # the other routes' probes send an Iris row
             )
             for scorer in ("fast", "sklearn")
         )
