@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import subprocess
 import sys
 import textwrap
@@ -86,21 +87,44 @@ _BY_FEATURE = {
 }
 
 
+def _binary_row() -> tuple[bytes, dict[str, str]]:
+    """One FP32 row as a binary tensor, binary outputs: body and headers."""
+    tensor = {"name": "input-0", "shape": [1, 4], "datatype": "FP32"}
+    tensor["parameters"] = {"binary_data_size": 16}
+    header = json.dumps({"inputs": [tensor], "parameters": {"binary_data_output": True}})
+    headers = {
+        "Content-Type": "application/octet-stream",
+        "Inference-Header-Content-Length": str(len(header)),
+    }
+    return header.encode() + struct.pack("<4f", *SETOSA), headers
+
+
+_JSON = {"Content-Type": "application/json"}
+
+
 @pytest.mark.parametrize(
-    ("path", "body"),
+    ("path", "data", "headers"),
     [
-        ("/predict", {"features": SETOSA}),
-        ("/v2/models/iris/infer", _ONE_ROW),
-        ("/v2/models/iris/infer", {**_ONE_ROW, "parameters": {"binary_data_output": True}}),
-        ("/v2/models/iris/infer", _BY_FEATURE),
+        ("/predict", json.dumps({"features": SETOSA}).encode(), _JSON),
+        ("/v1/models/iris:predict", json.dumps({"instances": [SETOSA]}).encode(), _JSON),
+        ("/v2/models/iris/infer", json.dumps(_ONE_ROW).encode(), _JSON),
+        (
+            "/v2/models/iris/infer",
+            json.dumps({**_ONE_ROW, "parameters": {"binary_data_output": True}}).encode(),
+            _JSON,
+        ),
+        ("/v2/models/iris/infer", json.dumps(_BY_FEATURE).encode(), _JSON),
+        ("/v2/models/iris/infer", *_binary_row()),
     ],
 )
-def test_a_cold_single_row_is_answered_without_numpy(path: str, body: object) -> None:
+def test_a_cold_single_row_is_answered_without_numpy(
+    path: str, data: bytes, headers: dict[str, str]
+) -> None:
     script = f"""
 import sys
 from functions_framework import create_app
 client = create_app("predict", {str(MAIN)!r}).test_client()
-answer = client.post({path!r}, json={body!r})
+answer = client.post({path!r}, data={data!r}, headers={headers!r})
 assert answer.status_code == 200, answer.data
 print(sorted(name for name in sys.modules if name.startswith({HEAVY!r})))
 """

@@ -128,6 +128,26 @@ def test_binary_input_round_trips(datatype: str) -> None:
     np.testing.assert_array_equal(decoded, expected)
 
 
+@pytest.mark.parametrize("datatype", sorted(oip_codec.INPUT_DATATYPES))
+def test_a_few_binary_rows_read_without_numpy_as_numpy_reads_many(datatype: str) -> None:
+    dtype = np.dtype(oip_codec.INPUT_DATATYPES[datatype])
+    rng = np.random.default_rng(23)
+    if dtype.kind == "f":
+        with np.errstate(over="ignore"):
+            values = np.array(_random_floats(400)).astype(dtype)
+        values = values[np.isfinite(values)][:160]
+    else:
+        info = np.iinfo(dtype)
+        values = rng.integers(info.min, info.max, 160, dtype=dtype, endpoint=True)
+    rows = values.reshape(-1, 4)
+    expected = rows.astype(np.float64)
+    for start in range(0, len(rows), 2):  # two rows at a time: struct, no numpy
+        body, header_length = v2_binary_request(rows[start : start + 2], datatype)
+        assert parse_body(body, header_length).rows == expected[start : start + 2].tolist()
+    body, header_length = v2_binary_request(rows, datatype)  # 40 rows: numpy
+    np.testing.assert_array_equal(parse_body(body, header_length).rows, expected)
+
+
 def test_binary_input_is_little_endian() -> None:
     raw = ROWS.astype(">f8").tobytes()  # big-endian bytes must not decode to ROWS
     header = {"inputs": [v2_tensor(None, parameters={"binary_data_size": len(raw)})]}
@@ -713,7 +733,7 @@ def test_binary_columns_are_read_in_input_order() -> None:
     chunks[1], chunks[2] = chunks[2], chunks[1]
     inputs[3] = column("petal_width")  # a JSON column between binary ones takes no bytes
     del chunks[3]
-    rows = parse({"inputs": inputs}, b"".join(chunks)).rows
+    rows = np.asarray(parse({"inputs": inputs}, b"".join(chunks)).rows)
     np.testing.assert_array_equal(rows[:, [0, 2, 3]], ROWS[:, [0, 2, 3]])
     np.testing.assert_array_equal(rows[:, 1], ROWS[:, 1].astype(np.float32))
 

@@ -107,6 +107,20 @@ class RequestedOutput(NamedTuple):
 
 #: Floating-point datatype → its ``struct`` format, to round a JSON number as numpy would.
 _STRUCT_FLOATS = {"FP64": "<d", "FP32": "<f", "FP16": "<e"}
+#: numpy dtype of an input datatype → its ``struct`` code, to read a few binary rows.
+_STRUCT_CODES = {
+    "<f8": "d",
+    "<f4": "f",
+    "<f2": "e",
+    "<i8": "q",
+    "<i4": "i",
+    "<i2": "h",
+    "i1": "b",
+    "<u8": "Q",
+    "<u4": "I",
+    "<u2": "H",
+    "u1": "B",
+}
 
 
 class InferRequest(NamedTuple):
@@ -415,29 +429,40 @@ def _not_finite(tensor: _Tensor, index: int) -> InvalidInput:
     )
 
 
+def _binary_values(raw: memoryview, tensor: _Tensor) -> list[float] | npt.NDArray[np.float64]:
+    """A binary input's elements as float64: a list for a few rows (read with ``struct``, no
+    numpy on a cold start; the same IEEE conversions as numpy's), else an array."""
+    if tensor.rows <= PURE_PYTHON_ROWS:
+        code = _STRUCT_CODES[tensor.dtype]
+        return [float(value) for value in struct.unpack(f"<{tensor.elements}{code}", raw)]
+    import numpy as np
+
+    return np.frombuffer(raw, dtype=tensor.dtype).astype(np.float64)
+
+
 def _values(
     header: dict[str, Any], section: _BinarySection, tensor: _Tensor
 ) -> list[float] | npt.NDArray[np.float64]:
     """The tensor's elements, row-major, as finite float64: from "data" or the binary section
-    (a list for a few rows of JSON floats, else an array)."""
+    (a list for a few rows, else an array)."""
     where = tensor.where
     size = _parameters(header.get("parameters"), f"{where}.parameters").get("binary_data_size")
+    values: list[float] | npt.NDArray[np.float64]
     if size is None:
         if "data" not in header:
             raise InvalidInput(f'{where}: no "data" and no parameters.binary_data_size')
         values = _json_values(header["data"], tensor)
-        if isinstance(values, list):
-            for index, value in enumerate(values):
-                if not math.isfinite(value):
-                    raise _not_finite(tensor, index)
-            return values
     elif "data" in header:
         raise InvalidInput(f'{where}: send "data" or parameters.binary_data_size, not both')
+    else:
+        values = _binary_values(section.take(size, tensor), tensor)
+    if isinstance(values, list):
+        for index, value in enumerate(values):
+            if not math.isfinite(value):
+                raise _not_finite(tensor, index)
+        return values
     import numpy as np
 
-    if size is not None:
-        raw = section.take(size, tensor)
-        values = np.frombuffer(raw, dtype=tensor.dtype).astype(np.float64)
     finite = np.isfinite(values)
     if not finite.all():
         raise _not_finite(tensor, int(np.flatnonzero(~finite)[0]))
