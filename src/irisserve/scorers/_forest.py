@@ -13,8 +13,8 @@ value rounded to float32 (``float32`` is set); histogram gradient boosting the f
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from functools import cached_property
+from operator import lt
 from typing import Any
 
 from irisserve.scorers._npz import Array
@@ -39,6 +39,8 @@ NODE_ARRAYS = {
     "known_bitsets": "<u4",
     "known_index": "<i4",
 }
+#: The per-node arrays a single row's walk reads, as Python lists (faster to index).
+_WALKED = ("left", "right", "feature", "threshold", "missing_left", "category")
 
 
 def join_parts(parts: dict[str, list[Any]]) -> dict[str, Any]:
@@ -53,82 +55,90 @@ def join_parts(parts: dict[str, list[Any]]) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class Forest:
-    """The node arrays of one or more trees."""
-
-    arrays: dict[str, Array]
-    n_features: int
-    float32: bool
-    _numpy: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        a = self.arrays
-        count = len(a["feature"].flat)
-        for name in ("threshold", "left", "right", "missing_left", "category"):
-            need(len(a[name].flat) == count, f"node array {name} has the wrong length")
-        need(len(a["roots"].flat) > 0, "an export needs at least one tree")
-        need(all(0 <= r < count for r in a["roots"].flat), "a root is out of range")
-        need(a["left_bitsets"].shape[1:] == (8,), "left_bitsets must have 8 words per row")
-        need(a["known_bitsets"].shape[1:] == (8,), "known_bitsets must have 8 words per row")
-        need(len(a["known_index"].flat) == self.n_features, "known_index: one per feature")
-        n_left, n_known = a["left_bitsets"].shape[0], a["known_bitsets"].shape[0]
-        need(all(-1 <= k < n_known for k in a["known_index"].flat), "bad known_index")
-        for node, (left, right, feature, category) in enumerate(
-            zip(a["left"].flat, a["right"].flat, a["feature"].flat, a["category"].flat, strict=True)
-        ):
-            if left == -1:
-                need(right == -1, f"node {node}: a leaf has one child")
-                continue
-            # children after their parent: every walk ends
-            need(node < left < count and node < right < count, f"node {node}: bad children")
-            need(0 <= feature < self.n_features, f"node {node}: feature out of range")
-            need(-1 <= category < n_left, f"node {node}: bitset out of range")
-            known = a["known_index"].flat[feature]
-            need(category == -1 or known >= 0, f"node {node}: categorical without categories")
-
-    @cached_property
-    def roots_list(self) -> list[int]:
-        """The root node of each tree."""
-        return list(self.arrays["roots"].flat)
-
-    @cached_property
-    def _has_categories(self) -> bool:
-        return any(c >= 0 for c in self.arrays["category"].flat)
-
-    def _categorical_left(self, node: int, value: float) -> bool:
-        a = self.arrays
-        if value < 0:
-            return bool(a["missing_left"].flat[node])
-        if value < 256:
-            code = int(value)
-            word, bit = divmod(code, 32)
-            if (a["left_bitsets"].flat[a["category"].flat[node] * 8 + word] >> bit) & 1:
-                return True
-            known = a["known_index"].flat[a["feature"].flat[node]]
-            if (a["known_bitsets"].flat[known * 8 + word] >> bit) & 1:
-                return False
-        return bool(a["missing_left"].flat[node])
-
-    def walk(self, node: int, row: list[float]) -> int:
-        """The leaf one row reaches from ``node``."""
-        a = self.arrays
-        left, right, feature = a["left"].flat, a["right"].flat, a["feature"].flat
-        threshold, missing_left, category = (
-            a["threshold"].flat,
-            a["missing_left"].flat,
-            a["category"].flat,
+def _check(forest: Forest, arrays: dict[str, Array]) -> None:
+    """Refuse node arrays that a walk could leave or loop in, with whole-list operations
+    (a Python loop over every node would cost more than the rest of the load)."""
+    count, nodes = len(forest.left), range(len(forest.left))
+    for name in _WALKED:
+        need(len(arrays[name].flat) == count, f"node array {name} has the wrong length")
+    need(len(forest.roots) > 0, "an export needs at least one tree")
+    need(0 <= min(forest.roots) and max(forest.roots) < count, "a root is out of range")
+    # A leaf has no children (-1, -1); an inner node has both, after itself (so every walk
+    # ends) and in range. ``node < child`` holds exactly at inner nodes, for both children:
+    inner = list(map(lt, nodes, forest.left))
+    need(inner == list(map(lt, nodes, forest.right)), "a child before its parent")
+    leaves = inner.count(False)
+    need(forest.left.count(-1) == leaves == forest.right.count(-1), "a leaf has one child")
+    need(max(forest.left) < count and max(forest.right) < count, "a child is out of range")
+    need(set(forest.feature) <= set(range(forest.n_features)), "a feature is out of range")
+    for name in ("left_bitsets", "known_bitsets"):
+        need(arrays[name].shape[1:] == (8,), f"{name} must have 8 words per row")
+    n_left, n_known = arrays["left_bitsets"].shape[0], arrays["known_bitsets"].shape[0]
+    need(len(forest.known_index) == forest.n_features, "known_index: one per feature")
+    need(all(-1 <= k < n_known for k in forest.known_index), "bad known_index")
+    categories = set(forest.category)
+    need(min(categories) >= -1 and max(categories) < n_left, "a bitset is out of range")
+    if max(categories) >= 0:  # a categorical split needs its feature's known categories
+        splits = zip(forest.feature, forest.category, strict=True)
+        need(
+            all(forest.known_index[f] >= 0 for f, c in splits if c >= 0),
+            "a categorical split without categories",
         )
+
+class Forest:
+    """The node arrays of one or more trees, checked, and as the lists a single row walks."""
+
+    def __init__(self, arrays: dict[str, Array], n_features: int, float32: bool) -> None:
+        self.arrays, self.n_features, self.float32 = arrays, n_features, float32
+        self._numpy: dict[str, Any] = {}
+        lists = {name: arrays[name].flat.tolist() for name in _WALKED}
+        self.left, self.right = lists["left"], lists["right"]
+        self.feature, self.threshold = lists["feature"], lists["threshold"]
+        self.missing_left, self.category = lists["missing_left"], lists["category"]
+        self.roots: list[int] = arrays["roots"].flat.tolist()
+        self.known_index: list[int] = arrays["known_index"].flat.tolist()
+        _check(self, arrays)
+        #: Whether a row may take the plain walk: no split is categorical.
+        self.plain = self.category.count(-1) == len(self.category)
+
+    def leaves(self, row: list[float]) -> list[int]:
+        """The leaf each tree sends one row to (``row`` as the trees compare it)."""
+        if not self.plain or any(map(math.isnan, row)):
+            return [self._walk(root, row) for root in self.roots]
+        # The plain walk: no missing value and no categorical split, so a node sends the
+        # row left exactly when ``value <= threshold``.
+        left, right, feature, threshold = self.left, self.right, self.feature, self.threshold
+        found = []
+        for node in self.roots:
+            while (child := left[node]) != -1:
+                node = child if row[feature[node]] <= threshold[node] else right[node]
+            found.append(node)
+        return found
+
+    def _walk(self, node: int, row: list[float]) -> int:
+        """The leaf one row reaches from ``node``, with missing values and categories."""
+        left, right, feature, threshold = self.left, self.right, self.feature, self.threshold
+        missing_left, category = self.missing_left, self.category
         while (child := left[node]) != -1:
             value = row[feature[node]]
-            if math.isnan(value):
-                goes_left = bool(missing_left[node])
+            if value != value:  # noqa: PLR0124 (NaN, the missing value)
+                goes_left = missing_left[node]
             elif category[node] >= 0:
                 goes_left = self._categorical_left(node, value)
             else:
                 goes_left = value <= threshold[node]
             node = child if goes_left else right[node]
         return node
+
+    def _categorical_left(self, node: int, value: float) -> bool:
+        if 0 <= value < 256:
+            word, bit = divmod(int(value), 32)
+            if (self.arrays["left_bitsets"].flat[self.category[node] * 8 + word] >> bit) & 1:
+                return True
+            known = self.known_index[self.feature[node]]
+            if (self.arrays["known_bitsets"].flat[known * 8 + word] >> bit) & 1:
+                return False
+        return bool(self.missing_left[node])
 
     def numpy(self, name: str) -> Any:
         """A node array as numpy (cached)."""
@@ -197,7 +207,7 @@ class Forest:
             missing = np.isnan(values) if has_missing else np.zeros(len(values), dtype=bool)
             if has_missing:
                 goes_left = np.where(missing, missing_left.take(current), goes_left)
-            if self._has_categories:
+            if not self.plain:
                 goes_left = self._categorical_batch(current, values, missing, goes_left)
             current = children.take(current * 2 + ~goes_left)
             if level % 4 == 3:  # set aside the walks that reached a leaf

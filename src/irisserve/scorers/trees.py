@@ -189,7 +189,7 @@ def load_model(spec: dict[str, Any], forest: Forest) -> Trees | Boosting:
         need(n_values == n_nodes * width, "values must hold width numbers per node")
         return Trees(forest, bool(spec["classifier"]), bool(spec["average"]), width)
     init = floats(spec["init"], "init")
-    need(len(init) >= 1 and len(forest.roots_list) % len(init) == 0, "init: one per output")
+    need(len(init) >= 1 and len(forest.roots) % len(init) == 0, "init: one per output")
     need(n_values == n_nodes, "values must hold one number per node")
     need(spec["link"] in ("identity", "exp", "logistic", "softmax"), "unknown link")
     need(spec["label_if_zero"] in (0, 1), "label_if_zero must be 0 or 1")
