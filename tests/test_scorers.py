@@ -100,6 +100,59 @@ def test_garbled_or_tampered_exports_are_refused(
             load(files)
 
 
+def _nodes_changed(files: dict[str, bytes], **changes: dict[int, Any]) -> dict[str, bytes]:
+    """The export with some node array entries changed (``name={index: value}``)."""
+    with np.load(io.BytesIO(files[NPZ_NAME]), allow_pickle=False) as npz:
+        arrays = {name: npz[name].copy() for name in changes}
+    for name, entries in changes.items():
+        for index, value in entries.items():
+            arrays[name][index] = value
+    return _arrays(files, **arrays)
+
+
+#: The fixture's forest: 13 nodes, roots 0, 7 and 10; node 0 splits into 1 and 4, node 1
+#: into leaves 2 and 3; 3 features, no categorical split.
+MALFORMED_NODES = {
+    "a leaf with one child": ({"right": {2: 3}}, "two children after it"),
+    "a leaf with a child before it": ({"left": {3: 0}, "right": {3: 0}}, "two children"),
+    "an inner node with one child": ({"right": {1: -1}}, "two children after it"),
+    "an inner node looping to itself": ({"left": {1: 1}, "right": {1: 1}}, "two children"),
+    "a child before its parent": ({"right": {4: 0}}, "two children after it"),
+    "a child out of range": ({"right": {0: 13}}, "child is out of range"),
+    "a root out of range": ({"roots": {1: 13}}, "root is out of range"),
+    "a negative root": ({"roots": {1: -1}}, "root is out of range"),
+    "a feature out of range": ({"feature": {0: 3}}, "feature is out of range"),
+    "a negative feature": ({"feature": {1: -1}}, "feature is out of range"),
+    "a split on a bitset that is not there": ({"category": {0: 0}}, "bitset is out of range"),
+    "a known_index out of range": ({"known_index": {0: 1}}, "bad known_index"),
+}
+
+
+@pytest.mark.parametrize(("changes", "reason"), MALFORMED_NODES.values(), ids=MALFORMED_NODES)
+def test_node_arrays_a_walk_cannot_follow_are_refused(
+    forest_files: dict[str, bytes], changes: dict[str, dict[int, Any]], reason: str
+) -> None:
+    with pytest.raises(ArtifactIntegrityError, match=reason):
+        load(_nodes_changed(forest_files, **changes))
+
+
+def test_malformed_categorical_arrays_are_refused(forest_files: dict[str, bytes]) -> None:
+    bitset = np.zeros((1, 8), dtype="<u4")
+    categorical = _nodes_changed(forest_files, category={0: 0})
+    cases = [
+        (_arrays(categorical, left_bitsets=bitset), "categorical split without categories"),
+        (_arrays(forest_files, left_bitsets=np.zeros((1, 4), "<u4")), "8 words per row"),
+        (_arrays(forest_files, known_index=np.full(2, -1, "<i4")), "one per feature"),
+        (_arrays(forest_files, roots=np.zeros(0, "<i4")), "at least one tree"),
+    ]
+    for files, reason in cases:
+        with pytest.raises(ArtifactIntegrityError, match=reason):
+            load(files)
+    known = np.full(3, -1, dtype="<i4")
+    known[2] = 0  # node 0 splits feature 2: with its known categories, the export is sound
+    load(_arrays(categorical, left_bitsets=bitset, known_bitsets=bitset, known_index=known))
+
+
 def test_an_npz_holding_a_pickle_is_refused(forest_files: dict[str, bytes]) -> None:
     with np.load(io.BytesIO(forest_files[NPZ_NAME])) as npz:
         arrays = {name: npz[name] for name in npz.files}

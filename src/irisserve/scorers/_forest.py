@@ -41,6 +41,7 @@ NODE_ARRAYS = {
 }
 #: The per-node arrays a single row's walk reads, as Python lists (faster to index).
 _WALKED = ("left", "right", "feature", "threshold", "missing_left", "category")
+_CHILDREN = "an inner node needs two children after it (so every walk ends), a leaf none (-1)"
 
 
 def join_parts(parts: dict[str, list[Any]]) -> dict[str, Any]:
@@ -66,9 +67,9 @@ def _check(forest: Forest, arrays: dict[str, Array]) -> None:
     # A leaf has no children (-1, -1); an inner node has both, after itself (so every walk
     # ends) and in range. ``node < child`` holds exactly at inner nodes, for both children:
     inner = list(map(lt, nodes, forest.left))
-    need(inner == list(map(lt, nodes, forest.right)), "a child before its parent")
+    need(inner == list(map(lt, nodes, forest.right)), _CHILDREN)
     leaves = inner.count(False)
-    need(forest.left.count(-1) == leaves == forest.right.count(-1), "a leaf has one child")
+    need(forest.left.count(-1) == leaves == forest.right.count(-1), _CHILDREN)
     need(max(forest.left) < count and max(forest.right) < count, "a child is out of range")
     need(set(forest.feature) <= set(range(forest.n_features)), "a feature is out of range")
     for name in ("left_bitsets", "known_bitsets"):
