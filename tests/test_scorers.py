@@ -168,17 +168,39 @@ def test_no_rows_score_to_no_answers(forest_files: dict[str, bytes]) -> None:
     assert scorer.score_rows(np.zeros((0, 3))).probabilities == []
 
 
-def test_a_single_row_is_loaded_and_scored_without_numpy(
-    tmp_path: Any, forest_files: dict[str, bytes]
-) -> None:
-    for name, data in forest_files.items():
-        (tmp_path / name).write_bytes(data)
-    script = f"""
+#: Loads a folder's export, scores one row, and prints the scorer modules then imported,
+#: then whether numpy was.
+_LOAD_ONE_ROW = """
 import sys
 from pathlib import Path
 from irisserve.scorers import load
-folder = Path({str(tmp_path)!r})
-scorer = load({{p.name: p.read_bytes() for p in folder.iterdir()}})
-print(scorer.score_rows([[0.5, -1.0, 2.0]]).labels, "numpy" in sys.modules)
+scorer = load({p.name: p.read_bytes() for p in Path(sys.argv[1]).iterdir()})
+scorer.score_rows([[0.5, -1.0, 2.0]])
+print(*sorted(m for m in sys.modules if m.startswith("irisserve.scorers")), "numpy" in sys.modules)
 """
-    assert run_python(script).split()[-1] == "False"
+
+
+def _modules_for_one_row(folder: Any, files: dict[str, bytes]) -> list[str]:
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return run_python(_LOAD_ONE_ROW, str(folder)).split()
+
+
+def test_a_single_row_is_loaded_and_scored_without_numpy(
+    tmp_path: Any, forest_files: dict[str, bytes]
+) -> None:
+    *modules, numpy = _modules_for_one_row(tmp_path, forest_files)
+    assert numpy == "False"
+    every_kind = {"scorers", "_ops", "_spec", "output"}
+    trees = {"trees", "_link", "_forest", "_npz"}  # no preprocessing, linear or hist
+    assert {m.rsplit(".", 1)[-1] for m in modules} == every_kind | trees
+
+
+def test_a_linear_model_imports_no_tree_module(
+    tmp_path: Any, linear_files: dict[str, bytes]
+) -> None:
+    *modules, numpy = _modules_for_one_row(tmp_path, linear_files)
+    assert numpy == "False"
+    every_kind = {"scorers", "_ops", "_spec", "output"}
+    linear = {"preprocessing", "linear", "_link"}  # its scaler, itself; no tree module
+    assert {m.rsplit(".", 1)[-1] for m in modules} == every_kind | linear

@@ -39,8 +39,10 @@ NODE_ARRAYS = {
     "known_bitsets": "<u4",
     "known_index": "<i4",
 }
-#: The per-node arrays a single row's walk reads, as Python lists (faster to index).
-_WALKED = ("left", "right", "feature", "threshold", "missing_left", "category")
+#: The per-node arrays every single row's walk reads, as Python lists (faster to index).
+_WALKED = ("left", "right", "feature", "threshold")
+#: The per-node arrays only rows with missing values or categorical splits read.
+_GENERAL = ("missing_left", "category")
 _CHILDREN = "an inner node needs two children after it (so every walk ends), a leaf none (-1)"
 
 
@@ -56,14 +58,14 @@ def join_parts(parts: dict[str, list[Any]]) -> dict[str, Any]:
     }
 
 
-def _check(forest: Forest, arrays: dict[str, Array]) -> None:
+def _check(forest: Forest) -> None:
     """Refuse node arrays that a walk could leave or loop in, with whole-list operations
     (a Python loop over every node would cost more than the rest of the load)."""
-    count, nodes = len(forest.left), range(len(forest.left))
-    for name in _WALKED:
+    arrays, count, nodes = forest.arrays, len(forest.left), range(len(forest.left))
+    for name in _WALKED + _GENERAL:
         need(len(arrays[name].flat) == count, f"node array {name} has the wrong length")
     need(len(forest.roots) > 0, "an export needs at least one tree")
-    need(0 <= min(forest.roots) and max(forest.roots) < count, "a root is out of range")
+    need(min(forest.roots) >= 0 and max(forest.roots) < count, "a root is out of range")
     # A leaf has no children (-1, -1); an inner node has both, after itself (so every walk
     # ends) and in range. ``node < child`` holds exactly at inner nodes, for both children:
     inner = list(map(lt, nodes, forest.left))
@@ -77,14 +79,15 @@ def _check(forest: Forest, arrays: dict[str, Array]) -> None:
     n_left, n_known = arrays["left_bitsets"].shape[0], arrays["known_bitsets"].shape[0]
     need(len(forest.known_index) == forest.n_features, "known_index: one per feature")
     need(all(-1 <= k < n_known for k in forest.known_index), "bad known_index")
-    categories = set(forest.category)
-    need(min(categories) >= -1 and max(categories) < n_left, "a bitset is out of range")
-    if max(categories) >= 0:  # a categorical split needs its feature's known categories
-        splits = zip(forest.feature, forest.category, strict=True)
+    if not forest.plain:
+        category = forest.general[1]
+        need(min(category) >= -1 and max(category) < n_left, "a bitset is out of range")
+        splits = zip(forest.feature, category, strict=True)
         need(
             all(forest.known_index[f] >= 0 for f, c in splits if c >= 0),
             "a categorical split without categories",
         )
+
 
 class Forest:
     """The node arrays of one or more trees, checked, and as the lists a single row walks."""
@@ -92,15 +95,21 @@ class Forest:
     def __init__(self, arrays: dict[str, Array], n_features: int, float32: bool) -> None:
         self.arrays, self.n_features, self.float32 = arrays, n_features, float32
         self._numpy: dict[str, Any] = {}
-        lists = {name: arrays[name].flat.tolist() for name in _WALKED}
-        self.left, self.right = lists["left"], lists["right"]
-        self.feature, self.threshold = lists["feature"], lists["threshold"]
-        self.missing_left, self.category = lists["missing_left"], lists["category"]
+        walked = [arrays[name].flat.tolist() for name in _WALKED]
+        self.left, self.right, self.feature, self.threshold = walked
         self.roots: list[int] = arrays["roots"].flat.tolist()
         self.known_index: list[int] = arrays["known_index"].flat.tolist()
-        _check(self, arrays)
-        #: Whether a row may take the plain walk: no split is categorical.
-        self.plain = self.category.count(-1) == len(self.category)
+        category = arrays["category"].flat.tobytes()
+        #: Whether no split is categorical: every ``category`` is -1 (all bits set).
+        self.plain = category.count(b"\xff") == len(category)
+        _check(self)
+
+    @cached_property
+    def general(self) -> tuple[list[int], list[int]]:
+        """``missing_left`` and ``category`` as lists: only rows with missing values and
+        forests with categorical splits need them."""
+        missing_left, category = (self.arrays[name].flat.tolist() for name in _GENERAL)
+        return missing_left, category
 
     def leaves(self, row: list[float]) -> list[int]:
         """The leaf each tree sends one row to (``row`` as the trees compare it)."""
@@ -110,7 +119,8 @@ class Forest:
         # row left exactly when ``value <= threshold``.
         left, right, feature, threshold = self.left, self.right, self.feature, self.threshold
         found = []
-        for node in self.roots:
+        for root in self.roots:
+            node = root
             while (child := left[node]) != -1:
                 node = child if row[feature[node]] <= threshold[node] else right[node]
             found.append(node)
@@ -119,7 +129,7 @@ class Forest:
     def _walk(self, node: int, row: list[float]) -> int:
         """The leaf one row reaches from ``node``, with missing values and categories."""
         left, right, feature, threshold = self.left, self.right, self.feature, self.threshold
-        missing_left, category = self.missing_left, self.category
+        missing_left, category = self.general
         while (child := left[node]) != -1:
             value = row[feature[node]]
             if value != value:  # noqa: PLR0124 (NaN, the missing value)
@@ -134,12 +144,13 @@ class Forest:
     def _categorical_left(self, node: int, value: float) -> bool:
         if 0 <= value < 256:
             word, bit = divmod(int(value), 32)
-            if (self.arrays["left_bitsets"].flat[self.category[node] * 8 + word] >> bit) & 1:
+            category = self.general[1][node]
+            if (self.arrays["left_bitsets"].flat[category * 8 + word] >> bit) & 1:
                 return True
             known = self.known_index[self.feature[node]]
             if (self.arrays["known_bitsets"].flat[known * 8 + word] >> bit) & 1:
                 return False
-        return bool(self.missing_left[node])
+        return bool(self.general[0][node])
 
     def numpy(self, name: str) -> Any:
         """A node array as numpy (cached)."""

@@ -10,7 +10,6 @@ Histogram gradient boosting (``hist``) shares the boosting scorer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from irisserve.scorers._forest import Forest, join_parts
@@ -126,14 +125,11 @@ def export_trees(estimator: Any) -> tuple[dict[str, Any], dict[str, Any]] | None
     return None
 
 
-@dataclass(frozen=True)
 class Trees:
     """A single tree, or a forest averaged tree by tree."""
 
-    forest: Forest
-    classifier: bool
-    average: bool
-    width: int
+    def __init__(self, forest: Forest, classifier: bool, average: bool, width: int) -> None:
+        self.forest, self.classifier, self.average, self.width = forest, classifier, average, width
 
     def predict(self, columns: list[Column], ops: Any) -> Output:
         """Probabilities and labels, or values."""
@@ -153,15 +149,14 @@ class Trees:
         return Output(values=outputs[0])
 
 
-@dataclass(frozen=True)
 class Boosting:
     """Gradient boosting: ``init``, plus each stage's leaf value, then the link."""
 
-    forest: Forest
-    init: list[float]
-    link: str
-    classifier: bool
-    label_if_zero: int
+    def __init__(
+        self, forest: Forest, init: list[float], link: str, classifier: bool, label_if_zero: int
+    ) -> None:
+        self.forest, self.init, self.link = forest, init, link
+        self.classifier, self.label_if_zero = classifier, label_if_zero
 
     def predict(self, columns: list[Column], ops: Any) -> Output:
         """Raw scores through the loss's link."""
