@@ -10,6 +10,8 @@ Histogram gradient boosting (``hist``) shares the boosting scorer.
 
 from __future__ import annotations
 
+from functools import reduce
+from operator import add
 from typing import Any
 
 from irisserve.scorers._forest import Forest, join_parts
@@ -137,11 +139,8 @@ class Trees:
         outputs = []
         for j in range(self.width):
             picked = ops.take(self.forest, leaves, self.width, j)
-            if self.average:
-                total = ops.constant(0.0)
-                for value in picked:  # tree by tree, in the estimators' order
-                    total = total + value
-                outputs.append(total / len(picked))
+            if self.average:  # summed tree by tree from zero, in the estimators' order
+                outputs.append(reduce(add, picked, ops.constant(0.0)) / len(picked))
             else:
                 outputs.append(picked[0])
         if self.classifier:
@@ -162,9 +161,8 @@ class Boosting:
         """Raw scores through the loss's link."""
         picked = ops.take(self.forest, ops.leaves(self.forest, columns), 1, 0)
         outputs = len(self.init)
-        raw = [ops.constant(v) for v in self.init]
-        for tree, value in enumerate(picked):  # stage by stage, output by output
-            raw[tree % outputs] = raw[tree % outputs] + value
+        # each output's trees (every ``outputs``-th one), added stage by stage
+        raw = [reduce(add, picked[k::outputs], ops.constant(v)) for k, v in enumerate(self.init)]
         if not self.classifier:
             return Output(values=ops.exp(raw[0]) if self.link == "exp" else raw[0])
         if self.link == "softmax":
