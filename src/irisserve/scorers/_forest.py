@@ -163,16 +163,16 @@ class Forest:
         return self._numpy[name]
 
     @cached_property
-    def _batch_layout(self) -> tuple[Any, Any, Any, int]:
-        """Leaves made self-loops (threshold +inf, both children themselves), so every
-        tree and row can take the same number of steps; and the deepest leaf's depth."""
+    def _batch_layout(self) -> dict[str, Any]:
+        """The node arrays as a batch walks them: leaves made self-loops (both children
+        themselves, threshold +inf), so every walk can take the same steps; ``children``
+        the left then the right child of each node; the deepest leaf's ``depth``."""
         import numpy as np
 
         left, right = self.numpy("left").astype(np.int64), self.numpy("right").astype(np.int64)
         leaf = left == -1
         nodes = np.arange(len(left))
         children = np.column_stack([np.where(leaf, nodes, left), np.where(leaf, nodes, right)])
-        threshold = np.where(leaf, np.inf, self.numpy("threshold"))
         depth, frontier = 0, self.numpy("roots").astype(np.int64)
         while True:
             frontier = frontier[~leaf[frontier]]
@@ -180,7 +180,14 @@ class Forest:
                 break
             frontier = np.concatenate([left[frontier], right[frontier]])
             depth += 1
-        return children.ravel(), threshold, self.numpy("feature").astype(np.int64), depth
+        return {
+            "children": children.ravel(),
+            "threshold": np.where(leaf, np.inf, self.numpy("threshold")),
+            "feature": self.numpy("feature").astype(np.int64),
+            "leaf": leaf,
+            "missing_right": self.numpy("missing_left") == 0,
+            "depth": depth,
+        }
 
     def walk_batch(self, matrix: Any) -> Any:
         """``(n_trees, n_rows)``: the leaf each tree sends each row of ``matrix`` to.
@@ -205,38 +212,46 @@ class Forest:
     def _walk_group(self, values_of: Any, offsets: Any, roots: Any, has_missing: bool) -> Any:
         import numpy as np
 
-        children, threshold, feature, depth = self._batch_layout
-        missing_left = self.numpy("missing_left").astype(bool)
-        leaf = self.numpy("left") == -1
+        layout = self._batch_layout
+        children, threshold, feature = layout["children"], layout["threshold"], layout["feature"]
         leaves = np.empty(len(roots) * len(offsets), dtype=np.int64)
         # The walks in progress: node, output position and row offset of each (tree, row).
         current = np.repeat(roots, len(offsets))
         position = np.arange(len(current))
         offset = np.tile(offsets, len(roots))
-        for level in range(depth):
-            values = values_of.take(offset + feature.take(current))
-            goes_left = values <= threshold.take(current)
-            missing = np.isnan(values) if has_missing else np.zeros(len(values), dtype=bool)
-            if has_missing:
-                goes_left = np.where(missing, missing_left.take(current), goes_left)
+        for level in range(layout["depth"]):
+            index = feature.take(current)
+            index += offset
+            values = values_of.take(index)
+            goes_right = values > threshold.take(current)  # NaN: False, fixed below
+            missing = np.isnan(values) if has_missing else None
+            if missing is not None:
+                goes_right = np.where(missing, layout["missing_right"].take(current), goes_right)
             if not self.plain:
-                goes_left = self._categorical_batch(current, values, missing, goes_left)
-            current = children.take(current * 2 + ~goes_left)
+                self._categorical_batch(current, values, missing, goes_right)
+            current *= 2  # each node's children are at 2 * node (left) and 2 * node + 1
+            current += goes_right
+            current = children.take(current)
             if level % 4 == 3:  # set aside the walks that reached a leaf
-                done = leaf.take(current)
+                done = layout["leaf"].take(current)
                 leaves[position[done]] = current[done]
                 walking = ~done
                 current, position, offset = current[walking], position[walking], offset[walking]
         leaves[position] = current
         return leaves
 
-    def _categorical_batch(self, nodes: Any, values: Any, missing: Any, goes_left: Any) -> Any:
+    def _categorical_batch(
+        self, nodes: Any, values: Any, missing: Any | None, goes_right: Any
+    ) -> None:
+        """Set ``goes_right`` where a walk is at a categorical split (and not missing)."""
         import numpy as np
 
-        category = self.numpy("category")[nodes]
-        split = (category >= 0) & ~missing
+        category = self.numpy("category").take(nodes)
+        split = category >= 0
+        if missing is not None:
+            split &= ~missing
         if not split.any():
-            return goes_left
+            return
         values, nodes, category = values[split], nodes[split], category[split]
         fallback = self.numpy("missing_left")[nodes].astype(bool)
         code = np.where((values >= 0) & (values < 256), values, 256.0).astype(np.int64)
@@ -248,6 +263,4 @@ class Forest:
         result = np.where(
             small & (in_left == 1), True, np.where(small & (in_known == 1), False, fallback)
         )
-        goes_left = goes_left.copy()
-        goes_left[split] = np.where(values < 0, fallback, result)
-        return goes_left
+        goes_right[split] = ~np.where(values < 0, fallback, result)
