@@ -114,7 +114,7 @@ class Forest:
     def leaves(self, row: list[float]) -> list[int]:
         """The leaf each tree sends one row to (``row`` as the trees compare it)."""
         if not self.plain or any(map(math.isnan, row)):
-            return [self._walk(root, row) for root in self.roots]
+            return self._general_leaves(row)
         # The plain walk: no missing value and no categorical split, so a node sends the
         # row left exactly when ``value <= threshold``.
         left, right, feature, threshold = self.left, self.right, self.feature, self.threshold
@@ -126,20 +126,24 @@ class Forest:
             found.append(node)
         return found
 
-    def _walk(self, node: int, row: list[float]) -> int:
-        """The leaf one row reaches from ``node``, with missing values and categories."""
+    def _general_leaves(self, row: list[float]) -> list[int]:
+        """``leaves``, for a row with missing values or a forest with categorical splits."""
         left, right, feature, threshold = self.left, self.right, self.feature, self.threshold
         missing_left, category = self.general
-        while (child := left[node]) != -1:
-            value = row[feature[node]]
-            if value != value:  # noqa: PLR0124 (NaN, the missing value)
-                goes_left = missing_left[node]
-            elif category[node] >= 0:
-                goes_left = self._categorical_left(node, value)
-            else:
-                goes_left = value <= threshold[node]
-            node = child if goes_left else right[node]
-        return node
+        found = []
+        for root in self.roots:
+            node = root
+            while (child := left[node]) != -1:
+                value = row[feature[node]]
+                if value != value:  # noqa: PLR0124 (NaN, the missing value)
+                    goes_left = missing_left[node]
+                elif category[node] >= 0:
+                    goes_left = self._categorical_left(node, value)
+                else:
+                    goes_left = value <= threshold[node]
+                node = child if goes_left else right[node]
+            found.append(node)
+        return found
 
     def _categorical_left(self, node: int, value: float) -> bool:
         if 0 <= value < 256:
