@@ -153,6 +153,29 @@ def test_malformed_categorical_arrays_are_refused(forest_files: dict[str, bytes]
     load(_arrays(categorical, left_bitsets=bitset, known_bitsets=bitset, known_index=known))
 
 
+def test_a_categorical_split_sends_each_category_its_way(forest_files: dict[str, bytes]) -> None:
+    """Node 0 (feature 2) made categorical: category 0 in its left bitset, 1 known but not
+    in it (right), anything else, negative, too large or missing the missing-value way
+    (left at node 0); one row alone walks as the numpy batch does."""
+    left_bitset, known_bitset = np.zeros((1, 8), dtype="<u4"), np.zeros((1, 8), dtype="<u4")
+    left_bitset[0, 0], known_bitset[0, 0] = 0b01, 0b11
+    known = np.array([-1, -1, 0], dtype="<i4")
+    files = _nodes_changed(forest_files, category={0: 0})
+    files = _arrays(files, left_bitsets=left_bitset, known_bitsets=known_bitset, known_index=known)
+    scorer = load(files)
+    forest = scorer.model.forest  # type: ignore[union-attr]
+    subtree = {}
+    for category in (0.0, 1.0, 2.0, 40.0, -1.0, 300.0, np.nan):
+        leaf = forest.leaves([0.5, -1.0, category])[0]  # tree 0: left subtree 1-3, right 4-6
+        subtree[category] = "left" if leaf < 4 else "right"
+    assert subtree.pop(1.0) == "right"
+    assert set(subtree.values()) == {"left"}
+    rows = [[0.5, -1.0, c] for c in (0.0, 1.0, 2.0, 40.0, -1.0, 300.0, np.nan)] * 2
+    alone = [scorer.score_rows([row]).probabilities for row in rows]
+    batch = scorer.score_rows(np.array(rows)).probabilities
+    assert [a[0] for a in alone] == batch
+
+
 def test_an_npz_holding_a_pickle_is_refused(forest_files: dict[str, bytes]) -> None:
     with np.load(io.BytesIO(forest_files[NPZ_NAME])) as npz:
         arrays = {name: npz[name] for name in npz.files}
