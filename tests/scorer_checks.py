@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from hypothesis import strategies as st
 
 from irisserve.scorers import FastScorer, Scores, export, load
 
@@ -79,3 +80,35 @@ def assert_exact_scorer(estimator: Any, table: Any, *, numeric: bool = True) -> 
 def case_id(value: Any) -> str:
     """A readable test id: an estimator's class name, or a target's number of values."""
     return str(len(set(value))) if isinstance(value, np.ndarray) else type(value).__name__
+
+
+def near(thresholds: list[float]) -> st.SearchStrategy[float]:
+    """Values where a tree walk could go wrong: a threshold, its float64 neighbours, and its
+    float32 rounding and neighbours (forests compare float32), or any value in between
+    (infinite thresholds, which split missing values off, left out: scikit-learn refuses
+    infinite inputs)."""
+    thresholds = [t for t in thresholds if math.isfinite(t)]
+    steps = [
+        lambda t: t,
+        lambda t: float(np.nextafter(t, np.inf)),
+        lambda t: float(np.nextafter(t, -np.inf)),
+        lambda t: float(np.float32(t)),
+        lambda t: float(np.nextafter(np.float32(t), np.float32(np.inf))),
+        lambda t: float(np.nextafter(np.float32(t), np.float32(-np.inf))),
+    ]
+    between = st.floats(min(thresholds, default=0.0) - 1, max(thresholds, default=0.0) + 1)
+    if not thresholds:  # a feature no node splits
+        return between
+    return st.one_of(
+        st.builds(lambda t, step: step(t), st.sampled_from(thresholds), st.sampled_from(steps)),
+        between,
+    )
+
+
+def assert_rows_walk_exactly(estimator: Any, scorer: FastScorer, table: Any) -> None:
+    """Each row of ``table`` alone (pure Python) answers as the whole table (numpy) and as
+    scikit-learn."""
+    rows = cells(table)
+    alone = [per_row(scorer.score_rows([row]))[0] for row in rows]
+    assert repr(alone) == repr(per_row(scorer.score_rows(np.asarray(table, dtype=np.float64))))
+    assert_like_sklearn(estimator, scorer.score_rows(rows), table)

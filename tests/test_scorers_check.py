@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Any
 
@@ -19,6 +18,7 @@ from sklearn.preprocessing import OneHotEncoder
 from irisserve.manifest import sha256_bytes
 from irisserve.scorers import FastScorer
 from irisserve.scorers.check import UNSEEN, agreement, checked_export, random_rows, sklearn_table
+from irisserve.scorers.linear import Linear
 from tests.scorer_checks import cells, exported
 
 pytestmark = pytest.mark.filterwarnings("ignore:Found unknown categories")
@@ -35,8 +35,9 @@ def model() -> Any:
 
 def _nudged(scorer: FastScorer, factor: float) -> FastScorer:
     model = scorer.model
-    coef = [[w * factor for w in row] for row in model.coef]  # type: ignore[union-attr]
-    return dataclasses.replace(scorer, model=dataclasses.replace(model, coef=coef))
+    assert isinstance(model, Linear)
+    coef = [[w * factor for w in row] for row in model.coef]
+    return FastScorer(scorer.width, scorer.steps, Linear(coef, model.intercept, model.link))
 
 
 def test_an_exact_export_agrees(model: Any) -> None:

@@ -7,10 +7,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from irisserve.scorers import NotExportable, export
-from tests.scorer_checks import assert_exact_scorer, case_id
+from tests.scorer_checks import (
+    assert_exact_scorer,
+    assert_rows_walk_exactly,
+    case_id,
+    exported,
+    near,
+)
 
 RNG = np.random.default_rng(9)
 
@@ -62,3 +70,33 @@ def test_a_loss_without_an_exact_link_is_not_exported() -> None:
     estimator._loss.link = object()  # a link this exporter does not know
     with pytest.raises(NotExportable, match="link"):
         export(estimator)
+
+
+CATEGORICAL = HistGradientBoostingClassifier(max_iter=6, categorical_features=[2]).fit(X, THREE)
+CATEGORICAL_SCORER = exported(CATEGORICAL)
+
+
+def _numeric_thresholds(feature: int) -> list[float]:
+    return [
+        float(node["num_threshold"])
+        for iteration in CATEGORICAL._predictors
+        for predictor in iteration
+        for node in predictor.nodes
+        if not node["is_leaf"] and not node["is_categorical"] and node["feature_idx"] == feature
+    ]
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            near(_numeric_thresholds(0)) | st.just(np.nan),
+            near(_numeric_thresholds(1)),
+            # known, unseen, negative, fractional and too large categories, and missing
+            st.sampled_from([*range(-1, 9), 2.5, 300.0, np.nan]),
+        ).map(list),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_rows_with_any_category_walk_like_sklearn(rows: list[list[float]]) -> None:
+    assert_rows_walk_exactly(CATEGORICAL, CATEGORICAL_SCORER, np.array(rows))

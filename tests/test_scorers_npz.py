@@ -55,6 +55,7 @@ def test_arrays_round_trip_with_their_shapes_and_types() -> None:
         ("x.npy", b"not an array", "not an .npy"),
         ("x.npy", _npy("{}", version=9), "version"),
         ("x.npy", _npy("[1, 2]"), "malformed .npy header"),
+        ("x.npy", _npy("{'descr': <f8}"), "malformed .npy header"),
         ("x.npy", _npy("{'descr': '|O', 'fortran_order': False, 'shape': (1,)}"), "dtype"),
         ("x.npy", _npy("{'descr': '<f8', 'fortran_order': True, 'shape': (1,)}"), "dtype"),
         ("x.npy", _npy("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,)}"), "shape"),

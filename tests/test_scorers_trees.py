@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     ExtraTreesRegressor,
@@ -17,7 +19,15 @@ from sklearn.ensemble import (
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from irisserve.scorers import NotExportable, export
-from tests.scorer_checks import assert_exact_scorer, assert_like_sklearn, case_id, exported, per_row
+from tests.scorer_checks import (
+    assert_exact_scorer,
+    assert_like_sklearn,
+    assert_rows_walk_exactly,
+    case_id,
+    exported,
+    near,
+    per_row,
+)
 
 RNG = np.random.default_rng(5)
 X = RNG.normal(size=(300, 4))
@@ -106,3 +116,39 @@ def test_a_batch_too_large_to_walk_at_once_is_walked_in_groups_of_trees() -> Non
     scores = scorer.score_rows(rows)
     assert_like_sklearn(forest, scores, rows)
     assert per_row(scores)[:300] == per_row(scorer.score_rows(rows[:300]))
+
+
+def _with_missing(table: Any) -> Any:
+    table = table.copy()
+    table[RNG.random(table.shape) < 0.1] = np.nan
+    return table
+
+
+#: A forest trained with missing values (its nodes send NaN either way), and gradient
+#: boosting (which refuses them); both compare float32.
+WALKED = [
+    RandomForestClassifier(n_estimators=6, max_depth=8, random_state=0).fit(
+        _with_missing(X), THREE
+    ),
+    GradientBoostingRegressor(n_estimators=8, max_depth=4, random_state=0).fit(X, TARGET),
+]
+WALKED_SCORERS = [exported(estimator) for estimator in WALKED]
+
+
+def _rows(estimator: Any, missing: bool) -> st.SearchStrategy[list[list[float]]]:
+    thresholds = _thresholds(estimator)
+    cells = [
+        near([t for f, t in thresholds if f == feature]) | st.just(np.nan)
+        if missing
+        else near([t for f, t in thresholds if f == feature])
+        for feature in range(X.shape[1])
+    ]
+    return st.lists(st.tuples(*cells).map(list), min_size=1, max_size=12)
+
+
+@pytest.mark.parametrize("which", range(len(WALKED)), ids=[case_id(e) for e in WALKED])
+@given(data=st.data())
+def test_rows_at_every_threshold_walk_like_sklearn(which: int, data: st.DataObject) -> None:
+    estimator = WALKED[which]
+    rows = data.draw(_rows(estimator, missing=which == 0))
+    assert_rows_walk_exactly(estimator, WALKED_SCORERS[which], np.array(rows))

@@ -10,23 +10,20 @@ numpy, performing the same IEEE operations in the same order either way.
 from __future__ import annotations
 
 import json
-import struct
-import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from irisserve.errors import ArtifactIntegrityError
 from irisserve.model import PURE_PYTHON_ROWS
-from irisserve.scorers._forest import NODE_ARRAYS, Forest
-from irisserve.scorers._npz import read_npz, write_npz
-from irisserve.scorers._ops import BatchOps, RowOps
+from irisserve.scorers._ops import BatchOps, Column, RowOps
 from irisserve.scorers._spec import Malformed, NotExportable, need
-from irisserve.scorers.hist import export_hist
-from irisserve.scorers.linear import Linear, export_linear, load_linear
 from irisserve.scorers.output import Output, Scores
-from irisserve.scorers.preprocessing import Step, export_steps, load_steps, run
-from irisserve.scorers.trees import Boosting, Trees, export_trees, load_model
+
+if TYPE_CHECKING:  # each model kind imports its own modules when it is loaded
+    from irisserve.scorers._forest import Forest
+    from irisserve.scorers.linear import Linear
+    from irisserve.scorers.preprocessing import Step
+    from irisserve.scorers.trees import Boosting, Trees
 
 __all__ = ["JSON_NAME", "NPZ_NAME", "FastScorer", "NotExportable", "Scores", "export", "load"]
 
@@ -37,21 +34,22 @@ _HIST = {"HistGradientBoostingClassifier", "HistGradientBoostingRegressor"}
 _CODES = {"<f8": "d", "<i4": "i", "<u4": "I", "|u1": "B"}
 
 
-@dataclass(frozen=True)
 class FastScorer:
     """Preprocessing steps, then a model, over rows of ``width`` cells."""
 
-    width: int
-    steps: list[Step]
-    model: Linear | Trees | Boosting
+    def __init__(self, width: int, steps: list[Step], model: Linear | Trees | Boosting) -> None:
+        self.width, self.steps, self.model = width, steps, model
+
+    def _predict(self, columns: list[Column], ops: Any) -> Output:
+        for step in self.steps:
+            columns = step.apply(columns, ops)
+        return self.model.predict(columns, ops)
 
     def score_rows(self, rows: Sequence[Sequence[Any]] | Any) -> Scores:
         """Score validated rows (lists of cells, or a float64 array with NaN for missing)."""
         if isinstance(rows, list) and 0 < len(rows) <= PURE_PYTHON_ROWS:
             ops = RowOps()
-            return _row_scores(
-                [self.model.predict(run(list(r), self.steps, ops), ops) for r in rows]
-            )
+            return _row_scores([self._predict(list(r), ops) for r in rows])
         n_rows = len(rows)
         batch = BatchOps(n_rows)
         if isinstance(rows, list):
@@ -62,7 +60,7 @@ class FastScorer:
             columns = list(batch.np.ascontiguousarray(array.T, dtype=batch.np.float64))
         # Overflowing scores come out non-finite, silently: the model layer refuses those rows.
         with batch.np.errstate(all="ignore"):
-            return _batch_scores(self.model.predict(run(columns, self.steps, batch), batch))
+            return _batch_scores(self._predict(columns, batch))
 
 
 def _row_scores(outputs: list[Output]) -> Scores:
@@ -95,6 +93,12 @@ def _batch_scores(output: Output) -> Scores:
 
 def export(estimator: Any) -> dict[str, bytes]:
     """The export files of a fitted estimator or pipeline; ``NotExportable`` if none."""
+    from irisserve.scorers._npz import write_npz
+    from irisserve.scorers.hist import export_hist
+    from irisserve.scorers.linear import export_linear
+    from irisserve.scorers.preprocessing import export_steps
+    from irisserve.scorers.trees import export_trees
+
     steps: list[dict[str, Any]] = []
     model = estimator
     if type(estimator).__name__ == "Pipeline":
@@ -129,7 +133,10 @@ def export(estimator: Any) -> dict[str, bytes]:
     return files
 
 
-def _forest(files: dict[str, bytes], spec: dict[str, Any], width: int) -> Forest:
+def _read_forest(files: dict[str, bytes], spec: dict[str, Any], width: int) -> Forest:
+    from irisserve.scorers._forest import NODE_ARRAYS, Forest
+    from irisserve.scorers._npz import read_npz
+
     need(NPZ_NAME in files, f"{NPZ_NAME} is missing")
     arrays = read_npz(files[NPZ_NAME])
     need(set(arrays) == set(NODE_ARRAYS) | {"values"}, f"{NPZ_NAME} holds other arrays")
@@ -148,18 +155,25 @@ def load(files: dict[str, bytes]) -> FastScorer:
         need(document.get("format") == _FORMAT, f"unknown format {document.get('format')!r}")
         width = document["n_features"]
         need(type(width) is int and width >= 1, "n_features must be a positive integer")
-        steps, out_width = load_steps(document["steps"], width)
+        steps: list[Step] = []
+        out_width = width
+        if document["steps"] != []:
+            from irisserve.scorers.preprocessing import load_steps
+
+            steps, out_width = load_steps(document["steps"], width)
         spec = document["model"]
         need(isinstance(spec, dict), "model must be an object")
         model: Linear | Trees | Boosting
         if spec.get("kind") == "linear":
+            from irisserve.scorers.linear import load_linear
+
             model = load_linear(spec, out_width)
         elif spec.get("kind") in ("trees", "boosting"):
-            model = load_model(spec, _forest(files, spec, out_width))
+            from irisserve.scorers.trees import load_model
+
+            model = load_model(spec, _read_forest(files, spec, out_width))
         else:
             raise Malformed(f"unknown model kind {spec.get('kind')!r}")
-    except (KeyError, TypeError, ValueError, IndexError, zipfile.BadZipFile, struct.error) as exc:
-        raise ArtifactIntegrityError(f"the pickle-free export is malformed: {exc}") from exc
-    except SyntaxError as exc:  # an .npy header that is not a literal
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise ArtifactIntegrityError(f"the pickle-free export is malformed: {exc}") from exc
     return FastScorer(width, steps, model)

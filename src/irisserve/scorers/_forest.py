@@ -13,8 +13,8 @@ value rounded to float32 (``float32`` is set); histogram gradient boosting the f
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from functools import cached_property
+from operator import lt
 from typing import Any
 
 from irisserve.scorers._npz import Array
@@ -39,6 +39,11 @@ NODE_ARRAYS = {
     "known_bitsets": "<u4",
     "known_index": "<i4",
 }
+#: The per-node arrays every single row's walk reads, as Python lists (faster to index).
+_WALKED = ("left", "right", "feature", "threshold")
+#: The per-node arrays only rows with missing values or categorical splits read.
+_GENERAL = ("missing_left", "category")
+_CHILDREN = "an inner node needs two children after it (so every walk ends), a leaf none (-1)"
 
 
 def join_parts(parts: dict[str, list[Any]]) -> dict[str, Any]:
@@ -53,82 +58,103 @@ def join_parts(parts: dict[str, list[Any]]) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
+def _check(forest: Forest) -> None:
+    """Refuse node arrays that a walk could leave or loop in, with whole-list operations
+    (a Python loop over every node would cost more than the rest of the load)."""
+    arrays, count, nodes = forest.arrays, len(forest.left), range(len(forest.left))
+    for name in _WALKED + _GENERAL:
+        need(len(arrays[name].flat) == count, f"node array {name} has the wrong length")
+    need(len(forest.roots) > 0, "an export needs at least one tree")
+    need(min(forest.roots) >= 0 and max(forest.roots) < count, "a root is out of range")
+    # A leaf has no children (-1, -1); an inner node has both, after itself (so every walk
+    # ends) and in range. ``node < child`` holds exactly at inner nodes, for both children:
+    inner = list(map(lt, nodes, forest.left))
+    need(inner == list(map(lt, nodes, forest.right)), _CHILDREN)
+    leaves = inner.count(False)
+    need(forest.left.count(-1) == leaves == forest.right.count(-1), _CHILDREN)
+    need(max(forest.left) < count and max(forest.right) < count, "a child is out of range")
+    need(set(forest.feature) <= set(range(forest.n_features)), "a feature is out of range")
+    for name in ("left_bitsets", "known_bitsets"):
+        need(arrays[name].shape[1:] == (8,), f"{name} must have 8 words per row")
+    n_left, n_known = arrays["left_bitsets"].shape[0], arrays["known_bitsets"].shape[0]
+    need(len(forest.known_index) == forest.n_features, "known_index: one per feature")
+    need(all(-1 <= k < n_known for k in forest.known_index), "bad known_index")
+    if not forest.plain:
+        category = forest.general[1]
+        need(min(category) >= -1 and max(category) < n_left, "a bitset is out of range")
+        splits = zip(forest.feature, category, strict=True)
+        need(
+            all(forest.known_index[f] >= 0 for f, c in splits if c >= 0),
+            "a categorical split without categories",
+        )
+
+
 class Forest:
-    """The node arrays of one or more trees."""
+    """The node arrays of one or more trees, checked, and as the lists a single row walks."""
 
-    arrays: dict[str, Array]
-    n_features: int
-    float32: bool
-    _numpy: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        a = self.arrays
-        count = len(a["feature"].flat)
-        for name in ("threshold", "left", "right", "missing_left", "category"):
-            need(len(a[name].flat) == count, f"node array {name} has the wrong length")
-        need(len(a["roots"].flat) > 0, "an export needs at least one tree")
-        need(all(0 <= r < count for r in a["roots"].flat), "a root is out of range")
-        need(a["left_bitsets"].shape[1:] == (8,), "left_bitsets must have 8 words per row")
-        need(a["known_bitsets"].shape[1:] == (8,), "known_bitsets must have 8 words per row")
-        need(len(a["known_index"].flat) == self.n_features, "known_index: one per feature")
-        n_left, n_known = a["left_bitsets"].shape[0], a["known_bitsets"].shape[0]
-        need(all(-1 <= k < n_known for k in a["known_index"].flat), "bad known_index")
-        for node, (left, right, feature, category) in enumerate(
-            zip(a["left"].flat, a["right"].flat, a["feature"].flat, a["category"].flat, strict=True)
-        ):
-            if left == -1:
-                need(right == -1, f"node {node}: a leaf has one child")
-                continue
-            # children after their parent: every walk ends
-            need(node < left < count and node < right < count, f"node {node}: bad children")
-            need(0 <= feature < self.n_features, f"node {node}: feature out of range")
-            need(-1 <= category < n_left, f"node {node}: bitset out of range")
-            known = a["known_index"].flat[feature]
-            need(category == -1 or known >= 0, f"node {node}: categorical without categories")
+    def __init__(self, arrays: dict[str, Array], n_features: int, float32: bool) -> None:
+        self.arrays, self.n_features, self.float32 = arrays, n_features, float32
+        self._numpy: dict[str, Any] = {}
+        walked = [arrays[name].flat.tolist() for name in _WALKED]
+        self.left, self.right, self.feature, self.threshold = walked
+        self.roots: list[int] = arrays["roots"].flat.tolist()
+        self.known_index: list[int] = arrays["known_index"].flat.tolist()
+        category = arrays["category"].flat.tobytes()
+        #: Whether no split is categorical: every ``category`` is -1 (all bits set).
+        self.plain = category.count(b"\xff") == len(category)
+        _check(self)
 
     @cached_property
-    def roots_list(self) -> list[int]:
-        """The root node of each tree."""
-        return list(self.arrays["roots"].flat)
+    def general(self) -> tuple[list[int], list[int]]:
+        """``missing_left`` and ``category`` as lists: only rows with missing values and
+        forests with categorical splits need them."""
+        missing_left, category = (self.arrays[name].flat.tolist() for name in _GENERAL)
+        return missing_left, category
 
-    @cached_property
-    def _has_categories(self) -> bool:
-        return any(c >= 0 for c in self.arrays["category"].flat)
+    def leaves(self, row: list[float]) -> list[int]:
+        """The leaf each tree sends one row to (``row`` as the trees compare it)."""
+        if not self.plain or any(map(math.isnan, row)):
+            return self._general_leaves(row)
+        # The plain walk: no missing value and no categorical split, so a node sends the
+        # row left exactly when ``value <= threshold``.
+        left, right, feature, threshold = self.left, self.right, self.feature, self.threshold
+        found = []
+        for root in self.roots:
+            node = root
+            while (child := left[node]) != -1:
+                node = child if row[feature[node]] <= threshold[node] else right[node]
+            found.append(node)
+        return found
+
+    def _general_leaves(self, row: list[float]) -> list[int]:
+        """``leaves``, for a row with missing values or a forest with categorical splits."""
+        left, right, feature, threshold = self.left, self.right, self.feature, self.threshold
+        missing_left, category = self.general
+        found = []
+        for root in self.roots:
+            node = root
+            while (child := left[node]) != -1:
+                value = row[feature[node]]
+                if value != value:  # noqa: PLR0124 (NaN, the missing value)
+                    goes_left = missing_left[node]
+                elif category[node] >= 0:
+                    goes_left = self._categorical_left(node, value)
+                else:
+                    goes_left = value <= threshold[node]
+                node = child if goes_left else right[node]
+            found.append(node)
+        return found
 
     def _categorical_left(self, node: int, value: float) -> bool:
-        a = self.arrays
-        if value < 0:
-            return bool(a["missing_left"].flat[node])
-        if value < 256:
-            code = int(value)
-            word, bit = divmod(code, 32)
-            if (a["left_bitsets"].flat[a["category"].flat[node] * 8 + word] >> bit) & 1:
+        if 0 <= value < 256:
+            word, bit = divmod(int(value), 32)
+            category = self.general[1][node]
+            if (self.arrays["left_bitsets"].flat[category * 8 + word] >> bit) & 1:
                 return True
-            known = a["known_index"].flat[a["feature"].flat[node]]
-            if (a["known_bitsets"].flat[known * 8 + word] >> bit) & 1:
+            known = self.known_index[self.feature[node]]
+            if (self.arrays["known_bitsets"].flat[known * 8 + word] >> bit) & 1:
                 return False
-        return bool(a["missing_left"].flat[node])
-
-    def walk(self, node: int, row: list[float]) -> int:
-        """The leaf one row reaches from ``node``."""
-        a = self.arrays
-        left, right, feature = a["left"].flat, a["right"].flat, a["feature"].flat
-        threshold, missing_left, category = (
-            a["threshold"].flat,
-            a["missing_left"].flat,
-            a["category"].flat,
-        )
-        while (child := left[node]) != -1:
-            value = row[feature[node]]
-            if math.isnan(value):
-                goes_left = bool(missing_left[node])
-            elif category[node] >= 0:
-                goes_left = self._categorical_left(node, value)
-            else:
-                goes_left = value <= threshold[node]
-            node = child if goes_left else right[node]
-        return node
+        return bool(self.general[0][node])
 
     def numpy(self, name: str) -> Any:
         """A node array as numpy (cached)."""
@@ -141,16 +167,16 @@ class Forest:
         return self._numpy[name]
 
     @cached_property
-    def _batch_layout(self) -> tuple[Any, Any, Any, int]:
-        """Leaves made self-loops (threshold +inf, both children themselves), so every
-        tree and row can take the same number of steps; and the deepest leaf's depth."""
+    def _batch_layout(self) -> dict[str, Any]:
+        """The node arrays as a batch walks them: leaves made self-loops (both children
+        themselves, threshold +inf), so every walk can take the same steps; ``children``
+        the left then the right child of each node; the deepest leaf's ``depth``."""
         import numpy as np
 
         left, right = self.numpy("left").astype(np.int64), self.numpy("right").astype(np.int64)
         leaf = left == -1
         nodes = np.arange(len(left))
         children = np.column_stack([np.where(leaf, nodes, left), np.where(leaf, nodes, right)])
-        threshold = np.where(leaf, np.inf, self.numpy("threshold"))
         depth, frontier = 0, self.numpy("roots").astype(np.int64)
         while True:
             frontier = frontier[~leaf[frontier]]
@@ -158,7 +184,14 @@ class Forest:
                 break
             frontier = np.concatenate([left[frontier], right[frontier]])
             depth += 1
-        return children.ravel(), threshold, self.numpy("feature").astype(np.int64), depth
+        return {
+            "children": children.ravel(),
+            "threshold": np.where(leaf, np.inf, self.numpy("threshold")),
+            "feature": self.numpy("feature").astype(np.int64),
+            "leaf": leaf,
+            "missing_right": self.numpy("missing_left") == 0,
+            "depth": depth,
+        }
 
     def walk_batch(self, matrix: Any) -> Any:
         """``(n_trees, n_rows)``: the leaf each tree sends each row of ``matrix`` to.
@@ -183,38 +216,46 @@ class Forest:
     def _walk_group(self, values_of: Any, offsets: Any, roots: Any, has_missing: bool) -> Any:
         import numpy as np
 
-        children, threshold, feature, depth = self._batch_layout
-        missing_left = self.numpy("missing_left").astype(bool)
-        leaf = self.numpy("left") == -1
+        layout = self._batch_layout
+        children, threshold, feature = layout["children"], layout["threshold"], layout["feature"]
         leaves = np.empty(len(roots) * len(offsets), dtype=np.int64)
         # The walks in progress: node, output position and row offset of each (tree, row).
         current = np.repeat(roots, len(offsets))
         position = np.arange(len(current))
         offset = np.tile(offsets, len(roots))
-        for level in range(depth):
-            values = values_of.take(offset + feature.take(current))
-            goes_left = values <= threshold.take(current)
-            missing = np.isnan(values) if has_missing else np.zeros(len(values), dtype=bool)
-            if has_missing:
-                goes_left = np.where(missing, missing_left.take(current), goes_left)
-            if self._has_categories:
-                goes_left = self._categorical_batch(current, values, missing, goes_left)
-            current = children.take(current * 2 + ~goes_left)
+        for level in range(layout["depth"]):
+            index = feature.take(current)
+            index += offset
+            values = values_of.take(index)
+            goes_right = values > threshold.take(current)  # NaN: False, fixed below
+            missing = np.isnan(values) if has_missing else None
+            if missing is not None:
+                goes_right = np.where(missing, layout["missing_right"].take(current), goes_right)
+            if not self.plain:
+                self._categorical_batch(current, values, missing, goes_right)
+            current *= 2  # each node's children are at 2 * node (left) and 2 * node + 1
+            current += goes_right
+            current = children.take(current)
             if level % 4 == 3:  # set aside the walks that reached a leaf
-                done = leaf.take(current)
+                done = layout["leaf"].take(current)
                 leaves[position[done]] = current[done]
                 walking = ~done
                 current, position, offset = current[walking], position[walking], offset[walking]
         leaves[position] = current
         return leaves
 
-    def _categorical_batch(self, nodes: Any, values: Any, missing: Any, goes_left: Any) -> Any:
+    def _categorical_batch(
+        self, nodes: Any, values: Any, missing: Any | None, goes_right: Any
+    ) -> None:
+        """Set ``goes_right`` where a walk is at a categorical split (and not missing)."""
         import numpy as np
 
-        category = self.numpy("category")[nodes]
-        split = (category >= 0) & ~missing
+        category = self.numpy("category").take(nodes)
+        split = category >= 0
+        if missing is not None:
+            split &= ~missing
         if not split.any():
-            return goes_left
+            return
         values, nodes, category = values[split], nodes[split], category[split]
         fallback = self.numpy("missing_left")[nodes].astype(bool)
         code = np.where((values >= 0) & (values < 256), values, 256.0).astype(np.int64)
@@ -226,6 +267,4 @@ class Forest:
         result = np.where(
             small & (in_left == 1), True, np.where(small & (in_known == 1), False, fallback)
         )
-        goes_left = goes_left.copy()
-        goes_left[split] = np.where(values < 0, fallback, result)
-        return goes_left
+        goes_right[split] = ~np.where(values < 0, fallback, result)

@@ -13,7 +13,6 @@ import io
 import math
 import struct
 import zipfile
-from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Array", "read_npz", "write_npz"]
@@ -23,12 +22,13 @@ _FORMATS = {"<f8": "d", "<f4": "f", "<i4": "i", "<i8": "q", "<u4": "I", "|u1": "
 _MAGIC = b"\x93NUMPY"
 
 
-@dataclass(frozen=True)
 class Array:
     """One array: its elements flat in C order, and its shape."""
 
-    flat: memoryview
-    shape: tuple[int, ...]
+    __slots__ = ("flat", "shape")
+
+    def __init__(self, flat: memoryview, shape: tuple[int, ...]) -> None:
+        self.flat, self.shape = flat, shape
 
 
 def _parse(name: str, data: bytes) -> Array:
@@ -41,7 +41,10 @@ def _parse(name: str, data: bytes) -> Array:
         (length,), start = struct.unpack_from("<I", data, 8), 12
     else:
         raise ValueError(f"{name} has unknown .npy version {major}")
-    header = ast.literal_eval(data[start : start + length].decode("latin1"))
+    try:
+        header = ast.literal_eval(data[start : start + length].decode("latin1"))
+    except SyntaxError as exc:  # not a Python literal
+        raise ValueError(f"{name} has a malformed .npy header") from exc
     if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
         raise ValueError(f"{name} has a malformed .npy header")
     descr, shape = header["descr"], header["shape"]
@@ -58,13 +61,16 @@ def _parse(name: str, data: bytes) -> Array:
 
 
 def read_npz(data: bytes) -> dict[str, Array]:
-    """Every array in an ``.npz`` archive, by name."""
+    """Every array in an ``.npz`` archive, by name; ``ValueError`` if it is malformed."""
     arrays = {}
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for name in archive.namelist():
-            if not name.endswith(".npy"):
-                raise ValueError(f"unexpected member {name!r}")
-            arrays[name[: -len(".npy")]] = _parse(name, archive.read(name))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                if not name.endswith(".npy"):
+                    raise ValueError(f"unexpected member {name!r}")
+                arrays[name[: -len(".npy")]] = _parse(name, archive.read(name))
+    except (zipfile.BadZipFile, struct.error) as exc:
+        raise ValueError(f"not an .npz archive: {exc}") from exc
     return arrays
 
 

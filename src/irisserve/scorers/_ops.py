@@ -84,12 +84,14 @@ class RowOps:
         row = [self.number(c) for c in columns]
         if forest.float32:
             row = array("f", row).tolist()
-        return [forest.walk(root, row) for root in forest.roots_list]
+        return forest.leaves(row)
 
     def take(self, forest: Forest, leaves: list[int], width: int, column: int) -> list[float]:
         """Per tree, ``values[leaf, column]`` of the forest's ``(nodes, width)`` leaf values."""
-        values = forest.arrays["values"].flat
-        return [float(values[leaf * width + column]) for leaf in leaves]
+        values = forest.arrays["values"].flat  # a float64 memoryview: its items are floats
+        if width == 1:
+            return list(map(values.__getitem__, leaves))
+        return [values[leaf * width + column] for leaf in leaves]
 
 
 class BatchOps:

@@ -10,7 +10,6 @@ columns) is summed in exactly this order by scipy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from irisserve.scorers._link import argmax, expit, softmax, total
@@ -60,13 +59,11 @@ def export_linear(estimator: Any) -> dict[str, Any] | None:
     }
 
 
-@dataclass(frozen=True)
 class Linear:
     """``X @ coef.T + intercept``, accumulated column by column, then the link."""
 
-    coef: list[list[float]]
-    intercept: list[float]
-    link: str
+    def __init__(self, coef: list[list[float]], intercept: list[float], link: str) -> None:
+        self.coef, self.intercept, self.link = coef, intercept, link
 
     def predict(self, columns: list[Column], ops: Any) -> Output:
         """Scores through the link."""

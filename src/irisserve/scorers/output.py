@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from irisserve.model import Scores
@@ -10,12 +9,22 @@ from irisserve.model import Scores
 __all__ = ["Output", "Scores"]
 
 
-@dataclass(frozen=True)
 class Output:
     """Labels (class indices), probabilities or decision scores (one column per class or
     score), or regression values."""
 
-    labels: Any = None
-    probabilities: list[Any] | None = None
-    decision: list[Any] | None = None
-    values: Any = None
+    __slots__ = ("decision", "labels", "probabilities", "values")
+
+    def __init__(
+        self,
+        labels: Any = None,
+        probabilities: list[Any] | None = None,
+        decision: list[Any] | None = None,
+        values: Any = None,
+    ) -> None:
+        self.labels, self.probabilities, self.decision, self.values = (
+            labels,
+            probabilities,
+            decision,
+            values,
+        )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from irisserve.errors import InvalidInput
@@ -52,12 +51,11 @@ def _json_cells(values: Any) -> list[Any]:
 # ---------------------------------------------------------------- the steps
 
 
-@dataclass(frozen=True)
 class Impute:
     """``SimpleImputer``: a missing cell takes its column's statistic; empty columns drop."""
 
-    fill: list[Any]
-    keep: list[int]
+    def __init__(self, fill: list[Any], keep: list[int]) -> None:
+        self.fill, self.keep = fill, keep
 
     def apply(self, columns: list[Column], ops: Any) -> list[Column]:
         """Fill, then keep the columns scikit-learn keeps."""
@@ -65,15 +63,18 @@ class Impute:
         return [filled[i] for i in self.keep]
 
 
-@dataclass(frozen=True)
 class Affine:
     """``StandardScaler`` (``(x - offset) / scale``) or ``MinMaxScaler`` (``x * scale + offset``,
     then an optional clip)."""
 
-    kind: str
-    offset: list[float] | None
-    scale: list[float] | None
-    clip: tuple[float, float] | None = None
+    def __init__(
+        self,
+        kind: str,
+        offset: list[float] | None,
+        scale: list[float] | None,
+        clip: tuple[float, float] | None = None,
+    ) -> None:
+        self.kind, self.offset, self.scale, self.clip = kind, offset, scale, clip
 
     def apply(self, columns: list[Column], ops: Any) -> list[Column]:
         """Scale each column with scikit-learn's operations, in its order."""
@@ -109,13 +110,13 @@ def _refuse_unknown(index: int, codes: Any, column: Column) -> None:
         raise InvalidInput(f"encoder input column {index}: unknown category {bad!r}")
 
 
-@dataclass(frozen=True)
 class OneHot:
     """``OneHotEncoder``: one 0/1 column per kept category; unknown → error or all zeros."""
 
-    categories: list[dict[Any, int]]
-    drop: list[int | None]
-    ignore: bool
+    def __init__(
+        self, categories: list[dict[Any, int]], drop: list[int | None], ignore: bool
+    ) -> None:
+        self.categories, self.drop, self.ignore = categories, drop, ignore
 
     def apply(self, columns: list[Column], ops: Any) -> list[Column]:
         """Encode each column."""
@@ -130,14 +131,18 @@ class OneHot:
         return out
 
 
-@dataclass(frozen=True)
 class Ordinal:
     """``OrdinalEncoder``: the category's index; the missing category → its encoded value;
     unknown → ``unknown_value`` or an error."""
 
-    categories: list[dict[Any, int]]
-    unknown_value: float | None
-    missing_value: float
+    def __init__(
+        self, categories: list[dict[Any, int]], unknown_value: float | None, missing_value: float
+    ) -> None:
+        self.categories, self.unknown_value, self.missing_value = (
+            categories,
+            unknown_value,
+            missing_value,
+        )
 
     def apply(self, columns: list[Column], ops: Any) -> list[Column]:
         """Encode each column."""
@@ -155,12 +160,12 @@ class Ordinal:
         return out
 
 
-@dataclass(frozen=True)
 class Columns:
     """``ColumnTransformer``: each part takes its input columns through its steps; the
     outputs are concatenated in order (``drop`` parts are not listed)."""
 
-    parts: list[tuple[list[int], list[Step]]]
+    def __init__(self, parts: list[tuple[list[int], list[Step]]]) -> None:
+        self.parts = parts
 
     def apply(self, columns: list[Column], ops: Any) -> list[Column]:
         """Run every part and concatenate."""

@@ -10,7 +10,8 @@ Histogram gradient boosting (``hist``) shares the boosting scorer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import reduce
+from operator import add
 from typing import Any
 
 from irisserve.scorers._forest import Forest, join_parts
@@ -126,14 +127,11 @@ def export_trees(estimator: Any) -> tuple[dict[str, Any], dict[str, Any]] | None
     return None
 
 
-@dataclass(frozen=True)
 class Trees:
     """A single tree, or a forest averaged tree by tree."""
 
-    forest: Forest
-    classifier: bool
-    average: bool
-    width: int
+    def __init__(self, forest: Forest, classifier: bool, average: bool, width: int) -> None:
+        self.forest, self.classifier, self.average, self.width = forest, classifier, average, width
 
     def predict(self, columns: list[Column], ops: Any) -> Output:
         """Probabilities and labels, or values."""
@@ -141,11 +139,8 @@ class Trees:
         outputs = []
         for j in range(self.width):
             picked = ops.take(self.forest, leaves, self.width, j)
-            if self.average:
-                total = ops.constant(0.0)
-                for value in picked:  # tree by tree, in the estimators' order
-                    total = total + value
-                outputs.append(total / len(picked))
+            if self.average:  # summed tree by tree from zero, in the estimators' order
+                outputs.append(reduce(add, picked, ops.constant(0.0)) / len(picked))
             else:
                 outputs.append(picked[0])
         if self.classifier:
@@ -153,23 +148,21 @@ class Trees:
         return Output(values=outputs[0])
 
 
-@dataclass(frozen=True)
 class Boosting:
     """Gradient boosting: ``init``, plus each stage's leaf value, then the link."""
 
-    forest: Forest
-    init: list[float]
-    link: str
-    classifier: bool
-    label_if_zero: int
+    def __init__(
+        self, forest: Forest, init: list[float], link: str, classifier: bool, label_if_zero: int
+    ) -> None:
+        self.forest, self.init, self.link = forest, init, link
+        self.classifier, self.label_if_zero = classifier, label_if_zero
 
     def predict(self, columns: list[Column], ops: Any) -> Output:
         """Raw scores through the loss's link."""
         picked = ops.take(self.forest, ops.leaves(self.forest, columns), 1, 0)
         outputs = len(self.init)
-        raw = [ops.constant(v) for v in self.init]
-        for tree, value in enumerate(picked):  # stage by stage, output by output
-            raw[tree % outputs] = raw[tree % outputs] + value
+        # each output's trees (every ``outputs``-th one), added stage by stage
+        raw = [reduce(add, picked[k::outputs], ops.constant(v)) for k, v in enumerate(self.init)]
         if not self.classifier:
             return Output(values=ops.exp(raw[0]) if self.link == "exp" else raw[0])
         if self.link == "softmax":
@@ -189,7 +182,7 @@ def load_model(spec: dict[str, Any], forest: Forest) -> Trees | Boosting:
         need(n_values == n_nodes * width, "values must hold width numbers per node")
         return Trees(forest, bool(spec["classifier"]), bool(spec["average"]), width)
     init = floats(spec["init"], "init")
-    need(len(init) >= 1 and len(forest.roots_list) % len(init) == 0, "init: one per output")
+    need(len(init) >= 1 and len(forest.roots) % len(init) == 0, "init: one per output")
     need(n_values == n_nodes, "values must hold one number per node")
     need(spec["link"] in ("identity", "exp", "logistic", "softmax"), "unknown link")
     need(spec["label_if_zero"] in (0, 1), "label_if_zero must be 0 or 1")
