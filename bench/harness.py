@@ -32,7 +32,15 @@ from typing import Any, TypeVar
 
 from bench import measure, report
 from bench.gcs_emulator import emulator_in, new_bucket
-from bench.processes import BUNDLED, HEALTH, VARIANTS, Probe, Variant, worker_pid
+from bench.processes import (
+    BUNDLED,
+    HEALTH,
+    VARIANTS,
+    Probe,
+    Variant,
+    compile_sources,
+    worker_pid,
+)
 
 __all__ = [
     "DEFAULT",
@@ -137,6 +145,7 @@ def run(plan: Plan, variants: tuple[Variant, ...]) -> dict[str, dict[str, list[f
         "v2_batch_rows_per_s": measure.v2_binary_probe(plan.batch_rows),
     }
     routes = measure.route_probes()
+    compile_sources()
     with (
         tempfile.TemporaryDirectory(prefix="irisserve-bench-") as tmp,
         _storage(variants, Path(tmp)) as variants,

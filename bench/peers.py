@@ -37,7 +37,16 @@ from typing import Any
 
 from bench import harness, measure, report
 from bench.harness import Plan
-from bench.processes import BUNDLED, FLOOR_MAIN, MAIN, Probe, Variant, free_port, wait_for_ok
+from bench.processes import (
+    BUNDLED,
+    FLOOR_MAIN,
+    MAIN,
+    Probe,
+    Variant,
+    compile_sources,
+    free_port,
+    wait_for_ok,
+)
 from bench.report import Metric
 
 __all__ = [
@@ -244,6 +253,7 @@ def run(
         "native_rows_per_s": measure.batch_probe(plan.batch_rows),
     }
     samples: dict[str, dict[str, list[float]]] = {s.name: {} for s in servers}
+    compile_sources()
     with tempfile.TemporaryDirectory(prefix="irisserve-peers-") as tmp:
         for shown, server in harness.rotations(plan.rounds, servers):
             sample = _sample(server, plan, batches, Path(tmp), peers_bin)

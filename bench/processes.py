@@ -8,6 +8,7 @@ probe request, polled every ~2 ms.
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import http.client
 import json
@@ -37,6 +38,7 @@ __all__ = [
     "Reply",
     "TimedProcess",
     "Variant",
+    "compile_sources",
     "free_port",
     "process_tree",
     "wait_for_ok",
@@ -49,6 +51,16 @@ BUNDLED = REPO / "src" / "irisserve" / "artifacts" / "iris"
 FUNCTIONS_FRAMEWORK = Path(sys.executable).parent / "functions-framework"
 FLOOR_MAIN = REPO / "bench" / "floor" / "main.py"
 _POLL_SECONDS = 0.002
+
+
+def compile_sources() -> None:
+    """Write the bytecode of irisserve, the entry points and the floor, as installing a wheel
+    does (the deployed function's case, and the floor's libraries'): without it, a process
+    started with ``PYTHONDONTWRITEBYTECODE`` set compiles irisserve from source on every cold
+    start (``irisserve.http``'s import: 33 ms instead of 15 ms here)."""
+    for folder in (REPO / "src" / "irisserve", MAIN.parent, FLOOR_MAIN.parent):
+        if not compileall.compile_dir(folder, quiet=1):
+            raise RuntimeError(f"{folder} does not compile")
 
 
 def free_port() -> int:

@@ -36,6 +36,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from bench.processes import compile_sources
 from irisserve.scorers import FastScorer, export, load
 
 __all__ = ["Row", "main", "measure", "models"]
@@ -210,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     results = []
+    compile_sources()  # the fresh processes read irisserve's bytecode, as installed
     for family, estimator, table in models(args.trees, rng):
         batch = table[rng.integers(0, len(table), args.rows)].copy()
         if batch.dtype != object:

@@ -6,6 +6,7 @@ end and writes complete, consistent results.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 
 from bench import harness
 from bench import peers as peers_module
-from bench.processes import VARIANTS
+from bench.processes import FLOOR_MAIN, MAIN, REPO, VARIANTS, compile_sources
 from bench.report import METRICS
 
 pytestmark = pytest.mark.integration
@@ -150,3 +151,11 @@ def test_peer_targets_compare_with_the_named_server() -> None:
     assert checked["v2_json_rows_per_s"]["met"]
     assert checked["native_rows_per_s"]["measured"] == 0.5
     assert not checked["native_rows_per_s"]["met"]
+
+
+def test_sources_are_compiled_as_an_installed_wheel_would_be() -> None:
+    sources = [*(REPO / "src" / "irisserve").rglob("*.py"), MAIN, FLOOR_MAIN]
+    cached = [Path(importlib.util.cache_from_source(str(path))) for path in sources]
+    cached[0].unlink(missing_ok=True)  # whatever an earlier run left, this one is written now
+    compile_sources()
+    assert [path for path in cached if not path.is_file()] == []
