@@ -12,7 +12,7 @@ from irisserve.errors import ConfigurationError
 if TYPE_CHECKING:
     from irisserve.storage import GcsLocation
 
-__all__ = ["BUNDLED_MODEL_DIR", "Settings"]
+__all__ = ["BUNDLED_MODEL_DIR", "Settings", "project"]
 
 BUNDLED_MODEL_DIR = Path(__file__).parent / "artifacts" / "iris"
 
@@ -88,6 +88,11 @@ def _sha256(name: str) -> str | None:
     return raw
 
 
+def project() -> str | None:
+    """The Google Cloud project (``GOOGLE_CLOUD_PROJECT``, else ``GCP_PROJECT``), if set."""
+    return os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCP_PROJECT") or None
+
+
 class Settings(NamedTuple):
     """Configuration of one serving process (immutable).
 
@@ -108,6 +113,8 @@ class Settings(NamedTuple):
     publish_timeout_seconds: float = 10.0
     drift_margin: float = 0.1
     docs: bool = True
+    #: Not an ``IRISSERVE_*`` variable: the project trace ids in log lines belong to.
+    project: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -134,4 +141,5 @@ class Settings(NamedTuple):
             ),
             drift_margin=_float("IRISSERVE_DRIFT_MARGIN", default.drift_margin, allow_zero=True),
             docs=_switch("IRISSERVE_DOCS", default.docs),
+            project=project(),
         )

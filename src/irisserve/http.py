@@ -13,7 +13,7 @@ from dataclasses import asdict
 
 import flask
 
-from irisserve import jsoncodec, loader, logs
+from irisserve import config, jsoncodec, loader, logs
 from irisserve.config import Settings
 from irisserve.context import Context, Route, json_response
 from irisserve.errormap import INTERNAL, error_status
@@ -113,6 +113,14 @@ def _retry_after() -> int:
         return Settings().retry_after_seconds
 
 
+def _trace_project() -> str | None:
+    """The project of the log line's trace, read with the settings (once per process)."""
+    try:
+        return loader.settings().project
+    except ConfigurationError:  # the line still names it
+        return config.project()
+
+
 def _error_response(exc: BaseException) -> flask.Response:
     status, code = error_status(exc)
     message = (
@@ -176,7 +184,9 @@ def _log_request(ctx: Context, response: flask.Response, started: float) -> None
             **extra,
         },
         **logs.trace_fields(
-            environ.get("HTTP_TRACEPARENT"), environ.get("HTTP_X_CLOUD_TRACE_CONTEXT")
+            environ.get("HTTP_TRACEPARENT"),
+            environ.get("HTTP_X_CLOUD_TRACE_CONTEXT"),
+            _trace_project(),
         ),
     )
 
