@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import pickle
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from irisserve import artifact
 from irisserve.artifact import open_artifact
 from irisserve.errors import (
     ArtifactIntegrityError,
@@ -109,3 +111,9 @@ def test_the_linear_export_scores_arrays_in_numpy_as_it_scores_lists(model: Mode
     assert arrays.probabilities.tolist() == lists.probabilities
     with pytest.raises(InvalidInput, match="row 1: .* overflow"):
         model.predict(np.array([[5.1, 3.5, 1.4, 0.2], [1e308] * 4]))
+
+
+def test_the_installed_wheel_is_read_from_its_folder_name() -> None:
+    installed = version("scikit-learn")
+    assert artifact._sklearn_wheel_is(installed)  # the fast path a cold start takes
+    assert not artifact._sklearn_wheel_is("0.24.2")  # then importlib.metadata decides

@@ -18,6 +18,8 @@ from tests.support import IRIS_FEATURES, SETOSA, run_python
 HEAVY = ("numpy", "scipy", "sklearn", "joblib", "skops", "orjson", "google.cloud.pubsub", "grpc")
 #: Batch scoring (the ``beam`` extra) is never on the function's path, installed or not.
 BATCH = ("irisserve.batch", "apache_beam")
+#: Imported on the first request under their paths (``irisserve.http.DEFERRED_ROUTES``).
+DEFERRED = ("irisserve.oip", "irisserve.openapi", "irisserve.apidocs")
 
 
 def test_importing_the_entry_points_stays_light() -> None:
@@ -30,8 +32,9 @@ def test_importing_the_entry_points_stays_light() -> None:
         check=True,
     )
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
-    assert {"irisserve.http", "irisserve.oip"} <= imported
+    assert "irisserve.http" in imported
     assert "irisserve.oip_codec" not in imported  # V2 requests only
+    assert sorted(name for name in imported if name in DEFERRED) == []
     heavy = sorted(name for name in imported if name.startswith(HEAVY))
     assert heavy == []
     assert sorted(name for name in imported if name.startswith(BATCH)) == []
@@ -73,6 +76,10 @@ def test_a_cold_prediction_does_not_touch_the_api_page() -> None:
     )
     seen = json.loads(done.stdout.splitlines()[-1])
     assert [item for item in seen["prediction"] if "swagger" in item] == []
+    # A module shows as its import statement or as its source file being opened.
+    files = tuple(name.replace(".", "/") + ".py" for name in DEFERRED)
+    assert [item for item in seen["prediction"] if item.endswith(DEFERRED + files)] == []
+    assert any(item.endswith("irisserve/apidocs.py") for item in seen["docs"])
     docs = [item for item in seen["docs"] if "swagger" in item]
     assert any(item.endswith("flask_swagger_ui/dist/VERSION") for item in docs), docs
     assert any(item.endswith("flask_swagger_ui/dist/swagger-ui.css") for item in docs), docs

@@ -20,6 +20,25 @@ def test_defaults_serve_the_bundled_model() -> None:
     assert settings.docs
 
 
+@pytest.mark.parametrize(
+    ("variables", "project"),
+    [
+        ({"GOOGLE_CLOUD_PROJECT": "a", "GCP_PROJECT": "b"}, "a"),
+        ({"GCP_PROJECT": "b"}, "b"),
+        ({"GOOGLE_CLOUD_PROJECT": ""}, None),
+        ({}, None),
+    ],
+)
+def test_the_project_comes_from_the_platform_variables(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], project: str | None
+) -> None:
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    monkeypatch.delenv("GCP_PROJECT", raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert Settings.from_env().project == project
+
+
 def test_variables_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("IRISSERVE_MODEL_DIR", str(tmp_path))
     monkeypatch.setenv("IRISSERVE_EAGER_LOAD", "true")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from irisserve import loader
+from irisserve.http import DEFERRED_ROUTES, ROUTES
 from tests.support import BREAKAGES, SETOSA, VIRGINICA, assert_error, break_artifact, copy_bundled
 
 
@@ -113,6 +115,8 @@ def test_unknown_path_is_404(client: FlaskClient) -> None:
         ("GET", "/predict", "POST"),
         ("DELETE", "/", "GET, HEAD, POST"),
         ("POST", "/model-info", "GET, HEAD"),
+        ("GET", "/v2/models/iris/infer", "POST"),
+        ("POST", "/openapi.json", "GET, HEAD"),
     ],
 )
 def test_wrong_method_is_405_with_allow(
@@ -121,6 +125,14 @@ def test_wrong_method_is_405_with_allow(
     response = client.open(path, method=method)
     assert_error(response, 405, "method_not_allowed")
     assert response.headers["Allow"] == allow
+
+
+@pytest.mark.parametrize("module", sorted(set(DEFERRED_ROUTES.values())))
+def test_every_deferred_route_is_under_its_prefix(module: str) -> None:
+    prefixes = tuple(prefix for prefix, name in DEFERRED_ROUTES.items() if name == module)
+    for route in importlib.import_module(module).ROUTES:
+        assert route.path.startswith(prefixes), route.path
+    assert [route.path for route in ROUTES if route.path.startswith(prefixes)] == []
 
 
 def test_not_json_is_415(client: FlaskClient) -> None:

@@ -56,10 +56,25 @@ def test_trace_from_either_header(
     assert fields["logging.googleapis.com/trace_sampled"] is sampled
 
 
-def test_trace_names_the_project_when_known(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "my-project")
-    fields = logs.trace_fields(None, TRACE)
+def test_trace_names_the_project_when_known() -> None:
+    fields = logs.trace_fields(None, TRACE, "my-project")
     assert fields["logging.googleapis.com/trace"] == f"projects/my-project/traces/{TRACE}"
+
+
+@pytest.mark.parametrize("bad_setting", [{}, {"IRISSERVE_MAX_BATCH_ROWS": "0"}])
+def test_the_request_line_names_the_project(
+    client: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    bad_setting: dict[str, str],
+) -> None:
+    """From ``GOOGLE_CLOUD_PROJECT``, read with the settings, or alone when they are bad."""
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "my-project")
+    for name, value in bad_setting.items():
+        monkeypatch.setenv(name, value)
+    client.get("/", headers={"X-Cloud-Trace-Context": TRACE})
+    [line] = request_lines(capsys)
+    assert line["logging.googleapis.com/trace"] == f"projects/my-project/traces/{TRACE}"
 
 
 @pytest.mark.parametrize("header", ["", "garbage", "00-short-00f067aa0ba902b7-01", "xyz/1;o=1"])

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+import types
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from irisserve.context import Context, Route
@@ -95,3 +100,55 @@ def test_wrong_method_lists_what_is_allowed(
     with pytest.raises(MethodNotAllowed) as caught:
         ROUTER.resolve(path, method)
     assert caught.value.allowed == allowed
+
+
+@pytest.fixture
+def deferred_module(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A module (in ``sys.modules`` only) whose ROUTES a router defers."""
+    module = types.ModuleType("deferred_routes_for_test")
+    module.ROUTES = (  # type: ignore[attr-defined]
+        Route("/extra/status", ("GET",), handler("status")),
+        Route("/extra/items/<item>", ("POST",), handler("item")),
+    )
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    return module.__name__
+
+
+def test_a_deferred_group_serves_its_paths(deferred_module: str) -> None:
+    router = Router(
+        [Route("/predict", ("POST",), handler("predict"))], {"/extra/": deferred_module}
+    )
+    match = router.resolve("/extra/items/7", "POST")
+    assert (match.handler(None), match.params) == ("item", {"item": "7"})
+    assert router.resolve("/extra/status", "HEAD").handler(None) == "status"
+    assert router.resolve("/predict", "POST").handler(None) == "predict"
+    with pytest.raises(MethodNotAllowed) as caught:
+        router.resolve("/extra/status", "POST")
+    assert caught.value.allowed == ("GET", "HEAD")
+    with pytest.raises(NotFound):
+        router.resolve("/extra/nothing", "GET")
+
+
+def test_a_deferred_group_is_imported_only_for_its_prefix() -> None:
+    router = Router(
+        [Route("/predict", ("POST",), handler("predict"))], {"/later/": "tests.no_such_module"}
+    )
+    assert router.resolve("/predict", "POST").handler(None) == "predict"
+    with pytest.raises(NotFound):
+        router.resolve("/elsewhere", "GET")
+    with pytest.raises(MethodNotAllowed):
+        router.resolve("/predict", "GET")
+    with pytest.raises(ModuleNotFoundError):  # the first path under the prefix imports it
+        router.resolve("/later/x", "GET")
+
+
+def test_threads_arriving_together_all_see_the_deferred_group(deferred_module: str) -> None:
+    router = Router([], {"/extra/": deferred_module})
+    barrier = threading.Barrier(8)
+
+    def first_request(_: int) -> str:
+        barrier.wait()
+        return str(router.resolve("/extra/status", "GET").handler(None))
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(first_request, range(8))) == ["status"] * 8

@@ -7,12 +7,13 @@ pickle is never opened under a scikit-learn version other than the one that wrot
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from irisserve.errors import ArtifactIntegrityError, ArtifactMissing, IncompatibleArtifact
 from irisserve.linear import LINEAR_NAME, LinearScorer
@@ -53,9 +54,26 @@ def _installed_version(distribution: str) -> str | None:
         return None
 
 
+def _sklearn_wheel_is(trained: str) -> bool:
+    """True when the one ``scikit_learn-*.dist-info`` folder beside ``sklearn`` is the
+    ``trained`` version's: a directory listing, where ``importlib.metadata`` scans every
+    path entry and parses a metadata file (1.5 ms of a cold start). False means "not
+    shown this way", not "incompatible"."""
+    spec = importlib.util.find_spec("sklearn")  # finds the package; imports nothing
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    folder = os.path.dirname(next(iter(spec.submodule_search_locations)))
+    found = [name for name in os.listdir(folder) if name.startswith("scikit_learn-")]
+    return [name for name in found if name.endswith(".dist-info")] == [
+        f"scikit_learn-{trained}.dist-info"
+    ]
+
+
 def check_compatible(manifest: Manifest) -> None:
     """Refuse an artifact trained under another scikit-learn than the one installed."""
     trained = manifest.libraries.get("scikit-learn")
+    if isinstance(trained, str) and _sklearn_wheel_is(trained):
+        return
     installed = _installed_version("scikit-learn")
     if trained != installed:
         raise IncompatibleArtifact(
@@ -64,8 +82,7 @@ def check_compatible(manifest: Manifest) -> None:
         )
 
 
-@dataclass(frozen=True)
-class _LinearRows:
+class _LinearRows(NamedTuple):
     """``linear.json``'s scorer behind the ``Scorer`` contract: labels as class indices."""
 
     linear: LinearScorer

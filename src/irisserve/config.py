@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from irisserve.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from irisserve.storage import GcsLocation
 
-__all__ = ["BUNDLED_MODEL_DIR", "Settings"]
+__all__ = ["BUNDLED_MODEL_DIR", "Settings", "project"]
 
 BUNDLED_MODEL_DIR = Path(__file__).parent / "artifacts" / "iris"
 
@@ -89,11 +88,16 @@ def _sha256(name: str) -> str | None:
     return raw
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Configuration of one serving process.
+def project() -> str | None:
+    """The Google Cloud project (``GOOGLE_CLOUD_PROJECT``, else ``GCP_PROJECT``), if set."""
+    return os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCP_PROJECT") or None
 
-    Every field has an ``IRISSERVE_*`` environment variable; see the README.
+
+class Settings(NamedTuple):
+    """Configuration of one serving process (immutable).
+
+    Every field has an ``IRISSERVE_*`` environment variable; see the README. A
+    NamedTuple: a cold start defines it in a tenth of a frozen dataclass's time.
     """
 
     model_dir: Path | GcsLocation = BUNDLED_MODEL_DIR
@@ -109,10 +113,13 @@ class Settings:
     publish_timeout_seconds: float = 10.0
     drift_margin: float = 0.1
     docs: bool = True
+    #: Not an ``IRISSERVE_*`` variable: the project trace ids in log lines belong to.
+    project: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
         """Read the settings from ``os.environ``."""
+        default = cls()
         scorer = os.environ.get("IRISSERVE_SCORER", "auto").strip().lower() or "auto"
         if scorer not in {"auto", "linear", "fast", "skops", "sklearn"}:
             raise ConfigurationError(
@@ -121,17 +128,18 @@ class Settings:
         return cls(
             model_dir=_model_dir(),
             model_sha256=_sha256("IRISSERVE_MODEL_SHA256"),
-            eager_load=_switch("IRISSERVE_EAGER_LOAD", cls.eager_load),
+            eager_load=_switch("IRISSERVE_EAGER_LOAD", default.eager_load),
             scorer=scorer,
-            max_batch_rows=_int("IRISSERVE_MAX_BATCH_ROWS", cls.max_batch_rows),
-            max_body_bytes=_int("IRISSERVE_MAX_BODY_BYTES", cls.max_body_bytes),
-            load_wait_seconds=_float("IRISSERVE_LOAD_WAIT_SECONDS", cls.load_wait_seconds),
-            retry_after_seconds=_int("IRISSERVE_RETRY_AFTER_SECONDS", cls.retry_after_seconds),
+            max_batch_rows=_int("IRISSERVE_MAX_BATCH_ROWS", default.max_batch_rows),
+            max_body_bytes=_int("IRISSERVE_MAX_BODY_BYTES", default.max_body_bytes),
+            load_wait_seconds=_float("IRISSERVE_LOAD_WAIT_SECONDS", default.load_wait_seconds),
+            retry_after_seconds=_int("IRISSERVE_RETRY_AFTER_SECONDS", default.retry_after_seconds),
             result_topic=_topic("IRISSERVE_RESULT_TOPIC"),
             dead_letter_topic=_topic("IRISSERVE_DEAD_LETTER_TOPIC"),
             publish_timeout_seconds=_float(
-                "IRISSERVE_PUBLISH_TIMEOUT_SECONDS", cls.publish_timeout_seconds
+                "IRISSERVE_PUBLISH_TIMEOUT_SECONDS", default.publish_timeout_seconds
             ),
-            drift_margin=_float("IRISSERVE_DRIFT_MARGIN", cls.drift_margin, allow_zero=True),
-            docs=_switch("IRISSERVE_DOCS", cls.docs),
+            drift_margin=_float("IRISSERVE_DRIFT_MARGIN", default.drift_margin, allow_zero=True),
+            docs=_switch("IRISSERVE_DOCS", default.docs),
+            project=project(),
         )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import flask
+from werkzeug.wsgi import get_content_length
 
 from irisserve import jsoncodec
 from irisserve.config import Settings
@@ -14,16 +14,32 @@ from irisserve.errors import MalformedJSON, PayloadTooLarge, UnsupportedMediaTyp
 
 __all__ = ["Context", "Handler", "Route", "json_response"]
 
+_JSON = "application/json"
 
-@dataclass
+
 class Context:
     """One request on its way through: the request, its route's parameters, the settings
-    (read when a handler first asks for them), and what to log."""
+    (read when a handler first asks for them), and what to log.
 
-    request: flask.Request
-    read_settings: Callable[[], Settings]
-    params: Mapping[str, str] = field(default_factory=dict)
-    log: dict[str, Any] = field(default_factory=dict)
+    A plain class rather than a dataclass: one is built per request, and defining a
+    dataclass costs a cold start about a quarter of a millisecond.
+    """
+
+    __slots__ = ("content_length", "log", "params", "read_settings", "request")
+
+    def __init__(
+        self,
+        request: flask.Request,
+        read_settings: Callable[[], Settings],
+        params: dict[str, str] | None = None,
+        log: dict[str, Any] | None = None,
+    ) -> None:
+        self.request = request
+        self.read_settings = read_settings
+        self.params: dict[str, str] = {} if params is None else params
+        self.log: dict[str, Any] = {} if log is None else log
+        #: The declared ``Content-Length`` (None when absent or chunked), as werkzeug reads it.
+        self.content_length: int | None = get_content_length(request.environ)
 
     @property
     def settings(self) -> Settings:
@@ -36,7 +52,7 @@ class Context:
     def read_body(self) -> bytes:
         """The raw body, refusing more than ``max_body_bytes`` before reading it all."""
         limit = self.settings.max_body_bytes
-        declared = self.request.content_length
+        declared = self.content_length
         if declared is not None and declared > limit:
             raise PayloadTooLarge(f"the body is {declared} bytes, over the limit of {limit}")
         try:
@@ -56,18 +72,18 @@ class Context:
 
     def read_json(self) -> Any:
         """The body as strict JSON; the request must say it is JSON."""
-        mimetype = self.request.mimetype
-        if mimetype != "application/json" and not mimetype.endswith("+json"):
-            shown = self.request.content_type or "no Content-Type"
-            raise UnsupportedMediaType(f"expected Content-Type: application/json, got {shown}")
+        if self.request.environ.get("CONTENT_TYPE") != _JSON:  # else parse it (parameters...)
+            mimetype = self.request.mimetype
+            if mimetype != _JSON and not mimetype.endswith("+json"):
+                shown = self.request.content_type or "no Content-Type"
+                raise UnsupportedMediaType(f"expected Content-Type: application/json, got {shown}")
         return jsoncodec.decode(self.read_body())
 
 
 Handler = Callable[[Context], flask.Response]
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     """A path (``<name>`` stands for one segment), its methods and the handler serving them."""
 
     path: str
@@ -77,4 +93,4 @@ class Route:
 
 def json_response(payload: Any, status: int = 200) -> flask.Response:
     """A JSON response with the right Content-Type."""
-    return flask.Response(jsoncodec.encode(payload), status=status, mimetype="application/json")
+    return flask.Response(jsoncodec.encode(payload), status=status, content_type=_JSON)

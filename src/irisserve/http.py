@@ -10,11 +10,10 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import asdict
-from typing import Any
 
 import flask
 
-from irisserve import apidocs, jsoncodec, loader, logs, oip, openapi
+from irisserve import config, jsoncodec, loader, logs
 from irisserve.config import Settings
 from irisserve.context import Context, Route, json_response
 from irisserve.errormap import INTERNAL, error_status
@@ -24,7 +23,7 @@ from irisserve.routing import Router
 from irisserve.schema import parse_body
 from irisserve.scoring import score
 
-__all__ = ["ROUTES", "handle", "warm_up"]
+__all__ = ["DEFERRED_ROUTES", "ROUTES", "handle", "warm_up"]
 
 SERVICE = "irisserve"
 
@@ -91,13 +90,19 @@ ROUTES: tuple[Route, ...] = (
     Route("/", ("GET", "POST"), _root),
     Route("/predict", ("POST",), _predict),
     Route("/model-info", ("GET",), _model_info),
-    *openapi.ROUTES,
-    *oip.ROUTES,
-    *apidocs.ROUTES,
 )
 
+#: Path prefix → the module whose ``ROUTES`` serve the paths under it, imported on the
+#: first request there: a cold start that serves predictions never imports the KServe
+#: protocols, the OpenAPI document or the API page.
+DEFERRED_ROUTES: dict[str, str] = {
+    "/v1/": "irisserve.oip",
+    "/v2": "irisserve.oip",
+    "/openapi.json": "irisserve.openapi",
+    "/docs": "irisserve.apidocs",
+}
 
-_router = Router(ROUTES)
+_router = Router(ROUTES, DEFERRED_ROUTES)
 
 
 def _retry_after() -> int:
@@ -105,7 +110,15 @@ def _retry_after() -> int:
     try:
         return loader.settings().retry_after_seconds
     except ConfigurationError:
-        return Settings.retry_after_seconds
+        return Settings().retry_after_seconds
+
+
+def _trace_project() -> str | None:
+    """The project of the log line's trace, read with the settings (once per process)."""
+    try:
+        return loader.settings().project
+    except ConfigurationError:  # the line still names it
+        return config.project()
 
 
 def _error_response(exc: BaseException) -> flask.Response:
@@ -130,27 +143,25 @@ def _error_response(exc: BaseException) -> flask.Response:
 def handle(request: flask.Request) -> flask.Response:
     """Serve one HTTP request; never raises."""
     started = time.perf_counter()
-    extra: dict[str, Any] = {"cold": loader.begin_request()}
+    ctx = Context(request, loader.settings, log={"cold": loader.begin_request()})
     try:
         match = _router.resolve(request.path, request.method)
-        ctx = Context(request, loader.settings, match.params, extra)
+        ctx.params = match.params
         response = match.handler(ctx)
     except Exception as exc:
         response = _error_response(exc)
         status, code = error_status(exc)
-        extra.update(error_code=code, error_type=type(exc).__name__, error=str(exc))
+        ctx.log.update(error_code=code, error_type=type(exc).__name__, error=str(exc))
         if status == 500:
-            extra["traceback"] = traceback.format_exc()
-    _log_request(request, response, started, extra)
+            ctx.log["traceback"] = traceback.format_exc()
+    _log_request(ctx, response, started)
     return response
 
 
-def _log_request(
-    request: flask.Request, response: flask.Response, started: float, extra: dict[str, Any]
-) -> None:
-    status = response.status_code
+def _log_request(ctx: Context, response: flask.Response, started: float) -> None:
+    request, status, extra = ctx.request, response.status_code, ctx.log
+    environ = request.environ  # headers by their WSGI names: werkzeug's mapping is not built
     model = loader.loaded_model()
-    stats = loader.load_stats()
     load_seconds = loader.load_seconds_this_request()
     if load_seconds is not None:
         extra["load_seconds"] = round(load_seconds, 6)
@@ -162,18 +173,20 @@ def _log_request(
             path=request.path,
             status=status,
             latency_seconds=time.perf_counter() - started,
-            request_size=request.content_length,
+            request_size=ctx.content_length,
             response_size=response.content_length or 0,
-            user_agent=request.headers.get("User-Agent") or None,
+            user_agent=environ.get("HTTP_USER_AGENT") or None,
             remote_ip=request.remote_addr,
         ),
         irisserve={
             "model_version": model.version if model is not None else None,
-            "model_loads": stats.loads,
+            "model_loads": loader.load_stats().loads,
             **extra,
         },
         **logs.trace_fields(
-            request.headers.get("traceparent"), request.headers.get("X-Cloud-Trace-Context")
+            environ.get("HTTP_TRACEPARENT"),
+            environ.get("HTTP_X_CLOUD_TRACE_CONTEXT"),
+            _trace_project(),
         ),
     )
 

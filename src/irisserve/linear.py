@@ -20,9 +20,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from irisserve.errors import ArtifactIntegrityError
 
@@ -44,12 +42,12 @@ def _numbers(value: Any, where: str) -> tuple[float, ...]:
     return tuple(float(v) for v in value)
 
 
-@dataclass(frozen=True)
-class LinearScorer:
+class LinearScorer(NamedTuple):
     """softmax(X @ coef.T + intercept), as scikit-learn computes it.
 
     ``coef`` holds one row of weights per class, ``intercept`` one value per
-    class and ``classes`` the label of each class, all as plain Python numbers.
+    class and ``classes`` the label of each class, all as plain Python numbers
+    (immutable: a NamedTuple, which a cold start defines faster than a dataclass).
     """
 
     coef: tuple[tuple[float, ...], ...]
@@ -107,10 +105,6 @@ class LinearScorer:
         """How many input columns the model takes."""
         return len(self.coef[0])
 
-    @cached_property
-    def _weights(self) -> tuple[tuple[tuple[float, ...], float], ...]:
-        return tuple(zip(self.coef, self.intercept, strict=True))
-
     def score(
         self, rows: npt.NDArray[np.float64]
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
@@ -124,7 +118,7 @@ class LinearScorer:
         scores = np.empty((len(self.coef), columns.shape[1]), dtype=np.float64)
         # A row whose scores overflow comes out as NaN, silently: the model layer refuses it.
         with np.errstate(over="ignore", invalid="ignore"):
-            for score, (weights, intercept) in zip(scores, self._weights, strict=True):
+            for score, weights, intercept in zip(scores, self.coef, self.intercept, strict=True):
                 np.multiply(columns[0], weights[0], out=score)
                 for column, weight in zip(columns[1:], weights[1:], strict=True):
                     np.add(score, column * weight, out=score)
@@ -141,11 +135,11 @@ class LinearScorer:
 
     def score_rows(self, rows: Sequence[Sequence[float]]) -> tuple[list[int], list[list[float]]]:
         """``score`` in pure Python, for a few rows: Python lists in, Python lists out."""
-        weights, classes, exp = self._weights, self.classes, math.exp
+        coef, intercept, classes, exp = self.coef, self.intercept, self.classes, math.exp
         labels, probabilities = [], []
         for row in rows:
             scores = []
-            for w, b in weights:
+            for w, b in zip(coef, intercept, strict=True):
                 total = row[0] * w[0]
                 for j in range(1, len(w)):
                     total += row[j] * w[j]

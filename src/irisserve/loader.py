@@ -13,9 +13,8 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from irisserve import logs
 from irisserve.artifact import open_artifact
@@ -36,8 +35,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class LoadStats:
+class LoadStats(NamedTuple):
     """How the current model got into memory."""
 
     loads: int
@@ -74,6 +72,8 @@ def begin_request() -> bool:
     """Start a request on this thread; True for exactly one: the first this process serves."""
     global _cold
     _this_thread.load_seconds = None
+    if not _cold:  # never becomes True again (but by reset): no lock needed to see it
+        return False
     with _cold_lock:
         cold, _cold = _cold, False
     return cold

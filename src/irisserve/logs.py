@@ -12,7 +12,6 @@ with a JSON formatter: measured, that costs twice as much per line (docs/monitor
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 import threading
@@ -25,8 +24,9 @@ _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]
 _CLOUD_TRACE = re.compile(r"^([0-9a-fA-F]{32})(?:/(\d+))?(?:;o=([01]))?$")
 
 
-#: Built once: ``json.dumps`` with options builds a new encoder for every line.
-_encoder = json.JSONEncoder(separators=(",", ":"), default=str)
+#: Built once: ``json.dumps`` with options builds a new encoder for every line. Entries are
+#: trees built for the line, never cyclic: not checking for cycles saves a third of the time.
+_encoder = json.JSONEncoder(separators=(",", ":"), default=str, check_circular=False)
 
 
 def emit(severity: str, message: str, **fields: Any) -> None:
@@ -41,8 +41,11 @@ def emit(severity: str, message: str, **fields: Any) -> None:
         pass
 
 
-def trace_fields(traceparent: str | None, cloud_trace_context: str | None) -> dict[str, Any]:
-    """Trace correlation from ``traceparent`` (W3C) or ``X-Cloud-Trace-Context``."""
+def trace_fields(
+    traceparent: str | None, cloud_trace_context: str | None, project: str | None = None
+) -> dict[str, Any]:
+    """Trace correlation from ``traceparent`` (W3C) or ``X-Cloud-Trace-Context``; with the
+    ``project``, the trace is named as Cloud Trace names it."""
     if not traceparent and not cloud_trace_context:
         return {}
     trace_id = span_id = None
@@ -56,7 +59,6 @@ def trace_fields(traceparent: str | None, cloud_trace_context: str | None) -> di
         span_id = f"{int(cloud[2]):016x}" if cloud[2] else None
     if trace_id is None:
         return {}
-    project = os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCP_PROJECT")
     fields: dict[str, Any] = {
         "logging.googleapis.com/trace": (
             f"projects/{project}/traces/{trace_id}" if project else trace_id

@@ -6,12 +6,19 @@ handler (:class:`Match`), so no handler parses the path again. Literal paths are
 dict look-up; the few patterned ones are compiled once. Building this costs a
 fraction of a millisecond, where werkzeug's routing ``Map`` costs several on every
 cold start.
+
+A group of routes can be deferred: its module (and its ``ROUTES``) is imported on the
+first request under its path prefix, so a cold start pays only for the routes its
+first request needs. Loading a group only adds routes, so the table is a cache that
+never needs resetting.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from irisserve.context import Handler, Route
@@ -46,21 +53,44 @@ def _pattern(path: str) -> re.Pattern[str]:
 
 
 class Router:
-    """Routes by path, then by method."""
+    """Routes by path, then by method.
 
-    def __init__(self, routes: Iterable[Route]) -> None:
+    ``deferred`` maps a path prefix to the module whose ``ROUTES`` serve the paths
+    under it, imported when the first such path is requested; its paths must not
+    be among ``routes``.
+    """
+
+    def __init__(self, routes: Iterable[Route], deferred: Mapping[str, str] | None = None) -> None:
         self._exact: dict[str, dict[str, Handler]] = {}
         self._patterned: list[tuple[re.Pattern[str], dict[str, Handler]]] = []
+        self._deferred = dict(deferred or {})
+        self._loading = threading.Lock()
+        self._add(routes)
+
+    def _add(self, routes: Iterable[Route]) -> None:
+        # Whole tables are swapped in, never edited in place: a request resolving in
+        # another thread sees the routes before or after, never half of them.
+        exact, patterned = dict(self._exact), list(self._patterned)
         for route in routes:
             handlers = dict.fromkeys(_allowed(route.methods), route.handler)
             if _PLACEHOLDER.search(route.path):
-                self._patterned.append((_pattern(route.path), handlers))
+                patterned.append((_pattern(route.path), handlers))
             else:
-                self._exact.setdefault(route.path, {}).update(handlers)
+                exact[route.path] = {**exact.get(route.path, {}), **handlers}
+        self._exact, self._patterned = exact, patterned
 
-    def resolve(self, path: str, method: str) -> Match:
-        """The handler for ``method`` on ``path`` and its parameters; else ``NotFound`` or
-        ``MethodNotAllowed``."""
+    def _load_group(self, path: str) -> None:
+        """Import the deferred group whose prefix ``path`` has, if any (once)."""
+        with self._loading:
+            module = next(
+                (name for prefix, name in self._deferred.items() if path.startswith(prefix)), None
+            )
+            if module is None:
+                return
+            self._add(importlib.import_module(module).ROUTES)
+            self._deferred = {p: name for p, name in self._deferred.items() if name != module}
+
+    def _candidates(self, path: str) -> list[tuple[dict[str, Handler], dict[str, str]]]:
         candidates: list[tuple[dict[str, Handler], dict[str, str]]] = []
         if path in self._exact:
             candidates.append((self._exact[path], {}))
@@ -68,6 +98,17 @@ class Router:
             found = pattern.match(path)
             if found is not None:
                 candidates.append((handlers, found.groupdict()))
+        return candidates
+
+    def resolve(self, path: str, method: str) -> Match:
+        """The handler for ``method`` on ``path`` and its parameters; else ``NotFound`` or
+        ``MethodNotAllowed``."""
+        handlers = self._exact.get(path)
+        if handlers is not None and method in handlers:  # the common case, in one look-up
+            return Match(handlers[method], {})
+        if self._deferred and any(path.startswith(prefix) for prefix in self._deferred):
+            self._load_group(path)
+        candidates = self._candidates(path)
         if not candidates:
             raise NotFound(f"no route for {path}; see GET /openapi.json")
         for handlers, params in candidates:
