@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import tempfile
 import threading
@@ -72,6 +73,15 @@ def test_a_caller_gives_up_after_the_load_wait() -> None:
         release.set()
         holder.join(10)
     assert loader.get_model(Settings()).version == "1.0.0"
+
+
+def test_the_loaded_model_is_frozen_out_of_the_collectors_way_until_reset() -> None:
+    assert gc.get_freeze_count() == 0
+    model = loader.get_model(Settings())
+    assert gc.get_freeze_count() > 0
+    assert all(item is not model for item in gc.get_objects())  # the permanent generation
+    loader.reset()
+    assert gc.get_freeze_count() == 0
 
 
 def test_reset_forgets_the_model_and_counters() -> None:
