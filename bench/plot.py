@@ -71,6 +71,9 @@ def write_png(
         better = "higher is better" if metric.higher_is_better else "lower is better"
         axis.set_title(f"{metric.title}\n({metric.unit}, {better})", fontsize=9)
         axis.tick_params(labelsize=8)
+        if len(names) > 5:  # long variant names would run into each other
+            axis.tick_params(axis="x", labelrotation=35)
+            plt.setp(axis.get_xticklabels(), ha="right", rotation_mode="anchor")
         axis.margins(y=0.15)
     for axis in list(axes.flat)[len(metrics) :]:
         axis.set_visible(False)
