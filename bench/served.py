@@ -83,6 +83,16 @@ def _best_rate(function: Callable[[Any], Any], batch: Any, repeats: int) -> floa
     return len(batch) / best
 
 
+def _columns(table: Any) -> Any:
+    """The training rows as a user's DataFrame holds them: the mixed table's numbers as
+    float64 columns (in an object array every column would be described as categories)."""
+    import pandas as pd
+
+    if table.dtype != object:
+        return table
+    return pd.DataFrame(table, columns=[f"x{i}" for i in range(table.shape[1])]).infer_objects()
+
+
 def package(folder: Path, trees: int, rows: int, wanted: tuple[str, ...]) -> list[Family]:
     """Fit the families (fixed seeds), package each ``wanted`` one into ``folder`` unless
     already there, and measure scikit-learn's in-process rate on a ``rows``-row batch."""
@@ -96,7 +106,9 @@ def package(folder: Path, trees: int, rows: int, wanted: tuple[str, ...]) -> lis
             continue
         target = folder / f"{name}-{trees}"
         if not (target / "manifest.json").exists():
-            write_artifact(estimator, table, target, name=name, version="1.0.0", random_seed=0)
+            write_artifact(
+                estimator, _columns(table), target, name=name, version="1.0.0", random_seed=0
+            )
         regression = not hasattr(estimator, "classes_")
         reference = estimator.predict if regression else estimator.predict_proba
         families.append(Family(name, label, target, batch, _best_rate(reference, batch, 3)))

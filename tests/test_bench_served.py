@@ -41,3 +41,12 @@ def test_a_packaged_family_is_served_both_ways_beside_the_floor(tmp_path: Path) 
 def test_an_unknown_family_is_refused() -> None:
     with pytest.raises(SystemExit, match="unknown families"):
         served.main(["--quick", "--families=knn"])
+
+
+def test_the_pipelines_numbers_are_packaged_as_numbers(tmp_path: Path) -> None:
+    (family,) = served.package(tmp_path, 3, 20, ("pipeline",))
+    schema = json.loads((family.folder / "manifest.json").read_text())["input_schema"]
+    assert [(f["name"], f["type"]) for f in schema] == [
+        *((f"x{i}", "numeric") for i in range(4)),
+        ("x4", "categorical"),
+    ]

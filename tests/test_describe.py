@@ -37,14 +37,6 @@ def test_numbers_strings_and_pandas_categories() -> None:
     assert describe.cells(frame, kinds)[1] == [None, 2.0, None, "y"]
 
 
-def test_a_mixed_object_table_keeps_its_numbers_numeric() -> None:
-    table = np.array([[1.5, "a"], [2.0, "b"], [-3.25, "a"]], dtype=object)
-    estimator = LogisticRegression().fit(np.zeros((3, 2)), [0, 1, 0])
-    kinds = describe.features(describe.frame(estimator, table))
-    assert [(f.name, f.type) for f in kinds] == [("x0", NUMERIC), ("x1", CATEGORICAL)]
-    assert kinds[1].categories == ["a", "b"]
-
-
 @pytest.mark.parametrize(
     ("column", "message"),
     [

@@ -81,8 +81,6 @@ def frame(estimator: Any, x: Any) -> Any:
             raise PackagingError(f"the training rows must be 2-D, got shape {array.shape}")
         names = names or [f"x{i}" for i in range(array.shape[1])]
         data = pd.DataFrame(array, columns=names)
-    # An object column holding only numbers (a mixed numpy table) is numeric, not categorical.
-    data = data.infer_objects()
     expected = getattr(estimator, "n_features_in_", len(names))
     if len(names) != expected:
         raise PackagingError(
