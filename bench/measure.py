@@ -36,7 +36,7 @@ __all__ = [
 #: Training range of the bundled Iris model's features (min, max per column).
 _FEATURE_RANGES = ((4.3, 7.9), (2.0, 4.4), (1.1, 6.9), (0.1, 2.5))
 _TIMEOUT = 60.0
-#: The single row every route's cold-start probe sends (the native one's, ``PREDICT``).
+#: The row the V1 and V2 JSON cold-start probes send (the native one's, ``PREDICT``).
 PREDICT_ROW = [5.1, 3.5, 1.4, 0.2]
 
 

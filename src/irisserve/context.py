@@ -22,7 +22,7 @@ class Context:
     (read when a handler first asks for them), and what to log.
 
     A plain class rather than a dataclass: one is built per request, and defining a
-    dataclass costs a cold start about a quarter of a millisecond.
+    dataclass costs a cold start about 0.4 ms.
     """
 
     __slots__ = ("content_length", "log", "params", "read_settings", "request")

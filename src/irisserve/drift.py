@@ -9,7 +9,8 @@ and features to flag.
 
 Like ``irisserve.model``, this takes what validation produced: Python lists for a few
 rows, checked without importing numpy (a cold single-row request does not pay for it),
-or a float64 array for many, checked vectorised.
+a float64 array for many, checked vectorised, or the lists of a large batch with
+categories, whose numeric columns are checked vectorised too.
 """
 
 from __future__ import annotations

@@ -40,8 +40,8 @@ if TYPE_CHECKING:  # numpy is imported where it is used: off the HTTP function's
     import numpy as np
     import numpy.typing as npt
 
-    #: Validated rows: Python lists for a few rows sent as a JSON floating-point tensor (no
-    #: numpy on a cold start), otherwise a float64 ``(n, n_features)`` array.
+    #: Validated rows: Python lists for a few rows of a JSON floating-point tensor or of any
+    #: binary tensor (no numpy on a cold start), otherwise a float64 ``(n, n_features)`` array.
     Rows: TypeAlias = list[list[float]] | npt.NDArray[np.float64]
 
 __all__ = [

@@ -1,7 +1,8 @@
 """The OpenAPI 3 contract of every route, served at ``GET /openapi.json``.
 
 The document is a static file shipped in the package (``openapi.json``), read once;
-``tests/test_openapi.py`` keeps it in step with ``irisserve.http.ROUTES``. It is served
+``tests/test_openapi.py`` keeps it in step with ``irisserve.http.ROUTES`` and the
+modules of ``irisserve.http.DEFERRED_ROUTES``. It is served
 with the loaded model's rows and predictions in it (:func:`describe`): each feature's
 type, categories and nullability, and the prediction object of its task. When no model
 can be loaded, the document is served as shipped.

@@ -8,9 +8,8 @@ decision scores; a regressor's holds the predicted value.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from operator import add
-from typing import Any
+from typing import Any, NamedTuple
 
 from irisserve import jsoncodec
 from irisserve.manifest import REGRESSION
@@ -85,8 +84,7 @@ def predictions_payload(
 LARGE_ANSWER_ROWS = 256
 
 
-@dataclass(frozen=True)
-class _Layout:
+class _Layout(NamedTuple):
     """How one row's object is written: ``head`` (by label, or one for every row), the
     confidence, then for each score its fragment and number, then ``close``."""
 

@@ -136,13 +136,13 @@ def _categorical(feature: Feature) -> Callable[[Any, str], Cell]:
     return check
 
 
-Column = Callable[[tuple[Any, ...]], Sequence[Cell] | None]
+_Column = Callable[[tuple[Any, ...]], Sequence[Cell] | None]
 """A whole column of a large batch, checked at once: its cells (``values`` itself when they
 need no conversion), or ``None`` when any cell needs the row-by-row check (which finds and
 names the fault)."""
 
 
-def _numeric_column(feature: Feature) -> Column:
+def _numeric_column(feature: Feature) -> _Column:
     allowed = {*_NUMBER_TYPES, _NONE} if feature.nullable else set(_NUMBER_TYPES)
 
     def column(values: tuple[Any, ...]) -> Sequence[Cell] | None:
@@ -166,7 +166,7 @@ def _numeric_column(feature: Feature) -> Column:
     return column
 
 
-def _categorical_column(feature: Feature) -> Column:
+def _categorical_column(feature: Feature) -> _Column:
     allowed = {*_CATEGORY_TYPES, _NONE} if feature.nullable else set(_CATEGORY_TYPES)
     lookup: dict[Any, Cell] = {category: category for category in feature.categories or []}
     if feature.nullable:
