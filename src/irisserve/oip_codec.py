@@ -105,9 +105,8 @@ class RequestedOutput(NamedTuple):
     binary: bool
 
 
-#: Floating-point datatype → its ``struct`` format, to round a JSON number as numpy would.
-_STRUCT_FLOATS = {"FP64": "<d", "FP32": "<f", "FP16": "<e"}
-#: numpy dtype of an input datatype → its ``struct`` code, to read a few binary rows.
+#: numpy dtype of an input datatype → its ``struct`` code: to read a few binary rows, and to
+#: round a few JSON numbers to a float datatype as numpy would.
 _STRUCT_CODES = {
     "<f8": "d",
     "<f4": "f",
@@ -355,10 +354,11 @@ def _rounded(flat: list[Any], tensor: _Tensor) -> list[float]:
         raise InvalidInput(
             f"{tensor.where}.data: a value is out of range for {tensor.datatype}"
         ) from None
-    code = _STRUCT_FLOATS[tensor.datatype]
+    code = "<" + _STRUCT_CODES[tensor.dtype]
     if code == "<d":
         return values
-    pack, unpack = struct.Struct(code).pack, struct.Struct(code).unpack
+    packer = struct.Struct(code)
+    pack, unpack = packer.pack, packer.unpack
     rounded = []
     for value in values:
         try:

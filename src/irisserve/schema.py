@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
@@ -142,8 +142,13 @@ need no conversion), or ``None`` when any cell needs the row-by-row check (which
 names the fault)."""
 
 
+def _allowed(types: Iterable[type], nullable: bool) -> set[type]:
+    """The cell types a column takes as they are: ``types``, and null when ``nullable``."""
+    return {*types, _NONE} if nullable else set(types)
+
+
 def _numeric_column(feature: Feature) -> _Column:
-    allowed = {*_NUMBER_TYPES, _NONE} if feature.nullable else set(_NUMBER_TYPES)
+    allowed = _allowed(_NUMBER_TYPES, feature.nullable)
 
     def column(values: tuple[Any, ...]) -> Sequence[Cell] | None:
         kinds = set(map(type, values))
@@ -167,7 +172,7 @@ def _numeric_column(feature: Feature) -> _Column:
 
 
 def _categorical_column(feature: Feature) -> _Column:
-    allowed = {*_CATEGORY_TYPES, _NONE} if feature.nullable else set(_CATEGORY_TYPES)
+    allowed = _allowed(_CATEGORY_TYPES, feature.nullable)
     lookup: dict[Any, Cell] = {category: category for category in feature.categories or []}
     if feature.nullable:
         lookup[None] = None
@@ -284,7 +289,7 @@ def _fast_array(
     import numpy as np  # deferred: a cold start with one row never needs it
 
     width = len(schema.names)
-    allowed = {*_NUMBER_TYPES, _NONE} if any(schema.nullable) else set(_NUMBER_TYPES)
+    allowed = _allowed(_NUMBER_TYPES, any(schema.nullable))
     if not set(map(type, chain.from_iterable(rows))) <= allowed:
         return None
     try:  # numpy converts an int as float() does, and null to NaN
