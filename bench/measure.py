@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.processes import Probe, TimedProcess, Variant, process_tree
+from bench.processes import PREDICT_ROW, Probe, TimedProcess, Variant, process_tree
 
 __all__ = [
     "batch_medians",
@@ -36,8 +36,6 @@ __all__ = [
 #: Training range of the bundled Iris model's features (min, max per column).
 _FEATURE_RANGES = ((4.3, 7.9), (2.0, 4.4), (1.1, 6.9), (0.1, 2.5))
 _TIMEOUT = 60.0
-#: The row the V1 and V2 JSON cold-start probes send (the native one's, ``PREDICT``).
-PREDICT_ROW = [5.1, 3.5, 1.4, 0.2]
 
 
 def spawn_until_ok(variant: Variant, probe: Probe, log_dir: Path) -> tuple[TimedProcess, float]:
@@ -226,7 +224,7 @@ def route_probes() -> dict[str, Probe]:
     """One Iris row on each route but the native one (its cold start is the predict
     sample's), by the metric its spawn → first 200 is recorded as: KServe V1, V2 JSON (FP32,
     as clients send it) and a V2 binary tensor."""
-    row = PREDICT_ROW
+    row = PREDICT_ROW  # the V1 and V2 JSON probes send the native probe's row
     v1 = Probe("POST", "/v1/models/iris:predict", json.dumps({"instances": [row]}).encode())
     return {
         "cold_v1_ms": v1,

@@ -41,6 +41,7 @@ from bench.processes import (
     BUNDLED,
     FLOOR_MAIN,
     MAIN,
+    PREDICT_ROW,
     Probe,
     Variant,
     compile_sources,
@@ -74,7 +75,7 @@ QUICK = Plan(rounds=1, requests=100, seconds=0.5, batch_rows=10_000, batch_repea
 _TIMEOUT = 120.0
 
 #: The 1-row request every server is timed with, from spawn and warm.
-ROW = measure.v2_json_probe([[5.1, 3.5, 1.4, 0.2]])
+ROW = measure.v2_json_probe([PREDICT_ROW])
 
 METRICS: tuple[Metric, ...] = (
     Metric("cold_ms", "spawn → first 200, 1-row V2 JSON", "ms"),

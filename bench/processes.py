@@ -31,6 +31,7 @@ __all__ = [
     "HEALTH",
     "MAIN",
     "PREDICT",
+    "PREDICT_ROW",
     "REPO",
     "VARIANTS",
     "FunctionProcess",
@@ -224,7 +225,9 @@ class Probe:
         return {**base, **dict(self.extra_headers)}
 
 
-PREDICT = Probe("POST", "/predict", b'{"features": [5.1, 3.5, 1.4, 0.2]}')
+#: The single row the harness's probes send (a setosa, inside the training ranges).
+PREDICT_ROW = [5.1, 3.5, 1.4, 0.2]
+PREDICT = Probe("POST", "/predict", json.dumps({"features": PREDICT_ROW}).encode())
 HEALTH = Probe("GET", "/")
 
 
