@@ -96,7 +96,7 @@ def _save(figure: Any, path: Path) -> Path:
 
 def write_capacity_png(result: dict[str, Any], path: Path) -> Path:
     """Cost per million predictions and p99 against steady load, one line per setting
-    (``result`` from ``bench.capacity_report.build``)."""
+    (``result`` from ``capacity.report.build``)."""
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     settings = list(dict.fromkeys(r["setting"] for r in result["steady"]))
     for index, setting in enumerate(settings):
@@ -113,7 +113,7 @@ def write_capacity_png(result: dict[str, Any], path: Path) -> Path:
         axis.grid(True, which="both", alpha=0.3)
     axes[1].legend(fontsize=7)
     figure.suptitle(
-        "Cloud Run functions, simulated from the harness's measurement (bench/capacity.py)",
+        "Cloud Run functions, simulated from the harness's measurement (capacity/simulation.py)",
         fontsize=10,
     )
     return _save(figure, path)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
+from irisserve.artifact.storage import READ_ROLE, GcsLocation
 from irisserve.errors import ConfigurationError
-from irisserve.storage import READ_ROLE, GcsLocation
 
 __all__ = ["REPO", "Options", "UsageError", "parse", "pinned"]
 

@@ -1,4 +1,4 @@
-"""Two reproducible examples of your own model, fitted and packaged through ``irisserve.package``.
+"""Two reproducible examples of your own model, fitted and packaged through ``irisserve.packaging``.
 
     python -m training.examples diabetes --output build/diabetes
     python -m training.examples passengers --output build/passengers
@@ -29,8 +29,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from irisserve.manifest import Manifest
-from irisserve.package import write_artifact
+from irisserve.artifact.manifest import Manifest
+from irisserve.packaging import write_artifact
 from training.passengers import passengers
 
 __all__ = ["EXAMPLES", "diabetes", "main", "passengers_model", "passengers_pipeline"]

@@ -4,7 +4,7 @@
 
 Writes ``model.joblib`` (the canonical scikit-learn artifact), ``linear.json``
 (the pickle-free export irisserve serves from, verified here against
-``predict_proba``) and ``manifest.json`` (through ``irisserve.manifest``).
+``predict_proba``) and ``manifest.json`` (through ``irisserve.artifact.manifest``).
 ``SOURCE_DATE_EPOCH`` fixes the manifest's creation time. ``--skops`` also writes
 ``model.skops``, which loads without unpickling (``IRISSERVE_SCORER=skops``); skops
 names its arrays by object id, so that one file is not byte-reproducible.
@@ -29,10 +29,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from sklearn.model_selection import train_test_split
 
-from irisserve import skopsfile
-from irisserve.artifact import JOBLIB_NAME
-from irisserve.linear import LINEAR_NAME, LinearScorer
-from irisserve.manifest import (
+from irisserve.artifact.folder import JOBLIB_NAME
+from irisserve.artifact.manifest import (
     SCHEMA_VERSION,
     FeatureStatistics,
     Manifest,
@@ -40,6 +38,8 @@ from irisserve.manifest import (
     sha256_file,
     write_manifest,
 )
+from irisserve.artifact.skops import SKOPS_NAME, dumps
+from irisserve.scorers._multinomial import LINEAR_NAME, LinearScorer
 from training.compare import MACHINE_FIELDS, MEASURED_FIELDS, artifact_differences
 from training.environment import blas_description, with_interned_names
 from training.exact_logistic import fit_at_optimum
@@ -139,8 +139,8 @@ def train(
     joblib.dump(with_interned_names(estimator), output / JOBLIB_NAME)
     files = {JOBLIB_NAME: sha256_file(output / JOBLIB_NAME)}
     if skops:
-        (output / skopsfile.SKOPS_NAME).write_bytes(skopsfile.dumps(estimator))
-        files[skopsfile.SKOPS_NAME] = sha256_file(output / skopsfile.SKOPS_NAME)
+        (output / SKOPS_NAME).write_bytes(dumps(estimator))
+        files[SKOPS_NAME] = sha256_file(output / SKOPS_NAME)
     linear_path = output / LINEAR_NAME
     if agreement["labels_equal"] and agreement["max_abs_diff"] <= LINEAR_TOLERANCE:
         linear_path.write_text(scorer.to_json(), encoding="utf-8")

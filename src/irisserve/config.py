@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from irisserve.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from irisserve.storage import GcsLocation
+    from irisserve.artifact.storage import GcsLocation
 
 __all__ = ["BUNDLED_MODEL_DIR", "Settings", "project"]
 
@@ -74,7 +74,7 @@ def _model_dir() -> Path | GcsLocation:
         return BUNDLED_MODEL_DIR
     if not raw.startswith("gs://"):
         return Path(raw)
-    from irisserve.storage import GcsLocation  # deferred: a bundled model never needs it
+    from irisserve.artifact.storage import GcsLocation
 
     return GcsLocation.parse(raw)
 

@@ -28,21 +28,31 @@ from itertools import chain
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from irisserve.artifact.manifest import NUMERIC, Feature
 from irisserve.errors import BatchTooLarge, InvalidInput
-from irisserve.manifest import NUMERIC, Feature
-from irisserve.model import PURE_PYTHON_ROWS, Cell
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
 __all__ = [
+    "PURE_PYTHON_ROWS",
+    "Cell",
     "InputSchema",
     "Rows",
     "describe_value",
     "parse_body",
     "parse_instances",
 ]
+
+#: Batches up to this many rows stay Python lists: up to here that is no slower than
+#: numpy (measured), and it needs no numpy import.
+PURE_PYTHON_ROWS = 8
+
+Cell = float | int | str | None
+"""One validated input value, in schema (``feature_names_in_``) order: a finite float for a
+numeric feature; the category as trained (str, or an int/float for numeric categories) for a
+categorical one; None for a missing value (only where the schema allows it)."""
 
 _NUMBER_TYPES = (int, float)
 _CATEGORY_TYPES = (str, int, float)

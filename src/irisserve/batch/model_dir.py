@@ -1,9 +1,9 @@
 """Open an artifact folder from any path Beam's ``FileSystems`` reads (local, ``gs://``...).
 
-A local folder is opened in place by ``irisserve.artifact.open_artifact``; a remote one
+A local folder is opened in place by ``irisserve.artifact.folder.open_artifact``; a remote one
 is first copied file by file into a temporary folder, then opened the same way, so
 every check (sha256s, the manifest pin, scikit-learn version, scorer choice) is the
-library's. (The function fetches ``gs://`` folders with ``irisserve.storage``; a pipeline
+library's. (The function fetches ``gs://`` folders with ``irisserve.artifact.storage``; a pipeline
 reads them with Beam's own GCS client, as it reads its input.)
 """
 
@@ -14,10 +14,10 @@ from pathlib import Path, PurePosixPath
 
 from apache_beam.io.filesystems import FileSystems
 
-from irisserve.artifact import open_artifact
+from irisserve.artifact.folder import open_artifact
+from irisserve.artifact.manifest import MANIFEST_NAME
+from irisserve.artifact.model import Model
 from irisserve.errors import ArtifactMissing, ModelUnavailable
-from irisserve.manifest import MANIFEST_NAME
-from irisserve.model import Model
 
 __all__ = ["open_model"]
 

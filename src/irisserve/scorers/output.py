@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from irisserve.model import Scores
+from irisserve.scorers.contract import Scores
 
 __all__ = ["Output", "Scores"]
 

@@ -1,0 +1,1 @@
+"""Artifact folders: the manifest, opening and verifying a folder, Cloud Storage, skops."""

@@ -1,0 +1,121 @@
+"""A loaded model: a verified artifact's manifest beside its scorer.
+
+``Model.predict_rows`` takes what validation produced, Python lists for a few rows or
+(all-numeric schemas only) a float64 array for many, and answers Python lists (what the
+JSON codecs write); ``Model.predict`` answers numpy arrays (the V2 tensors). Rows whose
+scores overflow are refused.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from irisserve.artifact.manifest import Feature, Manifest, Task
+from irisserve.errors import InvalidInput
+from irisserve.schema import InputSchema
+from irisserve.scorers.contract import Predictions, Scorer, Scores
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from irisserve.schema import Cell
+
+__all__ = ["Model"]
+
+
+def _overflow(row: int) -> InvalidInput:
+    return InvalidInput(
+        f"row {row}: the feature values are so large that the model's scores overflow; "
+        "send values of a realistic magnitude"
+    )
+
+
+def _check_finite(scores: Scores) -> None:
+    """Refuse the first row whose scores are not finite (finite but huge inputs)."""
+    for column in (scores.probabilities, scores.decision):
+        if column and not math.isfinite(sum(map(sum, column))):  # one pass when all is well
+            raise _overflow(next(i for i, row in enumerate(column) if not math.isfinite(sum(row))))
+    values = scores.values
+    if values and not math.isfinite(sum(values)):
+        raise _overflow(next(i for i, value in enumerate(values) if not math.isfinite(value)))
+
+
+@dataclass(frozen=True)
+class Model:
+    """A verified, loaded artifact ready to score."""
+
+    manifest: Manifest
+    scorer: Scorer
+    backend: str
+
+    @property
+    def version(self) -> str:
+        """The artifact's model version."""
+        return self.manifest.model_version
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Input feature names, in column order."""
+        return self.manifest.feature_names
+
+    @property
+    def class_names(self) -> list[str]:
+        """Human-readable class names, indexed by label (empty for a regressor)."""
+        return self.manifest.class_names
+
+    @cached_property
+    def features(self) -> list[Feature]:
+        """The input schema."""
+        return self.manifest.features
+
+    @cached_property
+    def task(self) -> Task:
+        """What the model predicts."""
+        return self.manifest.prediction_task
+
+    @cached_property
+    def schema(self) -> InputSchema:
+        """The input schema, compiled for validation (once per loaded model)."""
+        return InputSchema(self.features)
+
+    def predict_rows(self, rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64]) -> Scores:
+        """Score validated rows into Python lists.
+
+        Raises ``InvalidInput`` for rows whose scores overflow (finite but huge values).
+        """
+        scores = self.scorer.score_rows(rows)
+        _check_finite(scores)
+        return scores
+
+    def predict(self, rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64]) -> Predictions:
+        """``predict_rows`` into numpy arrays (the V2 tensors).
+
+        A scorer with a ``score_array`` method (numpy in, ``Predictions`` out, the same
+        answers as ``score_rows``) scores an array without the round trip through lists.
+        """
+        import numpy as np
+
+        score_array = getattr(self.scorer, "score_array", None)
+        if score_array is not None and not isinstance(rows, Sequence):
+            predictions: Predictions = score_array(rows)
+            for scores_array in (predictions.probabilities, predictions.decision):
+                if scores_array is not None and not np.isfinite(scores_array).all():
+                    raise _overflow(int(np.isfinite(scores_array).all(axis=1).argmin()))
+            return predictions
+        scores = self.predict_rows(rows)
+        n = len(rows)
+
+        def matrix(column: list[list[float]] | None) -> npt.NDArray[np.float64] | None:
+            return None if column is None else np.array(column, dtype=np.float64).reshape(n, -1)
+
+        return Predictions(
+            labels=None if scores.labels is None else np.array(scores.labels, dtype=np.int64),
+            probabilities=matrix(scores.probabilities),
+            decision=matrix(scores.decision),
+            values=None if scores.values is None else np.array(scores.values, dtype=np.float64),
+        )

@@ -1,0 +1,1 @@
+"""Pub/Sub push and Eventarc CloudEvents: decode, decide, publish, acknowledge."""

@@ -1,0 +1,1 @@
+"""WSGI handling, routing, request context, logs, the error table, the process's state."""
