@@ -166,6 +166,21 @@ def test_the_readme_stays_short() -> None:
     assert len((REPO / "README.md").read_text().splitlines()) <= 200
 
 
+def test_the_readme_opens_with_what_it_is_the_two_commands_and_one_request() -> None:
+    """The first screen: the title, what it is in three lines, ``make serve`` and ``make test``,
+    then one curl and its answer, before any other section."""
+    text = (REPO / "README.md").read_text()
+    first_screen = text.split("\n## ", 1)[0]
+    title, pitch, *rest = first_screen.split("\n\n")
+    assert title.startswith("# irisserve")
+    assert 1 <= len(pitch.splitlines()) <= 3
+    fences = re.findall(r"```(\w+)\n(.*?)```", "\n\n".join(rest), flags=re.DOTALL)
+    assert [language for language, _ in fences] == ["sh", "sh", "json"]
+    commands = [line.split("#")[0].strip() for line in fences[0][1].splitlines()]
+    assert commands == ["make serve", "make test"]
+    assert fences[1][1].startswith("curl ")
+
+
 def test_relative_links_point_to_files() -> None:
     broken = []
     for page in PAGES:
