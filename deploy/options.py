@@ -10,7 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
-from irisserve.artifact.storage import READ_ROLE, GcsLocation
+from irisserve.artifact.storage import READ_ROLE
+from irisserve.config import GcsLocation
 from irisserve.errors import ConfigurationError
 
 __all__ = ["REPO", "Options", "UsageError", "parse", "pinned"]

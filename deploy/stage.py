@@ -16,7 +16,8 @@ from pathlib import Path
 
 from deploy.options import REPO, STAGE_MARKER, Options, UsageError, pinned
 from irisserve.artifact.manifest import read_manifest, verify_files
-from irisserve.artifact.storage import GcsLocation, fetch_artifact
+from irisserve.artifact.storage import fetch_artifact
+from irisserve.config import GcsLocation
 from irisserve.errors import (
     ArtifactIntegrityError,
     ArtifactMissing,

@@ -77,9 +77,6 @@ LEAVES: dict[str, frozenset[str]] = {
 #: Imports that break a rule above today, each with why; remove one once it is gone (a test
 #: fails while a listed import is no longer there and both its modules still exist).
 EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("irisserve.config", "irisserve.artifact.storage"): (
-        "config parses IRISSERVE_MODEL_DIR's gs:// into artifact.storage.GcsLocation (deferred)"
-    ),
     ("irisserve.packaging.check", "irisserve.scorers._spec"): (
         "NotExportable, scorers' refusal, from its private module"
     ),

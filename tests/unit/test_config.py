@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from irisserve.artifact.storage import GcsLocation
-from irisserve.config import BUNDLED_MODEL_DIR, Settings
+from irisserve.config import BUNDLED_MODEL_DIR, GcsLocation, Settings
 from irisserve.errors import ConfigurationError
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from irisserve.artifact.manifest import MANIFEST_NAME, read_manifest, sha256_file
+from irisserve.config import GcsLocation
 from irisserve.errors import (
     ArtifactIntegrityError,
     ArtifactMissing,
@@ -31,7 +31,7 @@ from irisserve.errors import (
     StorageUnavailable,
 )
 
-__all__ = ["EMULATOR_ENV", "ENDPOINT_ENV", "READ_ROLE", "Fetched", "GcsLocation", "fetch_artifact"]
+__all__ = ["EMULATOR_ENV", "ENDPOINT_ENV", "READ_ROLE", "Fetched", "fetch_artifact"]
 
 #: The role the runtime service account needs on the bucket to read an artifact.
 READ_ROLE = "roles/storage.objectViewer"
@@ -39,34 +39,6 @@ EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
 ENDPOINT_ENV = "API_ENDPOINT_OVERRIDE"
 _ENDPOINT = "https://storage.googleapis.com"
 _SCOPE = "https://www.googleapis.com/auth/devstorage.read_only"
-_BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
-
-
-@dataclass(frozen=True)
-class GcsLocation:
-    """An artifact folder in Cloud Storage: a bucket and a prefix ("" for the bucket root)."""
-
-    bucket: str
-    prefix: str = ""
-
-    @classmethod
-    def parse(cls, url: str) -> GcsLocation:
-        """``gs://BUCKET[/PREFIX][/]`` → a location; ``ConfigurationError`` if malformed."""
-        bucket, _, prefix = url.removeprefix("gs://").partition("/")
-        prefix = prefix.strip("/")
-        if not url.startswith("gs://") or not _BUCKET.fullmatch(bucket) or "//" in prefix:
-            raise ConfigurationError(
-                f"IRISSERVE_MODEL_DIR {url!r} is not gs://BUCKET/PREFIX (a Cloud Storage bucket "
-                "name: 3-222 lowercase letters, digits, dots, hyphens, underscores)"
-            )
-        return cls(bucket, prefix)
-
-    def object_name(self, name: str) -> str:
-        """The object holding the folder's file ``name``."""
-        return f"{self.prefix}/{name}" if self.prefix else name
-
-    def __str__(self) -> str:
-        return f"gs://{self.bucket}/{self.prefix}" if self.prefix else f"gs://{self.bucket}"
 
 
 @dataclass(frozen=True)

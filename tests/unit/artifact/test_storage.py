@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from irisserve.artifact.manifest import sha256_file
-from irisserve.artifact.storage import READ_ROLE, Fetched, GcsLocation, fetch_artifact
+from irisserve.artifact.storage import READ_ROLE, Fetched, fetch_artifact
+from irisserve.config import GcsLocation
 from irisserve.errors import (
     ArtifactIntegrityError,
     ArtifactMissing,

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from irisserve.artifact.storage import GcsLocation
-from irisserve.config import Settings
+from irisserve.config import GcsLocation, Settings
 from irisserve.errors import ArtifactIntegrityError, ArtifactMissing, ModelLoadTimeout
 from irisserve.serving import state
 from tests.helpers.gcs_emulator import emulator_in, new_bucket
