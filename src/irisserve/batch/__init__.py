@@ -4,7 +4,7 @@
 - ``pipeline``: files → records → RunInference → answers and errors, with counts
 - ``records``: input lines into records, JSONL native bodies or CSV rows (pure)
 - ``answers``: each body answered as the function answers it alone (pure)
-- ``model_dir``: open an artifact folder from any path Beam's ``FileSystems`` reads
+- ``_model_dir``: open an artifact folder from any path Beam's ``FileSystems`` reads
 - ``cli``, ``__main__``: ``python -m irisserve.batch``
 
 Install ``irisserve[beam]``; run ``python -m irisserve.batch`` (see docs/batch.md).

@@ -18,7 +18,7 @@ from apache_beam.io.localfilesystem import LocalFileSystem
 
 from irisserve.artifact.folder import open_artifact
 from irisserve.artifact.model import Model
-from irisserve.batch.model_dir import open_model
+from irisserve.batch._model_dir import open_model
 from irisserve.errors import ArtifactIntegrityError, ArtifactMissing
 from tests.helpers.support import break_artifact
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import flask
 
 from irisserve.config import Settings
-from irisserve.protocols.events import messages, publisher
+from irisserve.protocols.events import _publisher, messages
 from irisserve.serving import logs, state
 from irisserve.serving.context import Context
 from irisserve.serving.errortable import error_status
@@ -68,7 +68,7 @@ def _scored(decision: messages.Scored, settings: Settings) -> Ack:
         )
     else:
         out = decision.outbound()
-        publisher.publish(topic, out.data, out.attributes, settings.publish_timeout_seconds)
+        _publisher.publish(topic, out.data, out.attributes, settings.publish_timeout_seconds)
     return Ack(message.message_id, "scored", topic or LOG)
 
 
@@ -91,7 +91,7 @@ def _dead_lettered(decision: messages.Poison, settings: Settings) -> Ack:
         )
     else:
         out = decision.outbound(code)
-        publisher.publish(topic, out.data, out.attributes, settings.publish_timeout_seconds)
+        _publisher.publish(topic, out.data, out.attributes, settings.publish_timeout_seconds)
     return Ack(message.message_id, "dead_lettered", topic or LOG)
 
 
