@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from irisserve.protocols.v2 import codec
+from irisserve.protocols.v2 import decode
 from tests.helpers.processes import BUNDLED, REPO, FunctionProcess
 
 #: The bundled Iris model's features and classes, in order.
@@ -70,7 +70,7 @@ def v2_tensor(data: Any = None, **fields: Any) -> dict[str, Any]:
 def v2_binary_request(rows: Any, datatype: str = "FP64", **fields: Any) -> tuple[bytes, str]:
     """A V2 body of a numpy array in the binary tensor form, and its
     Inference-Header-Content-Length."""
-    raw = rows.astype(codec.INPUT_DATATYPES[datatype]).tobytes()
+    raw = rows.astype(decode.INPUT_DATATYPES[datatype]).tobytes()
     header = {
         "inputs": [
             {

@@ -1,1 +1,1 @@
-"""The Open Inference Protocol (KServe V2): its codec and its routes."""
+"""The Open Inference Protocol (KServe V2): its request decoder, its answers and its routes."""
