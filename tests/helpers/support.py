@@ -17,10 +17,13 @@ import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from irisserve.protocols.v2 import codec
+from irisserve.protocols.v2 import decode
 from tests.helpers.processes import BUNDLED, REPO, FunctionProcess
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 #: The bundled Iris model's features and classes, in order.
 IRIS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
@@ -33,6 +36,20 @@ VERSICOLOR = [5.9, 3.0, 4.2, 1.5]
 IRIS_ROWS = [SETOSA, VIRGINICA, VERSICOLOR]
 NAMED_SETOSA = dict(zip(IRIS_FEATURES, SETOSA, strict=True))
 NAMED_VIRGINICA = dict(zip(IRIS_FEATURES, VIRGINICA, strict=True))
+
+
+def answer_floats() -> SearchStrategy[float]:
+    """Hypothesis: finite floats, weighted to those whose text is written unlike ``repr``'s or
+    needs every digit: subnormals, 1e-5..1e-4 and below, huge values, signed zeros."""
+    from hypothesis import strategies as st  # here: bench imports this module too
+
+    return st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.floats(1e-5, 1e-4) | st.floats(-1e-4, -1e-5) | st.floats(1e-12, 1e-5),
+        st.floats(5e-324, 2.2250738585072014e-308),
+        st.floats(1e15, 1.7976931348623157e308),
+        st.sampled_from([0.0, -0.0, 1e-4, 1e-5, 1e-7, 1e16, 5e-324, -5e-324]),
+    )
 
 
 def push_envelope(data: bytes, message_id: str = "m-1", **attributes: str) -> dict[str, Any]:
@@ -70,7 +87,7 @@ def v2_tensor(data: Any = None, **fields: Any) -> dict[str, Any]:
 def v2_binary_request(rows: Any, datatype: str = "FP64", **fields: Any) -> tuple[bytes, str]:
     """A V2 body of a numpy array in the binary tensor form, and its
     Inference-Header-Content-Length."""
-    raw = rows.astype(codec.INPUT_DATATYPES[datatype]).tobytes()
+    raw = rows.astype(decode.INPUT_DATATYPES[datatype]).tobytes()
     header = {
         "inputs": [
             {

@@ -67,10 +67,10 @@ def report(server: FunctionProcess) -> dict[str, Any]:
 
 
 def expected_outputs(model: Model, x: np.ndarray) -> dict[str, list[Any]]:
-    predictions = model.predict(x.astype(np.float64))
+    predictions = model.predict_rows(x.astype(np.float64))
     return {
-        "predict": predictions.labels.tolist(),
-        "predict_proba": predictions.probabilities.tolist(),
+        "predict": predictions.labels,
+        "predict_proba": predictions.probabilities,
         "label": [model.class_names[i] for i in predictions.labels],
     }
 

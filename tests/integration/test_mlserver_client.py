@@ -67,10 +67,10 @@ def sent_rows(case: dict[str, Any]) -> np.ndarray:
 
 
 def expected(model: Model, case: dict[str, Any]) -> dict[str, list[Any]]:
-    predictions = model.predict(sent_rows(case))
+    predictions = model.predict_rows(sent_rows(case))
     every = {
-        "predict": predictions.labels.tolist(),
-        "predict_proba": predictions.probabilities.tolist(),
+        "predict": predictions.labels,
+        "predict_proba": predictions.probabilities,
         "label": [model.class_names[i] for i in predictions.labels],
     }
     return {name: every[name] for name in case.get("outputs", every)}

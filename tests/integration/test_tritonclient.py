@@ -12,7 +12,7 @@ import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
 from irisserve.artifact.model import Model
-from irisserve.scorers.contract import Predictions
+from irisserve.scorers.contract import Scores
 from tests.helpers.support import FunctionProcess
 
 pytestmark = pytest.mark.integration
@@ -49,7 +49,7 @@ def infer_input(x: np.ndarray, datatype: str, binary: bool) -> httpclient.InferI
     return tensor
 
 
-def assert_matches(result: httpclient.InferResult, model: Model, expected: Predictions) -> None:
+def assert_matches(result: httpclient.InferResult, model: Model, expected: Scores) -> None:
     """Equal to the core library's answer for the same array (same rows, same batch)."""
     np.testing.assert_array_equal(result.as_numpy("predict"), expected.labels)
     np.testing.assert_array_equal(result.as_numpy("predict_proba"), expected.probabilities)
@@ -113,7 +113,7 @@ def test_infer(
     for output in reply["outputs"]:
         assert ("data" not in output) is binary
         assert ("binary_data_size" in output.get("parameters", {})) is binary
-    assert_matches(result, model, model.predict(x.astype(np.float64)))
+    assert_matches(result, model, model.predict_rows(x.astype(np.float64)))
 
 
 def test_requested_outputs_subset_and_request_id(
@@ -134,7 +134,7 @@ def test_requested_outputs_subset_and_request_id(
     assert reply["id"] == "req-42"
     assert [o["name"] for o in reply["outputs"]] == ["label", "predict_proba"]
     assert result.as_numpy("predict") is None
-    expected = model.predict(x)
+    expected = model.predict_rows(x)
     assert result.as_numpy("label").tolist() == [
         model.class_names[i].encode() for i in expected.labels
     ]
@@ -183,7 +183,7 @@ def test_v1_predict_over_http(server: FunctionProcess, model: Model) -> None:
     reply = server.post_json("/v1/models/iris:predict", {"instances": x.tolist()})
     assert reply.status == 200
     predictions = reply.json()["predictions"]
-    assert [p["prediction"] for p in predictions] == model.predict(x).labels.tolist()
+    assert [p["prediction"] for p in predictions] == model.predict_rows(x).labels
 
 
 def _binary_body(n: int) -> tuple[bytes, int]:

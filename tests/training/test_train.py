@@ -106,9 +106,9 @@ def test_a_difference_is_reported_not_hidden(two_runs: tuple[Path, Path], tmp_pa
 
 def test_predictions_are_identical_across_loads() -> None:
     rows = np.asarray(load_iris().data, dtype=np.float64)
-    first = state.get_model(Settings()).predict(rows)
+    first = state.get_model(Settings()).predict_rows(rows)
     state.reset()
-    second = state.get_model(Settings()).predict(rows)
+    second = state.get_model(Settings()).predict_rows(rows)
     assert np.array_equal(first.labels, second.labels)
     assert np.array_equal(first.probabilities, second.probabilities)
 

@@ -21,7 +21,7 @@ from irisserve.artifact.skops import SKOPS_NAME, load_estimator
 from irisserve.errors import ArtifactIntegrityError, ArtifactMissing, IncompatibleArtifact
 from irisserve.schema import Cell
 from irisserve.scorers._multinomial import LINEAR_NAME, LinearScorer
-from irisserve.scorers.contract import Predictions, Scorer, Scores
+from irisserve.scorers.contract import Scorer, Scores
 from irisserve.scorers.estimator import SklearnScorer
 
 if TYPE_CHECKING:
@@ -99,16 +99,6 @@ class _LinearRows(NamedTuple):
         if self.linear.classes != tuple(range(len(self.linear.classes))):
             labels = [self.linear.classes.index(label) for label in labels]
         return Scores(labels=labels, probabilities=probabilities)
-
-    def score_array(self, rows: npt.NDArray[np.float64]) -> Predictions:
-        """``score_rows`` on an array, staying in numpy (the V2 tensor route)."""
-        import numpy as np
-
-        labels, probabilities = self.linear.score(rows)
-        classes = np.array(self.linear.classes, dtype=np.int64)
-        order = np.argsort(classes)  # each label's index in the classes, in any order
-        indices = order[np.searchsorted(classes[order], labels)]
-        return Predictions(labels=indices.astype(np.int64), probabilities=probabilities)
 
 
 def _unpickle(data: bytes) -> Any:

@@ -1,9 +1,8 @@
 """A loaded model: a verified artifact's manifest beside its scorer.
 
 ``Model.predict_rows`` takes what validation produced, Python lists for a few rows or
-(all-numeric schemas only) a float64 array for many, and answers Python lists (what the
-JSON codecs write); ``Model.predict`` answers numpy arrays (the V2 tensors). Rows whose
-scores overflow are refused.
+(all-numeric schemas only) a float64 array for many, and answers ``Scores`` (Python lists,
+what every protocol's encoder reads). Rows whose scores overflow are refused.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING
 from irisserve.artifact.manifest import Feature, Manifest, Task
 from irisserve.errors import InvalidInput
 from irisserve.schema import InputSchema
-from irisserve.scorers.contract import Predictions, Scorer, Scores
+from irisserve.scorers.contract import Scorer, Scores
 
 if TYPE_CHECKING:
     import numpy as np
@@ -91,31 +90,3 @@ class Model:
         scores = self.scorer.score_rows(rows)
         _check_finite(scores)
         return scores
-
-    def predict(self, rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64]) -> Predictions:
-        """``predict_rows`` into numpy arrays (the V2 tensors).
-
-        A scorer with a ``score_array`` method (numpy in, ``Predictions`` out, the same
-        answers as ``score_rows``) scores an array without the round trip through lists.
-        """
-        import numpy as np
-
-        score_array = getattr(self.scorer, "score_array", None)
-        if score_array is not None and not isinstance(rows, Sequence):
-            predictions: Predictions = score_array(rows)
-            for scores_array in (predictions.probabilities, predictions.decision):
-                if scores_array is not None and not np.isfinite(scores_array).all():
-                    raise _overflow(int(np.isfinite(scores_array).all(axis=1).argmin()))
-            return predictions
-        scores = self.predict_rows(rows)
-        n = len(rows)
-
-        def matrix(column: list[list[float]] | None) -> npt.NDArray[np.float64] | None:
-            return None if column is None else np.array(column, dtype=np.float64).reshape(n, -1)
-
-        return Predictions(
-            labels=None if scores.labels is None else np.array(scores.labels, dtype=np.int64),
-            probabilities=matrix(scores.probabilities),
-            decision=matrix(scores.decision),
-            values=None if scores.values is None else np.array(scores.values, dtype=np.float64),
-        )

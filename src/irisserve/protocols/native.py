@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 import flask
 
-from irisserve.protocols.predictions import encode_predictions
+from irisserve.protocols.predictions import predictions_payload
 from irisserve.protocols.scored import score
 from irisserve.schema import parse_body
 from irisserve.serving import state
@@ -74,7 +74,7 @@ def _predict(ctx: Context) -> flask.Response:
     scored = score(model, rows.data, ctx.settings)
     ctx.log.update(scored.log_fields())
     return json_response(
-        encode_predictions(model, scored.predictions, rows.single, scored.drift.warnings)
+        predictions_payload(model, scored.predictions, rows.single, scored.drift.warnings)
     )
 
 

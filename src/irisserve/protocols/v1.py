@@ -12,7 +12,7 @@ import flask
 
 from irisserve.errors import InvalidInput
 from irisserve.protocols._served import model_ready, path_model
-from irisserve.protocols.predictions import encode_prediction_list
+from irisserve.protocols.predictions import prediction_objects
 from irisserve.protocols.scored import score
 from irisserve.schema import parse_instances
 from irisserve.serving.context import Context
@@ -39,7 +39,8 @@ def _v1_predict(ctx: Context) -> flask.Response:
     rows = parse_instances(_v1_instances(body), model.schema, ctx.settings.max_batch_rows)
     scored = score(model, rows, ctx.settings)
     ctx.log.update(scored.log_fields())
-    return json_response(encode_prediction_list(model, scored.predictions, scored.drift.warnings))
+    objects = prediction_objects(model, scored.predictions, scored.drift.warnings)
+    return json_response({"predictions": objects})
 
 
 ROUTES: tuple[Route, ...] = (

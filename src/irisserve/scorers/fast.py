@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # each model kind imports its own modules when it is loaded
     from irisserve.scorers.preprocessing import Step
     from irisserve.scorers.trees import Boosting, Trees
 
-__all__ = ["JSON_NAME", "NPZ_NAME", "FastScorer", "NotExportable", "Scores", "export", "load"]
+__all__ = ["JSON_NAME", "NPZ_NAME", "FastScorer", "NotExportable", "export", "load"]
 
 JSON_NAME = "scorer.json"
 NPZ_NAME = "scorer.npz"

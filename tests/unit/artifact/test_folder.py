@@ -29,10 +29,10 @@ def test_auto_serves_the_linear_export() -> None:
     model = open_artifact(BUNDLED)
     assert model.backend == "linear"
     assert model.version == "1.0.0"
-    predictions = model.predict(np.array([SETOSA]))
-    assert predictions.labels.tolist() == [0]
-    assert predictions.probabilities.shape == (1, 3)
-    assert predictions.probabilities.sum() == pytest.approx(1.0)
+    predictions = model.predict_rows(np.array([SETOSA]))
+    assert predictions.labels == [0]
+    assert np.shape(predictions.probabilities) == (1, 3)
+    assert np.sum(predictions.probabilities) == pytest.approx(1.0)
 
 
 def test_sklearn_backend_unpickles_the_joblib_file() -> None:
@@ -46,10 +46,11 @@ def test_both_backends_agree_on_every_iris_row() -> None:
     from sklearn.datasets import load_iris
 
     rows = np.asarray(load_iris().data, dtype=np.float64)
-    linear = open_artifact(BUNDLED, "linear").predict(rows)
-    sklearn = open_artifact(BUNDLED, "sklearn").predict(rows)
+    linear = open_artifact(BUNDLED, "linear").predict_rows(rows)
+    sklearn = open_artifact(BUNDLED, "sklearn").predict_rows(rows)
     assert np.array_equal(linear.labels, sklearn.labels)
-    assert np.abs(linear.probabilities - sklearn.probabilities).max() <= 1e-12
+    difference = np.subtract(linear.probabilities, sklearn.probabilities)
+    assert np.abs(difference).max() <= 1e-12
 
 
 def test_without_linear_export_auto_falls_back_to_joblib(artifact_dir: Path) -> None:
@@ -103,15 +104,15 @@ def test_a_pickle_that_fails_to_load_is_an_integrity_error(artifact_dir: Path) -
 
 def test_the_linear_export_scores_arrays_in_numpy_as_it_scores_lists(model: Model) -> None:
     rows = np.array(IRIS_ROWS, dtype=np.float64)
-    arrays = model.predict(rows)
+    arrays = model.predict_rows(rows)
     lists = model.predict_rows(rows.tolist())
     assert model.backend == "linear"
     assert arrays.labels is not None
     assert arrays.probabilities is not None
-    assert arrays.labels.tolist() == lists.labels
-    assert arrays.probabilities.tolist() == lists.probabilities
+    assert arrays.labels == lists.labels
+    assert arrays.probabilities == lists.probabilities
     with pytest.raises(InvalidInput, match="row 1: .* overflow"):
-        model.predict(np.array([[5.1, 3.5, 1.4, 0.2], [1e308] * 4]))
+        model.predict_rows(np.array([[5.1, 3.5, 1.4, 0.2], [1e308] * 4]))
 
 
 def test_the_installed_wheel_is_read_from_its_folder_name() -> None:

@@ -46,21 +46,17 @@ def test_the_model_reads_its_manifest(model: Model) -> None:
     assert [f.name for f in model.features] == IRIS_FEATURES
 
 
-def test_predict_answers_the_same_scores_as_arrays(model: Model) -> None:
+def test_rows_as_lists_and_as_an_array_answer_the_same_lists(model: Model) -> None:
     scores = model.predict_rows(ROWS)
-    for rows in (ROWS, np.array(ROWS, dtype=np.float64)):
-        predictions = model.predict(rows)
-        assert predictions.labels is not None
-        assert predictions.probabilities is not None
-        assert predictions.labels.tolist() == scores.labels
-        assert predictions.probabilities.tolist() == scores.probabilities
+    from_array = model.predict_rows(np.array(ROWS, dtype=np.float64))
+    assert from_array == scores
+    assert type(from_array.labels) is list
+    assert type(from_array.probabilities) is list
 
 
 @pytest.mark.parametrize("as_array", [False, True])
 def test_rows_whose_scores_overflow_are_refused_by_index(model: Model, as_array: bool) -> None:
     rows = [SETOSA, VIRGINICA, HUGE]
     with pytest.raises(InvalidInput, match="row 2: .* overflow"):
-        model.predict(np.array(rows) if as_array else rows)
-    with pytest.raises(InvalidInput, match="row 2: .* overflow"):
-        model.predict_rows(rows)
+        model.predict_rows(np.array(rows) if as_array else rows)
     assert model.predict_rows(rows[:2]).labels == [0, 2]

@@ -58,7 +58,7 @@ def test_the_skops_model_answers_exactly_as_the_pickle(trained: Path) -> None:
     pickled = open_artifact(trained, "sklearn")
     assert served.backend == "skops"
     assert type(served.scorer.estimator).__name__ == "LogisticRegression"
-    ours, theirs = served.predict(rows), pickled.predict(rows)
+    ours, theirs = served.predict_rows(rows), pickled.predict_rows(rows)
     assert np.array_equal(ours.labels, theirs.labels)
     assert np.array_equal(ours.probabilities, theirs.probabilities)
 

@@ -84,7 +84,7 @@ def test_infer_json_without_content_type(client: FlaskClient, model: Model) -> N
     assert "Inference-Header-Content-Length" not in response.headers
     reply = response.get_json()
     assert reply["id"] == "a"
-    assert reply["outputs"][0]["data"] == model.predict(ROWS).labels.tolist()
+    assert reply["outputs"][0]["data"] == model.predict_rows(ROWS).labels
 
 
 def test_infer_binary(client: FlaskClient, model: Model) -> None:
@@ -99,7 +99,7 @@ def test_infer_binary(client: FlaskClient, model: Model) -> None:
     length = int(response.headers["Inference-Header-Content-Length"])
     result = InferResult.from_response_body(response.get_data(), header_length=length)
     assert result.get_response()["id"] == "b"
-    expected = model.predict(ROWS.astype(np.float32).astype(np.float64))
+    expected = model.predict_rows(ROWS.astype(np.float32).astype(np.float64))
     np.testing.assert_array_equal(result.as_numpy("predict_proba"), expected.probabilities)
 
 

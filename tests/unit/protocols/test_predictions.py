@@ -1,9 +1,9 @@
-"""irisserve.protocols.predictions: a prediction object by the model's task, and large
-answers written
-piece by piece exactly as the objects were written."""
+"""irisserve.protocols.predictions: a prediction object by the model's task, and every row's
+answer parsing to the same floats, bit for bit, alone or in any batch."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from dataclasses import replace
@@ -17,13 +17,7 @@ from irisserve.artifact.manifest import CLASSIFICATION, REGRESSION, Task
 from irisserve.artifact.model import Model
 from irisserve.packaging import write_artifact
 from irisserve.protocols import jsoncodec
-from irisserve.protocols.predictions import (
-    LARGE_ANSWER_ROWS,
-    encode_prediction_list,
-    encode_predictions,
-    prediction_objects,
-    predictions_payload,
-)
+from irisserve.protocols.predictions import prediction_objects, predictions_payload
 from irisserve.scorers.contract import Scores
 from tests.helpers.own_models import BUILDERS
 from tests.helpers.support import BUNDLED
@@ -129,38 +123,37 @@ LARGE_SCORES: list[tuple[Task, list[str], Callable[[random.Random, int], Scores]
 ]
 
 
-@pytest.mark.parametrize("n", [LARGE_ANSWER_ROWS, 1000])
+def floats_of(value: Any) -> list[str]:
+    """Every float in a parsed answer, in order, as its exact bits (``float.hex``)."""
+    if isinstance(value, float):
+        return [value.hex()]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return [bits for item in items for bits in floats_of(item)]
+
+
+@pytest.mark.parametrize("n", [1, 3, 1000])
 @pytest.mark.parametrize(("task", "names", "make"), LARGE_SCORES)
-def test_large_answers_are_the_objects_written_as_smaller_ones_byte_for_byte(
+def test_a_row_answers_the_same_floats_alone_and_in_any_batch(
     n: int, task: Task, names: list[str], make: Callable[[random.Random, int], Scores]
 ) -> None:
     rng = random.Random(n)
     model, scores = bundled_with(task, names), make(rng, n)
     warnings = {
         row: [{"feature": "x\u00e9", "value": floats(rng, 1)[0], "message": "far"}]
-        for row in [*sorted(rng.sample(range(n), 40)), 0, n - 1]
+        for row in {*rng.sample(range(n), min(n, 40)), 0, n - 1}
     }
     for flagged in ({}, warnings):
-        objects = prediction_objects(model, scores, flagged)
-        native = {"predictions": objects, "model_version": model.version}
-        assert encode_predictions(model, scores, False, flagged) == jsoncodec.encode(native)
-        v1 = jsoncodec.encode({"predictions": objects})
-        assert encode_prediction_list(model, scores, flagged) == v1
-
-
-@pytest.mark.parametrize("n", [1, 2, LARGE_ANSWER_ROWS - 1])
-def test_smaller_answers_are_written_by_the_standard_library(n: int) -> None:
-    model = bundled_with(CLASSIFIER, THREE)
-    scores = LARGE_SCORES[0][2](random.Random(n), n)
-    objects = prediction_objects(model, scores)
-    single = n == 1
-    payload = predictions_payload(model, scores, single)
-    assert encode_predictions(model, scores, single) == jsoncodec.encode(payload)
-    assert encode_prediction_list(model, scores) == jsoncodec.encode({"predictions": objects})
-
-
-def test_classes_without_a_name_each_are_written_object_by_object() -> None:
-    model = bundled_with(Task(CLASSIFICATION, classes=[0, 1, 2], scores=None), ["a", "b"])
-    scores = Scores(labels=[0, 1] * LARGE_ANSWER_ROWS)
-    payload = predictions_payload(model, scores, False)
-    assert encode_predictions(model, scores, False) == jsoncodec.encode(payload)
+        native = json.loads(jsoncodec.encode(predictions_payload(model, scores, False, flagged)))
+        v1 = {"predictions": prediction_objects(model, scores, flagged)}
+        assert json.loads(jsoncodec.encode(v1)) == {"predictions": native["predictions"]}
+        assert native["model_version"] == model.version
+        for index in {*rng.sample(range(n), min(n, 25)), 0, n - 1}:
+            alone = {0: flagged[index]} if index in flagged else None
+            one = predictions_payload(model, scores.row(index), True, alone)
+            parsed = json.loads(jsoncodec.encode(one))
+            assert parsed.pop("model_version") == model.version
+            assert parsed == native["predictions"][index]
+            assert floats_of(parsed) == floats_of(native["predictions"][index])
+            assert floats_of(parsed) == floats_of(
+                prediction_objects(model, scores.row(index), alone)
+            )

@@ -1,7 +1,8 @@
 """The Open Inference Protocol (KServe V2) routes.
 
 Health, server and model metadata, model readiness and inference, with the binary tensor
-data extension (``irisserve.protocols.v2.codec``, imported by the routes that need it). The
+data extension (``irisserve.protocols.v2.decode`` and ``encode``, imported by the routes that
+need them). The
 infer routes read the body whatever its Content-Type (``tritonclient`` sends none), within
 the body limit.
 """
@@ -35,38 +36,37 @@ def _ready(ctx: Context) -> flask.Response:
 
 
 def _server_metadata(ctx: Context) -> flask.Response:
-    from irisserve.protocols.v2 import codec
+    from irisserve.protocols.v2 import encode
 
     return json_response(
-        {"name": SERVER_NAME, "version": __version__, "extensions": list(codec.EXTENSIONS)}
+        {"name": SERVER_NAME, "version": __version__, "extensions": list(encode.EXTENSIONS)}
     )
 
 
 def _model_metadata(ctx: Context) -> flask.Response:
-    from irisserve.protocols.v2 import codec
+    from irisserve.protocols.v2 import encode
 
-    return json_response(codec.model_metadata(path_model(ctx)))
+    return json_response(encode.model_metadata(path_model(ctx)))
 
 
 def _infer(ctx: Context) -> flask.Response:
     encoding = ctx.request.content_encoding
     if encoding and encoding.lower() != "identity":
         raise UnsupportedMediaType(f"Content-Encoding {encoding} is not supported; send it plain")
-    from irisserve.protocols.v2 import codec
+    from irisserve.protocols.v2 import decode, encode
 
     body = ctx.read_body()
-    header, binary = codec.split_body(body, ctx.request.headers.get(_HEADER_LENGTH))
+    header, binary = decode.split_body(body, ctx.request.headers.get(_HEADER_LENGTH))
     model = path_model(ctx)
     decoded = jsoncodec.decode(header)
     # The KServe SDK names the model in the body too: it must be the one the URL names.
-    check_serves(model, *codec.request_target(decoded), "the request body: ")
-    request = codec.parse_request(
-        decoded, binary, model.schema, ctx.settings.max_batch_rows, codec.outputs(model)
+    check_serves(model, *decode.request_target(decoded), "the request body: ")
+    request = decode.parse_request(
+        decoded, binary, model.schema, ctx.settings.max_batch_rows, decode.outputs(model)
     )
-    rows = request.rows
-    predictions = model.predict_rows(rows) if isinstance(rows, list) else model.predict(rows)
+    scores = model.predict_rows(request.rows)
     ctx.log["rows"] = len(request.rows)
-    payload, header_length = codec.encode_response(model, request, predictions)
+    payload, header_length = encode.encode_response(model, request, scores)
     if header_length is None:
         return flask.Response(payload, mimetype="application/json")
     return flask.Response(

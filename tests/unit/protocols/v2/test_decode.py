@@ -1,6 +1,6 @@
-"""irisserve.protocols.v2.codec: the Open Inference Protocol (V2) codec's pure functions, splitting
+"""irisserve.protocols.v2.decode: the Open Inference Protocol (V2) request decoder, splitting
 the body, decoding inputs JSON and binary (one tensor under any name, or one input per
-feature, as the KServe SDK and MLServer's codecs send them), encoding the answer."""
+feature, as the KServe SDK and MLServer's codecs send them)."""
 
 from __future__ import annotations
 
@@ -10,38 +10,36 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tritonclient.http import InferResult
 
 from irisserve.artifact.manifest import CATEGORICAL, Feature
-from irisserve.artifact.model import Model
 from irisserve.errors import BatchTooLarge, InvalidInput
-from irisserve.protocols.v2 import codec
+from irisserve.protocols.v2 import decode
 from irisserve.schema import InputSchema
 from tests.helpers.support import IRIS_FEATURES, IRIS_ROWS, v2_binary_request, v2_tensor
 
 ROWS = np.array(IRIS_ROWS)
 
 
-def parse(header: Any, binary: bytes = b"", max_rows: int = 10_000) -> codec.InferRequest:
-    return codec.parse_request(header, memoryview(binary), IRIS_FEATURES, max_rows)
+def parse(header: Any, binary: bytes = b"", max_rows: int = 10_000) -> decode.InferRequest:
+    return decode.parse_request(header, memoryview(binary), IRIS_FEATURES, max_rows)
 
 
-def parse_body(body: bytes, header_length: str | None) -> codec.InferRequest:
-    header, binary = codec.split_body(body, header_length)
+def parse_body(body: bytes, header_length: str | None) -> decode.InferRequest:
+    header, binary = decode.split_body(body, header_length)
     return parse(json.loads(header), bytes(binary))
 
 
-# --- codec: splitting the body -------------------------------------------------------------
+# --- splitting the body -------------------------------------------------------------
 
 
 def test_split_body_without_header_length_is_all_json() -> None:
-    header, binary = codec.split_body(b'{"a": 1}', None)
+    header, binary = decode.split_body(b'{"a": 1}', None)
     assert header == b'{"a": 1}'
     assert len(binary) == 0
 
 
 def test_split_body_at_header_length() -> None:
-    header, binary = codec.split_body(b"{}\x01\x02", "2")
+    header, binary = decode.split_body(b"{}\x01\x02", "2")
     assert header == b"{}"
     assert bytes(binary) == b"\x01\x02"
 
@@ -49,15 +47,15 @@ def test_split_body_at_header_length() -> None:
 @pytest.mark.parametrize("value", ["abc", "-1", "1.5", "", "0x10", "\u0663"])
 def test_split_body_refuses_a_header_length_that_is_not_a_byte_count(value: str) -> None:
     with pytest.raises(InvalidInput, match="Inference-Header-Content-Length"):
-        codec.split_body(b"{}", value)
+        decode.split_body(b"{}", value)
 
 
 def test_split_body_refuses_a_header_length_past_the_body() -> None:
     with pytest.raises(InvalidInput, match="is 10 but the body is only 2 bytes"):
-        codec.split_body(b"{}", "10")
+        decode.split_body(b"{}", "10")
 
 
-# --- codec: decoding inputs ----------------------------------------------------------------
+# --- decoding inputs ----------------------------------------------------------------
 
 
 def test_nested_and_flat_json_data_give_the_same_rows() -> None:
@@ -91,7 +89,7 @@ def _random_floats(count: int) -> list[float]:
 
 @pytest.mark.parametrize("datatype", ["FP64", "FP32", "FP16"])
 def test_a_few_json_rows_round_like_numpy(datatype: str) -> None:
-    dtype = codec.INPUT_DATATYPES[datatype]
+    dtype = decode.INPUT_DATATYPES[datatype]
     values = _random_floats(4000)
     with np.errstate(over="ignore"):
         expected = np.array(values).astype(dtype).astype(np.float64)
@@ -124,13 +122,13 @@ def test_binary_input_round_trips(datatype: str) -> None:
     rows = np.rint(ROWS) if datatype[0] in "IU" else ROWS
     body, header_length = v2_binary_request(rows, datatype)
     decoded = parse_body(body, header_length).rows
-    expected = rows.astype(codec.INPUT_DATATYPES[datatype]).astype(np.float64)
+    expected = rows.astype(decode.INPUT_DATATYPES[datatype]).astype(np.float64)
     np.testing.assert_array_equal(decoded, expected)
 
 
-@pytest.mark.parametrize("datatype", sorted(codec.INPUT_DATATYPES))
+@pytest.mark.parametrize("datatype", sorted(decode.INPUT_DATATYPES))
 def test_a_few_binary_rows_read_without_numpy_as_numpy_reads_many(datatype: str) -> None:
-    dtype = np.dtype(codec.INPUT_DATATYPES[datatype])
+    dtype = np.dtype(decode.INPUT_DATATYPES[datatype])
     rng = np.random.default_rng(23)
     if dtype.kind == "f":
         with np.errstate(over="ignore"):
@@ -183,8 +181,8 @@ def test_binary_data_output_and_per_output_override() -> None:
         }
     )
     assert request.outputs == (
-        codec.RequestedOutput("label", binary=True),
-        codec.RequestedOutput("predict", binary=False),
+        decode.RequestedOutput("label", binary=True),
+        decode.RequestedOutput("predict", binary=False),
     )
     everything = parse({"inputs": [v2_tensor()], "parameters": {"binary_data_output": True}})
     assert all(o.binary for o in everything.outputs)
@@ -380,121 +378,7 @@ def test_too_many_rows_is_batch_too_large() -> None:
         parse({"inputs": [v2_tensor()]}, max_rows=2)
 
 
-# --- codec: encoding the answer ------------------------------------------------------------
-
-
-def test_json_response(model: Model) -> None:
-    request = parse({"id": "r", "inputs": [v2_tensor()]})
-    predictions = model.predict(np.asarray(request.rows))
-    body, header_length = codec.encode_response(model, request, predictions)
-    assert header_length is None
-    reply = json.loads(body)
-    assert reply["model_name"] == "iris"
-    assert reply["model_version"] == "1.0.0"
-    assert reply["id"] == "r"
-    outputs = {o["name"]: o for o in reply["outputs"]}
-    assert list(outputs) == ["predict", "predict_proba", "label"]
-    assert outputs["predict"] == {
-        "name": "predict",
-        "datatype": "INT64",
-        "shape": [3],
-        "data": [0, 2, 1],
-    }
-    assert outputs["predict_proba"]["shape"] == [3, 3]
-    assert outputs["predict_proba"]["data"] == predictions.probabilities.ravel().tolist()
-    assert outputs["label"]["data"] == ["setosa", "virginica", "versicolor"]
-
-
-def test_binary_response_decodes_with_tritonclient(model: Model) -> None:
-    request = parse(
-        {
-            "inputs": [v2_tensor()],
-            "parameters": {"binary_data_output": True},
-            "outputs": [
-                {"name": "label"},
-                {"name": "predict_proba", "parameters": {"binary_data": False}},
-                {"name": "predict"},
-            ],
-        }
-    )
-    predictions = model.predict(np.asarray(request.rows))
-    body, header_length = codec.encode_response(model, request, predictions)
-    assert header_length is not None
-    header = json.loads(body[:header_length])
-    assert "id" not in header
-    label = header["outputs"][0]
-    assert label["parameters"] == {"binary_data_size": 4 * 3 + len("setosavirginicaversicolor")}
-    assert "data" not in label
-    assert body[header_length : header_length + 10] == b"\x06\x00\x00\x00setosa"
-
-    result = InferResult.from_response_body(body, header_length=header_length)
-    np.testing.assert_array_equal(
-        result.as_numpy("label"), np.array([b"setosa", b"virginica", b"versicolor"], dtype=object)
-    )
-    np.testing.assert_array_equal(result.as_numpy("predict"), predictions.labels)
-    assert result.as_numpy("predict").dtype == np.int64
-    np.testing.assert_array_equal(result.as_numpy("predict_proba"), predictions.probabilities)
-
-
-@pytest.mark.parametrize("binary", [False, True])
-def test_a_few_rows_encode_alike_from_lists_and_from_arrays(model: Model, binary: bool) -> None:
-    request = parse(
-        {"id": "r", "inputs": [v2_tensor()], "parameters": {"binary_data_output": binary}}
-    )
-    assert isinstance(request.rows, list)
-    from_lists = codec.encode_response(model, request, model.predict_rows(request.rows))
-    arrays = model.predict(np.asarray(request.rows))
-    assert from_lists == codec.encode_response(model, request, arrays)
-    assert (from_lists[1] is not None) == binary
-
-
-@pytest.mark.parametrize("rows", [255, 256, 3000])
-def test_a_large_json_answer_is_what_the_standard_library_writes(model: Model, rows: int) -> None:
-    x = np.random.default_rng(rows).uniform(0.0, 8.0, size=(rows, 4))
-    request = parse({"id": "é", "inputs": [v2_tensor(x.tolist(), shape=[rows, 4])]})
-    predictions = model.predict(np.asarray(request.rows))
-    assert (predictions.probabilities < 1e-4).any()  # where orjson's float text differs
-    names = np.array(model.class_names)[predictions.labels].tolist()
-    expected = {
-        "model_name": "iris",
-        "model_version": model.version,
-        "id": "é",
-        "outputs": [
-            {
-                "name": "predict",
-                "datatype": "INT64",
-                "shape": [rows],
-                "data": predictions.labels.tolist(),
-            },
-            {
-                "name": "predict_proba",
-                "datatype": "FP64",
-                "shape": [rows, 3],
-                "data": predictions.probabilities.ravel().tolist(),
-            },
-            {"name": "label", "datatype": "BYTES", "shape": [rows], "data": names},
-        ],
-    }
-    body, header_length = codec.encode_response(model, request, predictions)
-    assert header_length is None
-    assert body == json.dumps(expected, separators=(",", ":")).encode()
-
-
-def test_model_metadata(model: Model) -> None:
-    assert codec.model_metadata(model) == {
-        "name": "iris",
-        "versions": ["1.0.0"],
-        "platform": "sklearn",
-        "inputs": [{"name": "input-0", "datatype": "FP64", "shape": [-1, 4]}],
-        "outputs": [
-            {"name": "predict", "datatype": "INT64", "shape": [-1]},
-            {"name": "predict_proba", "datatype": "FP64", "shape": [-1, 3]},
-            {"name": "label", "datatype": "BYTES", "shape": [-1]},
-        ],
-    }
-
-
-# --- codec: a model with categories (one input per feature, BYTES for a category) ----------
+# --- a model with categories (one input per feature, BYTES for a category) ----------
 
 MIXED = InputSchema(
     [
@@ -505,8 +389,8 @@ MIXED = InputSchema(
 )
 
 
-def mixed(inputs: list[dict[str, Any]], binary: bytes = b"") -> codec.InferRequest:
-    return codec.parse_request({"inputs": inputs}, memoryview(binary), MIXED, 100)
+def mixed(inputs: list[dict[str, Any]], binary: bytes = b"") -> decode.InferRequest:
+    return decode.parse_request({"inputs": inputs}, memoryview(binary), MIXED, 100)
 
 
 def prefixed(*texts: str) -> bytes:
@@ -598,7 +482,7 @@ def columns(**replaced: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def binary_column(name: str, datatype: str) -> tuple[dict[str, Any], bytes]:
-    raw = ROWS[:, IRIS_FEATURES.index(name)].astype(codec.INPUT_DATATYPES[datatype]).tobytes()
+    raw = ROWS[:, IRIS_FEATURES.index(name)].astype(decode.INPUT_DATATYPES[datatype]).tobytes()
     spec = {"name": name, "shape": [3], "datatype": datatype}
     return {**spec, "parameters": {"binary_data_size": len(raw)}}, raw
 
@@ -611,16 +495,16 @@ def test_kserve_sdk_model_name_is_accepted_and_reported() -> None:
     request = parse(header)
     np.testing.assert_array_equal(request.rows, ROWS)
     assert request.id == "abc"
-    assert codec.request_target(header) == ("iris", None)
-    assert codec.request_target({"model_version": "1.0.0"}) == (None, "1.0.0")
-    assert codec.request_target([1]) == (None, None)  # not an object: parse_request says so
+    assert decode.request_target(header) == ("iris", None)
+    assert decode.request_target({"model_version": "1.0.0"}) == (None, "1.0.0")
+    assert decode.request_target([1]) == (None, None)  # not an object: parse_request says so
 
 
 @pytest.mark.parametrize("key", ["model_name", "model_version"])
 def test_model_name_and_version_must_be_strings(key: str) -> None:
     assert f"{key}: expected a string, got 3" in refusal({key: 3, "inputs": [matrix()]})
     with pytest.raises(InvalidInput, match=f"{key}: expected a string"):
-        codec.request_target({key: ["iris"]})
+        decode.request_target({key: ["iris"]})
 
 
 def test_other_unknown_top_level_keys_are_refused_by_name() -> None:
@@ -637,7 +521,7 @@ def test_unknown_parameters_are_ignored_at_every_level() -> None:
     }
     request = parse(header)
     np.testing.assert_array_equal(request.rows, ROWS)
-    assert request.outputs == (codec.RequestedOutput("label", binary=False),)
+    assert request.outputs == (decode.RequestedOutput("label", binary=False),)
 
 
 # --- one tensor of rows, under any name ------------------------------------------------------
@@ -746,7 +630,7 @@ def test_a_single_feature_named_input_is_a_column() -> None:
 def test_columns_to_rows_follows_the_feature_order() -> None:
     by_name = {name: ROWS[:, i] for i, name in enumerate(IRIS_FEATURES)}
     reordered = dict(reversed(list(by_name.items())))
-    np.testing.assert_array_equal(codec.columns_to_rows(reordered, IRIS_FEATURES), ROWS)
+    np.testing.assert_array_equal(decode.columns_to_rows(reordered, IRIS_FEATURES), ROWS)
 
 
 def _without(name: str) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
-"""The Open Inference Protocol (KServe V2) codec. Pure: no Flask, no I/O.
+"""The Open Inference Protocol (KServe V2) request decoder. Pure: no Flask, no I/O.
 
-Request bodies become a float64 ``(n, n_features)`` array and the outputs asked
-for; predictions become a response body. The rows come in one of two forms:
+Request bodies become the rows to score (a float64 ``(n, n_features)`` array, or lists for a
+few rows) and the outputs asked for (``outputs``: the ones a model offers); answers are
+``irisserve.protocols.v2.encode``'s. The rows come in one of two forms:
 
 - one ``[n, n_features]`` tensor, under any name (the metadata calls it ``input-0``;
   MLServer's ``NumpyRequestCodec`` sends ``input-1``);
@@ -32,10 +33,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 from irisserve.artifact.manifest import NUMERIC, REGRESSION
 from irisserve.artifact.model import Model
 from irisserve.errors import BatchTooLarge, InvalidInput
-from irisserve.protocols import jsoncodec
-from irisserve.protocols.predictions import LARGE_ANSWER_ROWS
 from irisserve.schema import PURE_PYTHON_ROWS, Cell, InputSchema, describe_value
-from irisserve.scorers.contract import Predictions, Scores
 
 if TYPE_CHECKING:  # numpy is imported where it is used: off the HTTP function's cold path
     import numpy as np
@@ -46,22 +44,17 @@ if TYPE_CHECKING:  # numpy is imported where it is used: off the HTTP function's
     Rows: TypeAlias = list[list[float]] | npt.NDArray[np.float64]
 
 __all__ = [
-    "EXTENSIONS",
     "INPUT_DATATYPES",
-    "INPUT_NAME",
     "OUTPUTS",
     "InferRequest",
     "RequestedOutput",
     "columns_to_rows",
-    "encode_response",
-    "model_metadata",
     "outputs",
     "parse_request",
     "request_target",
     "split_body",
 ]
 
-INPUT_NAME = "input-0"
 #: Output name → OIP datatype, in the order a response lists them (a classifier with
 #: probabilities; ``outputs`` gives any model's).
 OUTPUTS: dict[str, str] = {"predict": "INT64", "predict_proba": "FP64", "label": "BYTES"}
@@ -84,9 +77,6 @@ INPUT_DATATYPES: dict[str, str] = {
 }
 #: Protocol datatypes this model cannot take as input.
 _UNSUPPORTED_DATATYPES = ("BOOL", "BYTES", "BF16")
-#: Server metadata ``extensions``.
-EXTENSIONS = ("binary_tensor_data",)
-_PLATFORM = "sklearn"
 #: The spec's keys, then those real clients add (the KServe SDK's ``InferRequest.to_rest``).
 _REQUEST_KEYS = ("id", "parameters", "inputs", "outputs", "model_name", "model_version")
 _INPUT_KEYS = ("name", "shape", "datatype", "parameters", "data")
@@ -695,153 +685,3 @@ def parse_request(
     section.finish()
     requested = _requested_outputs(request.get("outputs"), binary_default, available)
     return InferRequest(id=request_id, rows=rows, outputs=requested)
-
-
-def _length_prefixed(text: str) -> bytes:
-    data = text.encode()
-    return struct.pack("<I", len(data)) + data
-
-
-def _output_lists(
-    name: str, datatype: str, model: Model, scores: Scores, binary: bool
-) -> tuple[dict[str, Any], bytes]:
-    """``_output_tensor`` of rows scored into Python lists, without numpy."""
-    data: list[Any]
-    if name == "label":
-        data = [model.class_names[label] for label in scores.labels or ()]
-        shape = [len(data)]
-        raw = b"".join(map(_length_prefixed, data)) if binary else b""
-    elif name == "predict":
-        data = list(scores.labels if scores.labels is not None else scores.values or ())
-        shape = [len(data)]
-        code = "q" if datatype == "INT64" else "d"
-        raw = struct.pack(f"<{len(data)}{code}", *data) if binary else b""
-    else:
-        matrix = scores.probabilities if name == "predict_proba" else scores.decision
-        rows = matrix or []
-        shape = [len(rows), len(rows[0]) if rows else 0]
-        data = [value for row in rows for value in row]
-        raw = struct.pack(f"<{len(data)}d", *data) if binary else b""
-    tensor: dict[str, Any] = {"name": name, "datatype": datatype, "shape": shape}
-    if not binary:
-        tensor["data"] = data
-        return tensor, b""
-    tensor["parameters"] = {"binary_data_size": len(raw)}
-    return tensor, raw
-
-
-def _output_tensor(
-    name: str, datatype: str, model: Model, predictions: Predictions | Scores, binary: bool
-) -> tuple[dict[str, Any], bytes]:
-    """One output's JSON description and, when binary, its raw bytes (else ``b""``)."""
-    if isinstance(predictions, Scores):
-        return _output_lists(name, datatype, model, predictions, binary)
-    import numpy as np
-
-    column = predictions.labels if predictions.labels is not None else predictions.values
-    large = column is not None and len(column) >= LARGE_ANSWER_ROWS  # orjson, exactly as json
-    tensor: dict[str, Any] = {"name": name, "datatype": datatype}
-    if name == "label":
-        labels = predictions.labels
-        assert labels is not None  # a classifier's output
-        tensor["shape"] = [len(labels)]
-        if not binary and large:
-            names = np.array([jsoncodec.encode(c) for c in model.class_names], dtype=object)
-            tensor["data"] = jsoncodec.Encoded(b"[" + b",".join(names[labels].tolist()) + b"]")
-            return tensor, b""
-        if not binary:
-            tensor["data"] = np.array(model.class_names, dtype=object)[labels].tolist()
-            return tensor, b""
-        encoded = np.array([_length_prefixed(c) for c in model.class_names], dtype=object)
-        raw = b"".join(encoded[labels].tolist())
-    else:
-        values = {
-            "predict": predictions.values if predictions.labels is None else predictions.labels,
-            "predict_proba": predictions.probabilities,
-            "decision_function": predictions.decision,
-        }[name]
-        assert values is not None  # the model's outputs are the ones its task gives
-        tensor["shape"] = list(values.shape)
-        if not binary:
-            flat = values.ravel()
-            tensor["data"] = jsoncodec.encode_numbers(flat) if large else flat.tolist()
-            return tensor, b""
-        raw = values.astype(values.dtype.newbyteorder("<"), copy=False).tobytes()
-    tensor["parameters"] = {"binary_data_size": len(raw)}
-    return tensor, raw
-
-
-def _spliced(header: dict[str, Any], tensors: list[dict[str, Any]]) -> bytes:
-    """``encode({**header, "outputs": tensors})`` for tensors whose data, their last member,
-    orjson already wrote (``Encoded``): each spliced in as it is."""
-    outputs = []
-    for tensor in tensors:
-        data = tensor.pop("data", None)
-        encoded = jsoncodec.encode(tensor)
-        if data is not None:
-            data = data if isinstance(data, jsoncodec.Encoded) else jsoncodec.encode(data)
-            encoded = jsoncodec.append_member(encoded, "data", data)
-        outputs.append(encoded)
-    return jsoncodec.append_member(
-        jsoncodec.encode(header), "outputs", b"[" + b",".join(outputs) + b"]"
-    )
-
-
-def encode_response(
-    model: Model, request: InferRequest, predictions: Predictions | Scores
-) -> tuple[bytes, int | None]:
-    """The response body, and the JSON header's length when binary outputs follow it."""
-
-    header: dict[str, Any] = {
-        "model_name": model.manifest.model_name,
-        "model_version": model.version,
-    }
-    if request.id is not None:
-        header["id"] = request.id
-    tensors: list[dict[str, Any]] = []
-    chunks: list[bytes] = []
-    datatypes = outputs(model)
-    for output in request.outputs:
-        datatype = datatypes[output.name]
-        tensor, raw = _output_tensor(output.name, datatype, model, predictions, output.binary)
-        tensors.append(tensor)
-        if output.binary:
-            chunks.append(raw)
-    if any(isinstance(tensor.get("data"), jsoncodec.Encoded) for tensor in tensors):
-        encoded = _spliced(header, tensors)
-    else:
-        encoded = jsoncodec.encode({**header, "outputs": tensors})
-    if not chunks:
-        return encoded, None
-    return b"".join([encoded, *chunks]), len(encoded)
-
-
-def model_metadata(model: Model) -> dict[str, Any]:
-    """The model metadata document: name, versions, platform, input and output tensors.
-
-    The inputs are the one ``[rows, n_features]`` FP64 tensor when every feature is a
-    number, else one input per feature: BYTES for a categorical one, FP64 for a number.
-    """
-    classes = len(model.class_names)
-    shapes = {"predict_proba": [-1, classes], "decision_function": [-1, -1]}
-    if model.schema.all_numeric:
-        inputs = [{"name": INPUT_NAME, "datatype": "FP64", "shape": [-1, len(model.feature_names)]}]
-    else:
-        inputs = [
-            {
-                "name": feature.name,
-                "datatype": "FP64" if feature.type == NUMERIC else "BYTES",
-                "shape": [-1],
-            }
-            for feature in model.features
-        ]
-    return {
-        "name": model.manifest.model_name,
-        "versions": [model.version],
-        "platform": _PLATFORM,
-        "inputs": inputs,
-        "outputs": [
-            {"name": name, "datatype": datatype, "shape": shapes.get(name, [-1])}
-            for name, datatype in outputs(model).items()
-        ],
-    }
