@@ -40,7 +40,7 @@ from irisserve.batch.handler import MAX_BATCH_SIZE, ArtifactModelHandler
 from irisserve.batch.pipeline import run
 from irisserve.batch.records import Record, read_records
 from irisserve.config import Settings
-from irisserve.protocols.jsoncodec import encode
+from irisserve.jsoncodec import encode
 
 __all__ = ["main"]
 

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation.modes import GenerationMode
 
+from irisserve import jsoncodec
 from irisserve.errors import InvalidInput, MalformedJSON
-from irisserve.protocols import jsoncodec
 from irisserve.schema import InputSchema, parse_body
 from irisserve.serving.errortable import error_status
 from irisserve.serving.openapi import DOCUMENT_PATH

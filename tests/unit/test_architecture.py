@@ -33,23 +33,27 @@ ALLOWED: dict[str, frozenset[str]] = {
         "irisserve": (),  # __version__ only
         "irisserve.errors": (),
         "irisserve.config": ("errors",),
+        "irisserve.jsoncodec": ("errors",),
         "irisserve.schema": ("errors", "artifact"),
         "irisserve.drift": ("schema", "artifact"),
         "irisserve.scorers": ("errors", "schema", "artifact"),
         "irisserve.artifact": ("errors", "config", "schema", "scorers"),
-        "irisserve.serving": ("errors", "config", "artifact", "protocols"),
+        "irisserve.serving": ("errors", "config", "jsoncodec", "artifact", "protocols"),
         "irisserve.protocols": (
-            *("errors", "config", "schema", "drift", "artifact", "scorers", "serving"),
-            "protocols.events",
+            *("errors", "config", "jsoncodec", "schema", "drift", "artifact", "scorers"),
+            *("serving", "protocols.events"),
         ),
         "irisserve.protocols.events": (
-            *("errors", "config", "schema", "artifact", "serving", "protocols"),
+            *("errors", "config", "jsoncodec", "schema", "artifact", "serving", "protocols"),
         ),
         "irisserve.protocols.v2": (
-            *("irisserve", "errors", "schema", "artifact", "scorers", "serving", "protocols"),
+            *("irisserve", "errors", "jsoncodec", "schema", "artifact", "scorers", "serving"),
+            "protocols",
         ),
         "irisserve.packaging": ("errors", "schema", "artifact", "scorers"),
-        "irisserve.batch": ("errors", "config", "schema", "artifact", "serving", "protocols"),
+        "irisserve.batch": (
+            *("errors", "config", "jsoncodec", "schema", "artifact", "serving", "protocols"),
+        ),
     }.items()
 }
 
@@ -59,10 +63,8 @@ ONLY: dict[tuple[str, str], frozenset[str]] = {
     ("irisserve.schema", "irisserve.artifact"): frozenset({"irisserve.artifact.manifest"}),
     ("irisserve.drift", "irisserve.artifact"): frozenset({"irisserve.artifact.manifest"}),
     ("irisserve.scorers", "irisserve.artifact"): frozenset({"irisserve.artifact.manifest"}),
-    # serving dispatches to the native routes (v1 and v2 by name) and writes with the encoder.
-    ("irisserve.serving", "irisserve.protocols"): frozenset(
-        {"irisserve.protocols.native", "irisserve.protocols.jsoncodec"}
-    ),
+    # serving dispatches to the native routes (v1 and v2 by name).
+    ("irisserve.serving", "irisserve.protocols"): frozenset({"irisserve.protocols.native"}),
     # Batch answers carry the function's error codes, not its WSGI handling.
     ("irisserve.batch", "irisserve.serving"): frozenset({"irisserve.serving.errortable"}),
 }
@@ -72,6 +74,7 @@ LEAVES: dict[str, frozenset[str]] = {
     "irisserve.errors": frozenset(),
     "irisserve.serving.errortable": frozenset({"irisserve.errors"}),
     "irisserve.artifact.manifest": frozenset({"irisserve.errors"}),
+    "irisserve.jsoncodec": frozenset({"irisserve.errors"}),
 }
 
 #: Imports that break a rule above today, each with why; remove one once it is gone (a test

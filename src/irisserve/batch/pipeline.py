@@ -20,10 +20,10 @@ from apache_beam.metrics.metric import Metrics, MetricsFilter
 from apache_beam.ml.inference.base import PredictionResult, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from irisserve import jsoncodec
 from irisserve.batch.answers import Outcome, rejected
 from irisserve.batch.handler import METRICS_NAMESPACE, ArtifactModelHandler
 from irisserve.batch.records import ID, Record, read_records
-from irisserve.protocols import jsoncodec
 
 __all__ = ["Counts", "build", "run"]
 

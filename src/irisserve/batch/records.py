@@ -1,7 +1,7 @@
 """Input lines into records: JSONL native bodies or CSV rows, each with its source. Pure.
 
 A JSONL line is a native body, ``{"features": ...}``, with an optional ``"id"`` that is
-echoed in the output; it is decoded by ``irisserve.protocols.jsoncodec``, so a line that is not
+echoed in the output; it is decoded by ``irisserve.jsoncodec``, so a line that is not
 JSON gets the function's ``malformed_json`` message. A CSV file starts with a header of
 feature names (and an optional ``id`` column); each row becomes the native body
 ``{"features": {column: cell}}``, where a cell that reads as a JSON number is that
@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from irisserve import jsoncodec
 from irisserve.errors import InvalidInput, MalformedJSON
-from irisserve.protocols import jsoncodec
 
 __all__ = ["FORMATS", "ID", "Record", "read_records"]
 

@@ -3,7 +3,7 @@
 A classifier's object holds the predicted class (``prediction``, as scikit-learn's
 ``predict`` answers it) and its name, then its probabilities (with the confidence) or its
 decision scores; a regressor's holds the predicted value. Every answer is these objects,
-written by ``irisserve.protocols.jsoncodec.encode`` whatever the batch's size.
+written by ``irisserve.jsoncodec.encode`` whatever the batch's size.
 """
 
 from __future__ import annotations

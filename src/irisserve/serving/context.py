@@ -9,9 +9,9 @@ from typing import Any
 import flask
 from werkzeug.wsgi import get_content_length
 
+from irisserve import jsoncodec
 from irisserve.config import Settings
 from irisserve.errors import MalformedJSON, PayloadTooLarge, UnsupportedMediaType
-from irisserve.protocols import jsoncodec
 from irisserve.serving.responses import JSON
 
 __all__ = ["Context"]

@@ -18,10 +18,10 @@ from typing import Any
 
 import flask
 
+from irisserve import jsoncodec
 from irisserve.artifact.manifest import NUMERIC, REGRESSION, Feature
 from irisserve.artifact.model import Model
 from irisserve.errors import ModelUnavailable
-from irisserve.protocols import jsoncodec
 from irisserve.serving import state
 from irisserve.serving.context import Context
 from irisserve.serving.routing import Route

@@ -6,7 +6,7 @@ from typing import Any
 
 import flask
 
-from irisserve.protocols import jsoncodec
+from irisserve import jsoncodec
 
 __all__ = ["JSON", "json_response"]
 

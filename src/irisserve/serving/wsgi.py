@@ -13,10 +13,10 @@ import traceback
 
 import flask
 
-from irisserve import config
+from irisserve import config, jsoncodec
 from irisserve.config import Settings
 from irisserve.errors import ConfigurationError, MethodNotAllowed, ModelUnavailable
-from irisserve.protocols import jsoncodec, native
+from irisserve.protocols import native
 from irisserve.serving import logs, state
 from irisserve.serving.context import Context
 from irisserve.serving.errortable import INTERNAL, error_status

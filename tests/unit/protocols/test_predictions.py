@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from irisserve import jsoncodec
 from irisserve.artifact.folder import open_artifact
 from irisserve.artifact.manifest import CLASSIFICATION, REGRESSION, Task
 from irisserve.artifact.model import Model
 from irisserve.packaging import write_artifact
-from irisserve.protocols import jsoncodec
 from irisserve.protocols.predictions import prediction_objects, predictions_payload
 from irisserve.scorers.contract import Scores
 from tests.helpers.own_models import BUILDERS

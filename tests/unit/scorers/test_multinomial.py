@@ -20,10 +20,10 @@ import numpy.typing as npt
 import pytest
 from sklearn.datasets import load_iris
 
+from irisserve import jsoncodec
 from irisserve.artifact.folder import open_artifact
 from irisserve.artifact.model import Model
 from irisserve.errors import ArtifactIntegrityError, InvalidInput
-from irisserve.protocols import jsoncodec
 from irisserve.protocols.predictions import predictions_payload
 from irisserve.schema import PURE_PYTHON_ROWS, parse_body
 from irisserve.scorers._multinomial import LinearScorer
@@ -195,7 +195,7 @@ def test_a_few_rows_are_loaded_validated_scored_and_encoded_without_numpy() -> N
 import sys
 from irisserve.config import Settings
 from irisserve.serving import state
-from irisserve.protocols import jsoncodec
+from irisserve import jsoncodec
 from irisserve.protocols.predictions import predictions_payload
 from irisserve.schema import parse_body
 model = state.get_model(Settings())

@@ -18,10 +18,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from irisserve import jsoncodec
 from irisserve.artifact.model import Model
 from irisserve.config import Settings
 from irisserve.errors import InvalidInput, MalformedEnvelope, NotBase64
-from irisserve.protocols import jsoncodec
 from irisserve.protocols.predictions import predictions_payload
 from irisserve.protocols.scored import score
 from irisserve.schema import parse_body

@@ -5,7 +5,7 @@ A response lists the outputs a request asked for (``irisserve.protocols.v2.decod
 as JSON ``data`` or, with the binary tensor data extension, as raw little-endian bytes after
 the JSON header (BYTES elements with a 4-byte little-endian length prefix), in the order of
 the outputs. Every output comes from the scores' Python lists by one path, and the header is
-written by ``irisserve.protocols.jsoncodec.encode``, whatever the batch's size.
+written by ``irisserve.jsoncodec.encode``, whatever the batch's size.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import struct
 from itertools import chain
 from typing import Any
 
+from irisserve import jsoncodec
 from irisserve.artifact.manifest import NUMERIC
 from irisserve.artifact.model import Model
-from irisserve.protocols import jsoncodec
 from irisserve.protocols.v2.decode import InferRequest, outputs
 from irisserve.scorers.contract import Scores
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import flask
 
-from irisserve import __version__
+from irisserve import __version__, jsoncodec
 from irisserve.errors import UnsupportedMediaType
-from irisserve.protocols import jsoncodec
 from irisserve.protocols._served import check_serves, model_ready, path_model
 from irisserve.serving import state
 from irisserve.serving.context import Context

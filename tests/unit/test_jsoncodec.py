@@ -1,4 +1,4 @@
-"""irisserve.protocols.jsoncodec: strict decoding, and the one encoder whose floats parse back
+"""irisserve.jsoncodec: strict decoding, and the one encoder whose floats parse back
 bit for bit."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from irisserve import jsoncodec
 from irisserve.errors import InvalidInput, MalformedJSON
-from irisserve.protocols import jsoncodec
 from tests.helpers.support import answer_floats
 
 
