@@ -1,7 +1,7 @@
 """Test helpers: requests, artifacts and errors around a real functions-framework process.
 
 The process itself (``FunctionProcess`` on a free loopback port) and the repository's paths
-live in ``bench.processes``, which the bench harness uses too; they are re-exported here.
+live in ``tests.helpers.processes``, which the bench harness uses too; they are re-exported here.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ what every protocol's encoder reads). Rows whose scores overflow are refused.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -35,13 +35,24 @@ def _overflow(row: int) -> InvalidInput:
 
 
 def _check_finite(scores: Scores) -> None:
-    """Refuse the first row whose scores are not finite (finite but huge inputs)."""
+    """Refuse the first row whose scores are not finite (finite but huge inputs).
+
+    One sum of everything when all is well; a sum that overflows although every score is
+    finite (scores near the largest float) is no fault of any row.
+    """
     for column in (scores.probabilities, scores.decision):
-        if column and not math.isfinite(sum(map(sum, column))):  # one pass when all is well
-            raise _overflow(next(i for i, row in enumerate(column) if not math.isfinite(sum(row))))
+        if column and not math.isfinite(sum(map(sum, column))):
+            _refuse_first(not all(map(math.isfinite, row)) for row in column)
     values = scores.values
     if values and not math.isfinite(sum(values)):
-        raise _overflow(next(i for i, value in enumerate(values) if not math.isfinite(value)))
+        _refuse_first(not math.isfinite(value) for value in values)
+
+
+def _refuse_first(faulty: Iterable[bool]) -> None:
+    """``InvalidInput`` naming the first row that is faulty, if any is."""
+    row = next((i for i, fault in enumerate(faulty) if fault), None)
+    if row is not None:
+        raise _overflow(row)
 
 
 @dataclass(frozen=True)

@@ -60,3 +60,17 @@ def test_rows_whose_scores_overflow_are_refused_by_index(model: Model, as_array:
     with pytest.raises(InvalidInput, match="row 2: .* overflow"):
         model.predict_rows(np.array(rows) if as_array else rows)
     assert model.predict_rows(rows[:2]).labels == [0, 2]
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [Scores(labels=[0, 0], decision=[[1e308], [1e308]]), Scores(values=[1.7e308, 1.7e308])],
+    ids=["decision", "values"],
+)
+def test_finite_scores_whose_sum_overflows_are_served(model: Model, scores: Scores) -> None:
+    class Huge:
+        def score_rows(self, rows: object) -> Scores:
+            return scores
+
+    huge = Model(manifest=model.manifest, scorer=Huge(), backend="fast")
+    assert huge.predict_rows([SETOSA, SETOSA]) == scores
