@@ -25,6 +25,7 @@ __all__ = [
     "agreement",
     "checked_export",
     "random_rows",
+    "scaled_difference",
     "sklearn_table",
 ]
 
@@ -121,6 +122,19 @@ def _in_small_batches(scorer: FastScorer, rows: list[list[Any]]) -> Scores:
     return Scores(**fields)
 
 
+def scaled_difference(estimator: Any, scores: Scores, table: Any) -> float:
+    """The largest difference of ``scores`` from the estimator's own on ``table``, as a
+    fraction of each output's scale (``irisserve.packaging.tolerance``)."""
+    magnitude = magnitudes(estimator, table)
+    differences = [0.0]
+    for name, method in _ANSWERS:
+        served = getattr(scores, name)
+        if served is not None:
+            expected = getattr(estimator, method)(table)
+            differences.append(difference(name, served, expected, magnitude))
+    return max(differences)
+
+
 def agreement(
     estimator: Any, scorer: FastScorer, rows: list[list[Any]], table: Any = None
 ) -> Agreement:
@@ -131,20 +145,14 @@ def agreement(
 
     table = sklearn_table(rows) if table is None else table
     scores = scorer.score_rows(rows)
-    magnitude = magnitudes(estimator, table)
-    labels_equal, differences = True, [0.0]
+    labels_equal = True
     if scores.labels is not None:
         labels = np.asarray(estimator.classes_)[scores.labels]
         labels_equal = bool(np.array_equal(labels, estimator.predict(table)))
-    for name, method in _ANSWERS:
-        served = getattr(scores, name)
-        if served is not None:
-            expected = getattr(estimator, method)(table)
-            differences.append(difference(name, served, expected, magnitude))
     return Agreement(
         rows_checked=len(rows),
         labels_equal=labels_equal,
-        max_difference=max(differences),
+        max_difference=scaled_difference(estimator, scores, table),
         batch_invariant=_in_small_batches(scorer, rows) == scores,
     )
 
