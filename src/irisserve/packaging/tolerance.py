@@ -35,7 +35,7 @@ def magnitudes(estimator: Any, table: Any) -> Any:
         return None
     inputs = estimator[:-1].transform(table) if steps else np.asarray(table, dtype=np.float64)
     weights = np.abs(np.atleast_2d(np.asarray(coef, dtype=np.float64)))
-    intercept = np.abs(np.atleast_1d(np.asarray(final.intercept_, dtype=np.float64)))
+    intercept = np.abs(np.atleast_1d(np.asarray(getattr(final, "intercept_", 0.0), np.float64)))
     return (np.asarray(abs(inputs) @ weights.T) + intercept).max(axis=1)
 
 
