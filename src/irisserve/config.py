@@ -113,6 +113,21 @@ def _sha256(name: str) -> str | None:
     return raw
 
 
+def _scorer() -> str:
+    scorer = os.environ.get("IRISSERVE_SCORER", "auto").strip().lower() or "auto"
+    if scorer == "linear":
+        raise ConfigurationError(
+            "IRISSERVE_SCORER=linear: the linear backend (linear.json) was removed; "
+            "fast serves the same models pickle-free from scorer.json (repackage an artifact "
+            "that has no scorer.json), or use auto"
+        )
+    if scorer not in {"auto", "fast", "skops", "sklearn"}:
+        raise ConfigurationError(
+            f"IRISSERVE_SCORER must be auto, fast, skops or sklearn, got {scorer!r}"
+        )
+    return scorer
+
+
 def project() -> str | None:
     """The Google Cloud project (``GOOGLE_CLOUD_PROJECT``, else ``GCP_PROJECT``), if set."""
     return os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCP_PROJECT") or None
@@ -145,16 +160,11 @@ class Settings(NamedTuple):
     def from_env(cls) -> Settings:
         """Read the settings from ``os.environ``."""
         default = cls()
-        scorer = os.environ.get("IRISSERVE_SCORER", "auto").strip().lower() or "auto"
-        if scorer not in {"auto", "linear", "fast", "skops", "sklearn"}:
-            raise ConfigurationError(
-                f"IRISSERVE_SCORER must be auto, linear, fast, skops or sklearn, got {scorer!r}"
-            )
         return cls(
             model_dir=_model_dir(),
             model_sha256=_sha256("IRISSERVE_MODEL_SHA256"),
             eager_load=_switch("IRISSERVE_EAGER_LOAD", default.eager_load),
-            scorer=scorer,
+            scorer=_scorer(),
             max_batch_rows=_int("IRISSERVE_MAX_BATCH_ROWS", default.max_batch_rows),
             max_body_bytes=_int("IRISSERVE_MAX_BODY_BYTES", default.max_body_bytes),
             load_wait_seconds=_float("IRISSERVE_LOAD_WAIT_SECONDS", default.load_wait_seconds),

@@ -186,7 +186,7 @@ def break_artifact(directory: Path, how: str) -> None:
     if how == "missing":
         shutil.rmtree(directory)
     elif how == "truncated":
-        path = directory / "linear.json"
+        path = directory / "scorer.json"
         path.write_bytes(path.read_bytes()[:40])
     elif how == "tampered":
         with (directory / "model.joblib").open("ab") as handle:

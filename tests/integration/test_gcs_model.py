@@ -68,7 +68,7 @@ def test_sixteen_concurrent_cold_requests_download_once(emulator: GcsEmulator) -
     with gs_process(emulator.host, f"gs://{bucket}/iris") as process:
         assert concurrent_cold_predictions(process) == [200] * 16
         assert len(model_loaded_events(process)) == 1
-    for name in ("manifest.json", "linear.json", "model.joblib"):
+    for name in ("manifest.json", "scorer.json", "model.joblib"):
         assert emulator.downloads(bucket, f"iris/{name}") == 1
 
 

@@ -6,12 +6,20 @@ import math
 
 import numpy as np
 import pytest
-from sklearn._loss.loss import HalfMultinomialLoss
+from sklearn._loss.loss import HalfBinomialLoss, HalfMultinomialLoss
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.linear_model._linear_loss import LinearModelLoss
 
-from training.exact_logistic import exact_exp, fit_at_optimum, fit_multinomial
+from training.exact_logistic import (
+    exact_exp,
+    fit_at_optimum,
+    fit_binary,
+    fit_multinomial,
+    fit_pipeline_at_optimum,
+)
+from training.examples import passengers_pipeline
+from training.passengers import passengers
 
 
 def test_exact_exp_is_within_an_ulp_of_libm() -> None:
@@ -49,7 +57,33 @@ def test_scikit_learn_keeps_the_optimum_and_its_settings() -> None:
     assert estimator.get_params()["warm_start"] is False
 
 
-def test_only_multinomial_models_are_fitted_this_way() -> None:
+@pytest.mark.parametrize("c", [0.1, 1.0, 10.0])
+def test_the_binary_fit_is_scikit_learns_optimum(c: float) -> None:
     x, y = load_iris(return_X_y=True)
-    with pytest.raises(ValueError, match="multinomial"):
-        fit_at_optimum(LogisticRegression(), x[y < 2], y[y < 2])
+    x, y = x[y > 0], (y[y > 0] == 2).astype(int)  # versicolor or virginica: not separable
+    coef, intercept = fit_binary(x.tolist(), y.tolist(), c)
+    loss = LinearModelLoss(HalfBinomialLoss(), fit_intercept=True)
+    packed = np.array([*coef, intercept])
+    value, gradient = loss.loss_gradient(packed, x, y.astype(np.float64), None, 1 / (c * len(x)))
+    assert np.abs(gradient).max() < 1e-13
+    reference = LogisticRegression(C=c, tol=1e-12, max_iter=10_000).fit(x, y)
+    packed = np.array([*reference.coef_[0], reference.intercept_[0]])
+    reference_value, _ = loss.loss_gradient(packed, x, y.astype(np.float64), None, 1 / (c * len(x)))
+    assert value <= reference_value
+
+
+def test_a_pipelines_last_step_is_fitted_at_the_optimum() -> None:
+    x, y = passengers(rows=300, seed=4)
+    pipeline = fit_pipeline_at_optimum(passengers_pipeline(), x, y)
+    model = pipeline[-1]
+    assert model.n_iter_.tolist() == [0]
+    inputs = pipeline[:-1].transform(x)
+    coef, intercept = fit_binary(inputs.tolist(), (y == "yes").astype(int).tolist(), model.C)
+    assert model.coef_.tolist() == [coef]
+    assert model.intercept_.tolist() == [intercept]
+
+
+def test_only_unweighted_models_with_an_intercept_are_fitted_this_way() -> None:
+    x, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="unweighted models with an intercept"):
+        fit_at_optimum(LogisticRegression(class_weight="balanced"), x, y)

@@ -11,12 +11,14 @@ import pytest
 from sklearn.datasets import load_iris
 from threadpoolctl import threadpool_limits
 
+from irisserve.artifact.folder import open_artifact
 from irisserve.artifact.manifest import read_manifest
 from irisserve.config import Settings
+from irisserve.packaging.build import created_at
 from irisserve.serving import state
 from tests.helpers.support import BUNDLED, run_python
 from training.compare import artifact_differences
-from training.train import created_at, main, train
+from training.train import main, train
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,7 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_training_twice_gives_byte_identical_files(two_runs: tuple[Path, Path]) -> None:
     first, second = two_runs
-    for name in ("model.joblib", "linear.json"):
+    for name in ("model.joblib", "scorer.json"):
         assert (first / name).read_bytes() == (second / name).read_bytes()
     assert read_manifest(first).files == read_manifest(second).files
 
@@ -55,11 +57,29 @@ def test_source_date_epoch_fixes_the_creation_time(
 
 
 def test_the_export_matches_scikit_learn_exactly(two_runs: tuple[Path, Path]) -> None:
-    export = read_manifest(two_runs[0]).linear_export
+    manifest = read_manifest(two_runs[0])
+    export = manifest.fast_export
     assert export is not None
     assert export["served"] is True
     assert export["labels_equal"] is True
-    assert export["max_abs_diff"] <= 1e-12
+    assert export["batch_invariant"] is True
+    assert export["max_difference"] <= 1e-12
+    assert set(manifest.files) == {"model.joblib", "scorer.json"}
+    assert open_artifact(two_runs[0]).backend == "fast"
+
+
+def test_the_manifest_records_the_training(two_runs: tuple[Path, Path]) -> None:
+    """Through the packaging API, and what training knows beside it."""
+    manifest = read_manifest(two_runs[0])
+    assert manifest.hyperparameters == {"C": 1.0, "solver": "lbfgs", "max_iter": 1000, "tol": 1e-4}
+    assert manifest.random_seed == 42
+    assert manifest.training_data["name"] == "iris (scikit-learn load_iris)"
+    assert len(manifest.training_data["sha256"]) == 64
+    assert manifest.class_names == ["setosa", "versicolor", "virginica"]
+    assert set(manifest.metrics["per_class"]) == set(manifest.class_names)
+    assert [f.name for f in manifest.features] == manifest.feature_names
+    assert manifest.feature_names[0] == "sepal_length"
+    assert manifest.prediction_task.scores == "predict_proba"
 
 
 def test_a_fresh_training_reproduces_the_bundled_artifact(two_runs: tuple[Path, Path]) -> None:
@@ -98,8 +118,8 @@ def test_the_manifest_names_the_blas_training_ran_on(two_runs: tuple[Path, Path]
 def test_a_difference_is_reported_not_hidden(two_runs: tuple[Path, Path], tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(two_runs[0], copy)
-    (copy / "linear.json").write_text((copy / "linear.json").read_text().replace("1", "2", 1))
-    assert artifact_differences(copy, two_runs[0]) == ["linear.json differs"]
+    (copy / "scorer.json").write_text((copy / "scorer.json").read_text().replace("1", "2", 1))
+    assert artifact_differences(copy, two_runs[0]) == ["scorer.json differs"]
     assert main(["--output", str(tmp_path / "fresh"), "--compare", str(copy)]) == 1
     assert main(["--output", str(tmp_path / "fresh"), "--compare", str(two_runs[0])]) == 0
 

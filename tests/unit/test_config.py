@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import flask.testing
 import pytest
 
 from irisserve.config import BUNDLED_MODEL_DIR, GcsLocation, Settings
@@ -80,6 +81,24 @@ def test_bad_values_name_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigurationError, match=name):
         Settings.from_env()
+
+
+def test_the_removed_linear_scorer_says_what_replaced_it(
+    monkeypatch: pytest.MonkeyPatch, client: flask.testing.FlaskClient
+) -> None:
+    monkeypatch.setenv("IRISSERVE_SCORER", " Linear ")
+    with pytest.raises(ConfigurationError, match="linear backend .* was removed; fast serves"):
+        Settings.from_env()
+    answer = client.post("/predict", json={"features": [5.1, 3.5, 1.4, 0.2]})
+    assert answer.status_code == 500
+    assert answer.get_json()["code"] == "misconfigured"
+    assert "IRISSERVE_SCORER=linear" in answer.get_json()["error"]
+
+
+@pytest.mark.parametrize("scorer", ["auto", "fast", "skops", "sklearn"])
+def test_every_scorer_is_accepted(monkeypatch: pytest.MonkeyPatch, scorer: str) -> None:
+    monkeypatch.setenv("IRISSERVE_SCORER", scorer.upper())
+    assert Settings.from_env().scorer == scorer
 
 
 def test_a_gs_model_dir_and_a_pinned_sha256(monkeypatch: pytest.MonkeyPatch) -> None:

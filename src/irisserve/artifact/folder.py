@@ -10,23 +10,16 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
-from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
 from irisserve.artifact.manifest import Manifest, read_manifest, verify_files
 from irisserve.artifact.model import Model
 from irisserve.artifact.skops import SKOPS_NAME, load_estimator
 from irisserve.errors import ArtifactIntegrityError, ArtifactMissing, IncompatibleArtifact
-from irisserve.schema import Cell
-from irisserve.scorers._multinomial import LINEAR_NAME, LinearScorer
-from irisserve.scorers.contract import Scorer, Scores
+from irisserve.scorers.contract import Scorer
 from irisserve.scorers.estimator import SklearnScorer
-
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
 
 __all__ = [
     "BACKEND_FILES",
@@ -43,11 +36,13 @@ FAST_NAME = "scorer.json"
 FAST_FILES = (FAST_NAME, "scorer.npz")
 #: Backend → the file it serves from, in ``auto``'s order of preference.
 BACKEND_FILES = {
-    "linear": LINEAR_NAME,
     "fast": FAST_NAME,
     "skops": SKOPS_NAME,
     "sklearn": JOBLIB_NAME,
 }
+#: The removed linear format (``irisserve.multinomial-linear/1``); ``scorer.json`` serves
+#: the same models.
+_REMOVED_LINEAR = "linear.json"
 
 
 def _installed_version(distribution: str) -> str | None:
@@ -85,22 +80,6 @@ def check_compatible(manifest: Manifest) -> None:
         )
 
 
-class _LinearRows(NamedTuple):
-    """``linear.json``'s scorer behind the ``Scorer`` contract: labels as class indices."""
-
-    linear: LinearScorer
-
-    def score_rows(self, rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64]) -> Scores:
-        if isinstance(rows, Sequence):
-            labels, probabilities = self.linear.score_rows(rows)  # type: ignore[arg-type]
-        else:
-            array_labels, array_probabilities = self.linear.score(rows)
-            labels, probabilities = array_labels.tolist(), array_probabilities.tolist()
-        if self.linear.classes != tuple(range(len(self.linear.classes))):
-            labels = [self.linear.classes.index(label) for label in labels]
-        return Scores(labels=labels, probabilities=probabilities)
-
-
 def _unpickle(data: bytes) -> Any:
     import joblib  # deferred: joblib + scikit-learn cost most of a cold start
 
@@ -120,11 +99,12 @@ def open_artifact(
 ) -> Model:
     """Verify and load the artifact in ``directory``.
 
-    ``backend`` is ``"linear"`` (numpy-only scorer from ``linear.json``), ``"fast"``
-    (``irisserve.scorers`` from ``scorer.json`` and ``scorer.npz``, no scikit-learn),
-    ``"skops"`` (``model.skops``, trusted types only), ``"sklearn"`` (unpickle
-    ``model.joblib``) or ``"auto"`` (the first of those the manifest lists).
-    ``pinned_sha256``, if given, is the only manifest sha256 accepted.
+    ``backend`` is ``"fast"`` (``irisserve.scorers`` from ``scorer.json`` and
+    ``scorer.npz``, no scikit-learn), ``"skops"`` (``model.skops``, trusted types only),
+    ``"sklearn"`` (unpickle ``model.joblib``) or ``"auto"`` (the first of those the
+    manifest lists; an artifact whose only pickle-free file is the removed ``linear.json``
+    is refused rather than unpickled). ``pinned_sha256``, if given, is the only manifest
+    sha256 accepted.
     """
     if not directory.is_dir():
         raise ArtifactMissing(
@@ -137,14 +117,19 @@ def open_artifact(
         backend = next(
             (b for b, name in BACKEND_FILES.items() if name in manifest.files), "sklearn"
         )
+        if backend == "sklearn" and _REMOVED_LINEAR in manifest.files:
+            raise IncompatibleArtifact(
+                f"the artifact is served from {_REMOVED_LINEAR}, a format this irisserve "
+                "no longer reads: repackage it (irisserve.packaging writes scorer.json, which "
+                "the fast backend serves pickle-free), or set IRISSERVE_SCORER=sklearn to "
+                "unpickle its model.joblib"
+            )
     wanted = BACKEND_FILES[backend]
     if wanted not in manifest.files:
         raise ArtifactIntegrityError(f"the manifest lists no {wanted} for the {backend} backend")
     verified = verify_files(directory, manifest)
     scorer: Scorer
-    if backend == "linear":
-        scorer = _LinearRows(LinearScorer.from_json(verified[wanted]))
-    elif backend == "fast":
+    if backend == "fast":
         from irisserve.scorers import fast
 
         scorer = fast.load({name: verified[name] for name in FAST_FILES if name in verified})

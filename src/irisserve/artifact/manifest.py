@@ -107,7 +107,6 @@ class Manifest:
     feature_names: list[str]
     class_names: list[str]
     feature_statistics: dict[str, FeatureStatistics]
-    linear_export: dict[str, Any] | None = None
     fast_export: dict[str, Any] | None = None
     input_schema: list[Feature] | None = None
     task: Task | None = None
@@ -138,7 +137,11 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
-        """Parse and check the shape of a manifest; raise ``ArtifactIntegrityError`` if wrong."""
+        """Parse and check the shape of a manifest; raise ``ArtifactIntegrityError`` if wrong.
+
+        A field this class does not know is ignored: ``linear_export``, the record of the
+        removed ``linear.json`` format, in a manifest written before it was removed.
+        """
         try:
             raw = json.loads(text)
         except ValueError as exc:
@@ -174,7 +177,7 @@ class Manifest:
         return manifest
 
 
-_OPTIONAL = ("linear_export", "fast_export", "input_schema", "task")
+_OPTIONAL = ("fast_export", "input_schema", "task")
 
 
 def _features(raw: Any) -> list[Feature] | None:

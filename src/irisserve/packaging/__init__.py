@@ -5,6 +5,8 @@
 - ``verify``: does the folder, opened as serving opens it, answer like the estimator?
 - ``check``: does each pickle-free export answer like its estimator, row for row?
 - ``metrics``: the metrics a manifest records
+- ``tolerance``: how close to scikit-learn a served answer must be, per output's scale
+- ``environment``: the BLAS the manifest records; pickling with interned names
 - ``_positional``: a copy of a pipeline that finds its named columns by position
 - ``errors``: ``PackagingError`` (packaging only: serving never raises it)
 - ``cli``, ``__main__``: ``python -m irisserve.packaging``

@@ -1,9 +1,9 @@
 """Build an artifact folder from a fitted scikit-learn estimator or pipeline: ``write_artifact``.
 
-The folder holds ``model.joblib`` (and ``model.skops`` with ``skops=True``), ``linear.json``
-where a multinomial ``LogisticRegression`` exports exactly, the pickle-free export
-(``irisserve.scorers``) where it answers exactly, and ``manifest.json`` with every sha256,
-the library versions, the input schema and the task. Before anything is written to the
+The folder holds ``model.joblib`` (and ``model.skops`` with ``skops=True``), the pickle-free
+export (``irisserve.scorers``: ``scorer.json``, and ``scorer.npz`` for trees) where it answers
+exactly, and ``manifest.json`` with every sha256, the library versions, the input schema
+and the task. Before anything is written to the
 output folder, the folder is loaded back through the serving code and must answer what the
 estimator answers (``irisserve.packaging.verify``); otherwise nothing is written and the
 error says by how much they differ. Needs pandas (``irisserve[package]``); serving never does.
@@ -16,7 +16,6 @@ import platform
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,7 @@ from irisserve.artifact.folder import BACKEND_FILES, FAST_FILES, JOBLIB_NAME
 from irisserve.artifact.manifest import (
     CLASSIFICATION,
     MANIFEST_NAME,
-    NUMERIC,
     SCHEMA_VERSION,
-    Feature,
     Manifest,
     Task,
     sha256_bytes,
@@ -36,14 +33,16 @@ from irisserve.artifact.manifest import (
 from irisserve.artifact.skops import SKOPS_NAME, dumps
 from irisserve.packaging import inputs
 from irisserve.packaging._positional import positional
+from irisserve.packaging.check import checked_export, random_rows
+from irisserve.packaging.environment import blas_description, with_interned_names
 from irisserve.packaging.errors import PackagingError
 from irisserve.packaging.metrics import training_metrics
-from irisserve.packaging.verify import TOLERANCE, expected_scores, verify_backends
-from irisserve.scorers._multinomial import LINEAR_NAME, LinearScorer
+from irisserve.packaging.tolerance import magnitudes
+from irisserve.packaging.verify import expected_scores, verify_backends
 
 __all__ = ["PROBE_ROWS", "created_at", "write_artifact"]
 
-#: Random rows beyond the training range that also check a linear or fast export.
+#: Random rows beyond the training range that also check the fast export.
 PROBE_ROWS = 10_000
 
 
@@ -52,38 +51,6 @@ def created_at() -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _linear_export(
-    estimator: Any, data: Any, schema: list[Feature], target: Task, seed: int
-) -> tuple[LinearScorer | None, dict[str, Any] | None]:
-    """A pickle-free export of a multinomial ``LogisticRegression`` on plain numbers, checked
-    on the training rows and random rows spanning twice their range."""
-    import numpy as np
-    from sklearn.linear_model import LogisticRegression
-
-    if type(estimator) is not LogisticRegression or target.scores != "predict_proba":
-        return None, None
-    if any(f.type != NUMERIC or f.nullable for f in schema) or len(target.classes or []) < 3:
-        return None, None
-    if list(target.classes or []) != list(range(len(target.classes or []))):
-        return None, None
-    scorer = LinearScorer.from_estimator(estimator)
-    train = data.to_numpy(dtype=np.float64)
-    low, high = train.min(axis=0), train.max(axis=0)
-    probe = np.random.default_rng(seed).uniform(
-        low - (high - low), high + (high - low), size=(PROBE_ROWS, train.shape[1])
-    )
-    rows = np.vstack([train, probe])
-    labels, probabilities = scorer.score(rows)
-    found = {
-        "rows_checked": len(rows),
-        "max_abs_diff": float(np.abs(probabilities - estimator.predict_proba(rows)).max()),
-        "labels_equal": bool(np.array_equal(labels, estimator.predict(rows))),
-        "tolerance": TOLERANCE,
-    }
-    served = found["labels_equal"] and found["max_abs_diff"] <= TOLERANCE
-    return (scorer if served else None), {**found, "served": served}
 
 
 def _hyperparameters(estimator: Any) -> dict[str, Any]:
@@ -118,18 +85,16 @@ def _model_type(estimator: Any) -> str:
     return type(estimator).__name__
 
 
-def _files(estimator: Any, linear: LinearScorer | None, skops: bool) -> dict[str, bytes]:
+def _files(estimator: Any, skops: bool) -> dict[str, bytes]:
     import io
 
     import joblib
 
     buffer = io.BytesIO()
-    joblib.dump(estimator, buffer)
+    joblib.dump(with_interned_names(estimator), buffer)
     files = {JOBLIB_NAME: buffer.getvalue()}
     if skops:
         files[SKOPS_NAME] = dumps(estimator)
-    if linear is not None:
-        files[LINEAR_NAME] = linear.to_json().encode()
     return files
 
 
@@ -169,9 +134,14 @@ def write_artifact(
     rows = inputs.cells(data, kinds)
     schema = inputs.probe(estimator, kinds, target, rows)
     seed = _seed(estimator, random_seed)
-    linear, linear_found = _linear_export(estimator, data, schema, target, seed or 0)
-    files = _files(estimator, linear, skops)
+    files = _files(estimator, skops)
     expected = expected_scores(original, fitted_on, target)
+    # The training rows, and random rows spanning them (unseen categories where the
+    # estimator scores them, missing values where training had them).
+    unseen = frozenset(i for i, f in enumerate(schema) if f.unknown == "ignore")
+    probes = random_rows(rows, PROBE_ROWS, seed or 0, unseen)
+    fast, fast_found = checked_export(estimator, rows + probes)
+    files |= fast
     manifest = Manifest(
         schema_version=SCHEMA_VERSION,
         model_name=name,
@@ -183,6 +153,7 @@ def write_artifact(
             "system": platform.system(),
             "machine": platform.machine(),
             "python_implementation": platform.python_implementation(),
+            "blas": blas_description(),
         },
         libraries=_libraries(skops),
         training_data=training_data or _training_data(data, y),
@@ -192,28 +163,18 @@ def write_artifact(
         feature_names=[f.name for f in schema],
         class_names=_class_names(target, class_names),
         feature_statistics=inputs.statistics(data, schema),
-        linear_export=linear_found,
+        fast_export=fast_found,
         input_schema=schema,
         task=target,
     )
-    if linear is None:  # the specialised linear export, when exact, needs no other
-        from irisserve.packaging.check import checked_export, random_rows
-
-        # The training rows, and random rows spanning them (unseen categories where the
-        # estimator scores them, missing values where training had them).
-        unseen = frozenset(i for i, f in enumerate(schema) if f.unknown == "ignore")
-        probes = random_rows(rows, PROBE_ROWS, seed or 0, unseen)
-        fast, fast_found = checked_export(estimator, rows + probes)
-        files |= fast
-        hashes = {file: sha256_bytes(content) for file, content in files.items()}
-        manifest = replace(manifest, files=hashes, fast_export=fast_found)
     # Every backend whose file the folder holds is verified before the folder is written.
     backends = [b for b, wanted in BACKEND_FILES.items() if wanted in files]
+    magnitude = magnitudes(original, fitted_on)
     _write_verified(
         Path(output),
         files,
         manifest,
-        lambda folder: verify_backends(folder, expected, rows, backends),
+        lambda folder: verify_backends(folder, expected, rows, backends, magnitude),
     )
     return manifest
 
@@ -253,5 +214,5 @@ def _write_verified(
         output.mkdir(parents=True, exist_ok=True)
         for file in [*files, MANIFEST_NAME]:
             shutil.copyfile(folder / file, output / file)
-    for stale in {JOBLIB_NAME, LINEAR_NAME, SKOPS_NAME, *FAST_FILES} - set(files):
+    for stale in {JOBLIB_NAME, SKOPS_NAME, *FAST_FILES} - set(files):
         (output / stale).unlink(missing_ok=True)

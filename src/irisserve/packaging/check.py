@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from irisserve.artifact.manifest import sha256_bytes
+from irisserve.packaging.tolerance import TOLERANCE, difference, magnitudes
 from irisserve.schema import PURE_PYTHON_ROWS
 from irisserve.scorers._spec import NotExportable
 from irisserve.scorers.contract import Scores
@@ -24,11 +25,16 @@ __all__ = [
     "agreement",
     "checked_export",
     "random_rows",
+    "scaled_difference",
     "sklearn_table",
 ]
 
-#: The largest relative difference from scikit-learn an export may show.
-TOLERANCE = 1e-12
+#: Each score a scorer may answer, and the estimator's method that answers it.
+_ANSWERS = (
+    ("probabilities", "predict_proba"),
+    ("decision", "decision_function"),
+    ("values", "predict"),
+)
 #: The category ``random_rows`` puts where an unseen category is allowed.
 UNSEEN = "irisserve-unseen-category"
 
@@ -39,7 +45,9 @@ class Agreement:
 
     rows_checked: int
     labels_equal: bool
-    max_relative_difference: float
+    #: The largest difference from scikit-learn's answers, as a fraction of their scale
+    #: (``irisserve.packaging.tolerance``).
+    max_difference: float
     batch_invariant: bool
     tolerance: float = TOLERANCE
 
@@ -53,10 +61,10 @@ class Agreement:
         """Why the export may not serve the model, or None."""
         if not self.labels_equal:
             return "its labels differ from scikit-learn's"
-        if not self.max_relative_difference <= self.tolerance:
+        if not self.max_difference <= self.tolerance:
             return (
-                f"its scores differ from scikit-learn's by {self.max_relative_difference:.3g} "
-                f"relative, more than {self.tolerance:g}"
+                f"its scores differ from scikit-learn's by {self.max_difference:.3g} "
+                f"of their scale, more than {self.tolerance:g}"
             )
         if not self.batch_invariant:
             return "a row's answer depends on the batch it is scored in"
@@ -102,20 +110,6 @@ def random_rows(
     return [list(row) for row in zip(*columns, strict=True)]
 
 
-def _relative(actual: Any, expected: Any) -> float:
-    import numpy as np
-
-    actual = np.asarray(actual, dtype=np.float64).reshape(len(expected), -1)
-    expected = np.asarray(expected, dtype=np.float64).reshape(len(expected), -1)
-    if actual.shape != expected.shape:
-        return math.inf
-    same = (actual == expected) | (np.isnan(actual) & np.isnan(expected))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        relative = np.abs(actual - expected) / np.abs(expected)
-    relative = np.where(same, 0.0, np.nan_to_num(relative, nan=math.inf))
-    return float(relative.max()) if relative.size else 0.0
-
-
 def _in_small_batches(scorer: FastScorer, rows: list[list[Any]]) -> Scores:
     parts = [
         scorer.score_rows(rows[i : i + PURE_PYTHON_ROWS])
@@ -128,6 +122,19 @@ def _in_small_batches(scorer: FastScorer, rows: list[list[Any]]) -> Scores:
     return Scores(**fields)
 
 
+def scaled_difference(estimator: Any, scores: Scores, table: Any) -> float:
+    """The largest difference of ``scores`` from the estimator's own on ``table``, as a
+    fraction of each output's scale (``irisserve.packaging.tolerance``)."""
+    magnitude = magnitudes(estimator, table)
+    differences = [0.0]
+    for name, method in _ANSWERS:
+        served = getattr(scores, name)
+        if served is not None:
+            expected = getattr(estimator, method)(table)
+            differences.append(difference(name, served, expected, magnitude))
+    return max(differences)
+
+
 def agreement(
     estimator: Any, scorer: FastScorer, rows: list[list[Any]], table: Any = None
 ) -> Agreement:
@@ -138,20 +145,14 @@ def agreement(
 
     table = sklearn_table(rows) if table is None else table
     scores = scorer.score_rows(rows)
-    labels_equal, differences = True, [0.0]
+    labels_equal = True
     if scores.labels is not None:
         labels = np.asarray(estimator.classes_)[scores.labels]
         labels_equal = bool(np.array_equal(labels, estimator.predict(table)))
-    if scores.probabilities is not None:
-        differences.append(_relative(scores.probabilities, estimator.predict_proba(table)))
-    if scores.decision is not None:
-        differences.append(_relative(scores.decision, estimator.decision_function(table)))
-    if scores.values is not None:
-        differences.append(_relative(scores.values, estimator.predict(table)))
     return Agreement(
         rows_checked=len(rows),
         labels_equal=labels_equal,
-        max_relative_difference=max(differences),
+        max_difference=scaled_difference(estimator, scores, table),
         batch_invariant=_in_small_batches(scorer, rows) == scores,
     )
 

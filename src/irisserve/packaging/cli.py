@@ -7,12 +7,13 @@
 rows it was trained on, with a header (the ``--target`` column is dropped from the inputs
 and used for metrics). The Python API is ``irisserve.packaging.write_artifact``.
 
-The folder holds ``model.joblib`` (and ``model.skops`` with ``--skops``), ``linear.json``
-where a multinomial ``LogisticRegression`` exports exactly, and ``manifest.json`` with
-every sha256, the library versions, the input schema and the task. Before anything is
-written to ``DIR``, the folder is loaded back through the serving code and must answer
-what the estimator answers on the training rows (labels equal, scores within 1e-12
-relative); otherwise nothing is written and the error says by how much they differ.
+The folder holds ``model.joblib`` (and ``model.skops`` with ``--skops``), the pickle-free
+export (``scorer.json``, and ``scorer.npz`` for trees) where it answers exactly, and
+``manifest.json`` with every sha256, the library versions, the input schema and the task.
+Before anything is written to ``DIR``, the folder is loaded back through the serving code
+and must answer what the estimator answers on the training rows (labels equal, scores
+within 1e-12 of their scale, ``irisserve.packaging.tolerance``); otherwise nothing is
+written and the error says by how much they differ.
 Needs pandas (``irisserve[package]``); serving never does.
 """
 

@@ -2,7 +2,8 @@
 
 Every backend whose file the folder holds is opened through the serving code and scores the
 training rows as validation hands them over (lists, a float64 array, rows alone): labels
-must be equal and scores within ``TOLERANCE`` relative of the estimator's own answers.
+must be equal and scores within ``TOLERANCE`` of the estimator's own answers, on the scale
+``irisserve.packaging.tolerance`` gives each output.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from irisserve.artifact.manifest import CLASSIFICATION, Task
 from irisserve.artifact.model import Model
 from irisserve.errors import InvalidInput
 from irisserve.packaging.errors import PackagingError
+from irisserve.packaging.tolerance import TOLERANCE, difference
 from irisserve.schema import Cell
 from irisserve.scorers.contract import Scores
 
 __all__ = ["TOLERANCE", "agreement", "expected_scores", "verify_backends"]
 
-#: The largest relative difference from the estimator's scores a served answer may have.
-TOLERANCE = 1e-12
 #: Rows also scored one at a time, to check that a row's answer does not depend on its batch.
 SINGLE_ROWS = 32
 
@@ -43,8 +43,9 @@ def expected_scores(estimator: Any, data: Any, target: Task) -> Scores:
     return Scores(labels=labels, decision=column)
 
 
-def agreement(expected: Scores, served: Scores) -> dict[str, Any]:
-    """How far ``served`` is from ``expected``: label mismatches, largest relative difference."""
+def agreement(expected: Scores, served: Scores, magnitude: Any = None) -> dict[str, Any]:
+    """How far ``served`` is from ``expected``: label mismatches, and the largest difference
+    as a fraction of its scale (``magnitude``: each row's, for a linear model)."""
     import numpy as np
 
     mismatched = [
@@ -62,15 +63,12 @@ def agreement(expected: Scores, served: Scores) -> dict[str, Any]:
         a, b = np.asarray(want, dtype=np.float64), np.asarray(got, dtype=np.float64)
         if a.shape != b.shape:
             raise PackagingError(f"served {name} have shape {b.shape}, expected {a.shape}")
-        scale = np.maximum(np.abs(a), np.abs(b))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            relative = np.where(a == b, 0.0, np.abs(a - b) / scale)
-        worst = max(worst, float(np.nan_to_num(relative, nan=np.inf).max(initial=0.0)))
+        worst = max(worst, difference(name, b, a, magnitude))
     return {
         "rows_checked": len(expected),
         "labels_mismatched": len(mismatched),
         "first_mismatch": mismatched[0] if mismatched else None,
-        "max_relative_diff": worst,
+        "max_difference": worst,
     }
 
 
@@ -81,9 +79,9 @@ def _refuse_disagreement(found: dict[str, Any], what: str) -> None:
             f"labels differ on {found['labels_mismatched']} of {found['rows_checked']} rows "
             f"(first: row {found['first_mismatch']})"
         )
-    if found["max_relative_diff"] > TOLERANCE:
+    if not found["max_difference"] <= TOLERANCE:
         problems.append(
-            f"scores differ by up to {found['max_relative_diff']:.3g} relative "
+            f"scores differ by up to {found['max_difference']:.3g} of their scale "
             f"(tolerance {TOLERANCE:g})"
         )
     if problems:
@@ -121,9 +119,14 @@ def _take(scores: Scores, i: int) -> Scores:
 
 
 def verify_backends(
-    folder: Path, expected: Scores, rows: list[list[Cell]], backends: list[str]
+    folder: Path,
+    expected: Scores,
+    rows: list[list[Cell]],
+    backends: list[str],
+    magnitude: Any = None,
 ) -> None:
-    """Refuse the folder unless every one of ``backends`` answers ``expected`` on ``rows``."""
+    """Refuse the folder unless every one of ``backends`` answers ``expected`` on ``rows``
+    (``magnitude``: ``irisserve.packaging.tolerance.magnitudes`` of the rows)."""
     for backend in backends:
         model = open_artifact(folder, backend)
         try:
@@ -132,4 +135,5 @@ def verify_backends(
             ]
         except InvalidInput as exc:
             raise PackagingError(f"the input schema refuses a training row: {exc}") from exc
-        _refuse_disagreement(agreement(expected, _served(model, parsed)), f"the {backend} scorer")
+        served = _served(model, parsed)
+        _refuse_disagreement(agreement(expected, served, magnitude), f"the {backend} scorer")

@@ -1,6 +1,6 @@
 """Scorers: the one contract, the scikit-learn backend and the pickle-free fast path.
 
-- ``contract``: ``Scorer``, ``Scores``, ``Predictions``: validated rows in, scores out
+- ``contract``: ``Scorer`` and ``Scores``: validated rows in, scores out
 - ``estimator``: ``SklearnScorer``, a fitted estimator or pipeline (joblib or skops)
 - ``fast``: pickle-free exports and their scorers: export, load, ``FastScorer``
 - ``preprocessing``, ``linear``, ``trees``, ``hist``: one module per family of steps
@@ -9,7 +9,6 @@
 - ``_ops``: the operations that differ between one row in Python and a batch in numpy
 - ``_link``: raw scores into labels and probabilities, as scikit-learn does
 - ``_forest``: trees as flat node arrays; ``_npz``: ``.npz`` arrays read without pickle
-- ``_multinomial``: a multinomial linear classifier's export and its two scorers
 
 Who may import it: ``irisserve.artifact`` (to give a model its scorer), ``protocols`` (the
 contract's types) and ``packaging`` (exports and the check). It imports only ``errors``,

@@ -63,7 +63,7 @@ class Scorer(Protocol):
     - Batch invariance: row i's answer is bit-identical whatever batch it comes in
       (``score_rows(rows)`` against ``score_rows([rows[i]])``) and whichever input form.
     - Exactness: labels equal scikit-learn's; probabilities, decision scores and values
-      within 1e-12 relative of scikit-learn's.
+      within 1e-12 of their scale of scikit-learn's (``irisserve.packaging.tolerance``).
     - Labels are indices into the task's classes; a row whose scores overflow comes back
       non-finite, and the ``Model`` refuses it.
     """

@@ -25,9 +25,9 @@ from irisserve.scorers.estimator import SklearnScorer
 from tests.helpers.support import BUNDLED, IRIS_ROWS, SETOSA, break_artifact, edit_manifest
 
 
-def test_auto_serves_the_linear_export() -> None:
+def test_auto_serves_the_pickle_free_export() -> None:
     model = open_artifact(BUNDLED)
-    assert model.backend == "linear"
+    assert model.backend == "fast"
     assert model.version == "1.0.0"
     predictions = model.predict_rows(np.array([SETOSA]))
     assert predictions.labels == [0]
@@ -46,27 +46,39 @@ def test_both_backends_agree_on_every_iris_row() -> None:
     from sklearn.datasets import load_iris
 
     rows = np.asarray(load_iris().data, dtype=np.float64)
-    linear = open_artifact(BUNDLED, "linear").predict_rows(rows)
+    fast = open_artifact(BUNDLED, "fast").predict_rows(rows)
     sklearn = open_artifact(BUNDLED, "sklearn").predict_rows(rows)
-    assert np.array_equal(linear.labels, sklearn.labels)
-    difference = np.subtract(linear.probabilities, sklearn.probabilities)
+    assert np.array_equal(fast.labels, sklearn.labels)
+    difference = np.subtract(fast.probabilities, sklearn.probabilities)
     assert np.abs(difference).max() <= 1e-12
 
 
-def test_without_linear_export_auto_falls_back_to_joblib(artifact_dir: Path) -> None:
+def test_without_a_fast_export_auto_falls_back_to_joblib(artifact_dir: Path) -> None:
     files = json.loads((artifact_dir / "manifest.json").read_text())["files"]
     edit_manifest(artifact_dir, files={"model.joblib": files["model.joblib"]})
-    (artifact_dir / "linear.json").unlink()
+    (artifact_dir / "scorer.json").unlink()
     assert open_artifact(artifact_dir).backend == "sklearn"
-    with pytest.raises(ArtifactIntegrityError, match="lists no linear.json"):
-        open_artifact(artifact_dir, "linear")
+    with pytest.raises(ArtifactIntegrityError, match="lists no scorer.json"):
+        open_artifact(artifact_dir, "fast")
+
+
+def test_an_artifact_served_from_the_removed_linear_json_is_refused(artifact_dir: Path) -> None:
+    """Its manifest lists linear.json beside model.joblib: auto does not unpickle instead."""
+    (artifact_dir / "scorer.json").rename(artifact_dir / "linear.json")
+    manifest = json.loads((artifact_dir / "manifest.json").read_text())
+    files = manifest["files"]
+    files["linear.json"] = files.pop("scorer.json")
+    edit_manifest(artifact_dir, files=files, linear_export={"served": True})
+    with pytest.raises(IncompatibleArtifact, match="linear.json, a format .* no longer reads"):
+        open_artifact(artifact_dir)
+    assert open_artifact(artifact_dir, "sklearn").backend == "sklearn"  # when asked for
 
 
 @pytest.mark.parametrize(
     ("how", "kind", "message"),
     [
         ("missing", ArtifactMissing, "does not exist"),
-        ("truncated", ArtifactIntegrityError, "linear.json has sha256"),
+        ("truncated", ArtifactIntegrityError, "scorer.json has sha256"),
         ("tampered", ArtifactIntegrityError, "model.joblib has sha256"),
         ("other-sklearn", IncompatibleArtifact, "install scikit-learn==0.24.2"),
     ],
@@ -102,11 +114,11 @@ def test_a_pickle_that_fails_to_load_is_an_integrity_error(artifact_dir: Path) -
         open_artifact(artifact_dir, "sklearn")
 
 
-def test_the_linear_export_scores_arrays_in_numpy_as_it_scores_lists(model: Model) -> None:
+def test_the_fast_export_scores_arrays_in_numpy_as_it_scores_lists(model: Model) -> None:
     rows = np.array(IRIS_ROWS, dtype=np.float64)
     arrays = model.predict_rows(rows)
     lists = model.predict_rows(rows.tolist())
-    assert model.backend == "linear"
+    assert model.backend == "fast"
     assert arrays.labels is not None
     assert arrays.probabilities is not None
     assert arrays.labels == lists.labels

@@ -25,7 +25,7 @@ def test_bundled_manifest_has_everything_the_card_asks_for() -> None:
     manifest = read_manifest(BUNDLED)
     assert manifest.schema_version == SCHEMA_VERSION
     assert manifest.model_version == "1.0.0"
-    assert set(manifest.files) == {"model.joblib", "linear.json"}
+    assert set(manifest.files) == {"model.joblib", "scorer.json"}
     assert set(manifest.libraries) == {"python", "scikit-learn", "numpy", "joblib"}
     assert len(manifest.training_data["sha256"]) == 64
     assert manifest.hyperparameters["solver"] == "lbfgs"
@@ -39,6 +39,7 @@ def test_bundled_manifest_has_everything_the_card_asks_for() -> None:
         assert stats.min <= stats.mean <= stats.max
         assert stats.std > 0
     assert manifest.platform["machine"]
+    assert "threads" in manifest.platform["blas"]
 
 
 def test_write_then_read_round_trips(tmp_path: Path) -> None:
@@ -94,9 +95,17 @@ def test_verify_refuses_a_changed_file(artifact_dir: Path) -> None:
 
 
 def test_verify_refuses_a_missing_file(artifact_dir: Path) -> None:
-    (artifact_dir / "linear.json").unlink()
-    with pytest.raises(ArtifactMissing, match="linear.json is listed in the manifest but missing"):
+    (artifact_dir / "scorer.json").unlink()
+    with pytest.raises(ArtifactMissing, match="scorer.json is listed in the manifest but missing"):
         verify_files(artifact_dir, read_manifest(artifact_dir))
+
+
+def test_the_record_of_the_removed_linear_export_is_ignored(artifact_dir: Path) -> None:
+    """Manifests written before linear.json was removed carry ``linear_export``."""
+    edit_manifest(artifact_dir, linear_export={"served": True, "max_abs_diff": 1e-15})
+    manifest = read_manifest(artifact_dir)
+    assert manifest == read_manifest(BUNDLED)
+    assert "linear_export" not in manifest.to_json()
 
 
 def test_verify_refuses_paths_outside_the_folder(artifact_dir: Path) -> None:

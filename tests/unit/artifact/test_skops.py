@@ -48,7 +48,7 @@ def replace_skops(folder: Path, data: bytes) -> None:
 
 def test_training_lists_the_skops_file_in_the_manifest(trained: Path) -> None:
     files = json.loads((trained / "manifest.json").read_text())["files"]
-    assert set(files) == {"model.joblib", "linear.json", SKOPS_NAME}
+    assert set(files) == {"model.joblib", "scorer.json", SKOPS_NAME}
     assert files[SKOPS_NAME] == sha256_bytes((trained / SKOPS_NAME).read_bytes())
 
 
@@ -65,7 +65,7 @@ def test_the_skops_model_answers_exactly_as_the_pickle(trained: Path) -> None:
 
 def test_auto_prefers_skops_to_unpickling(artifact: Path) -> None:
     files = json.loads((artifact / "manifest.json").read_text())["files"]
-    del files["linear.json"]
+    del files["scorer.json"]
     edit_manifest(artifact, files=files)
     assert open_artifact(artifact).backend == "skops"
 

@@ -39,7 +39,7 @@ def test_a_bad_setting_is_a_usage_error_with_the_function_s_message(tmp_path: Pa
     done = command(tmp_path, "--input", "x", "--output", "y", IRISSERVE_SCORER="fastest")
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        "error: IRISSERVE_SCORER must be auto, linear, fast, skops or sklearn, got 'fastest'"
+        "error: IRISSERVE_SCORER must be auto, fast, skops or sklearn, got 'fastest'"
     )
 
 

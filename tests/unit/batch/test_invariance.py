@@ -102,10 +102,10 @@ ROUTES: dict[str, Callable[..., Probabilities]] = {
 }
 
 
-#: Every scorer the bundled artifact has: the linear export, and scikit-learn itself, which
+#: Every scorer the bundled artifact has: the fast export, and scikit-learn itself, which
 #: irisserve.artifact.model calls one row at a time (its BLAS answers change in the last bits with
 #: the batch size otherwise).
-SCORERS = ["linear", "sklearn"]
+SCORERS = ["fast", "sklearn"]
 
 
 @pytest.fixture(params=SCORERS)

@@ -99,12 +99,12 @@ def test_a_gs_model_is_fetched_into_a_private_folder_removed_after_loading(
     with emulator_in(tmp_path) as emulator:
         monkeypatch.setenv("STORAGE_EMULATOR_HOST", emulator.host)
         bucket = new_bucket(emulator, BUNDLED)
-        emulator.upload(bucket, "iris/linear.json", b"{}")
+        emulator.upload(bucket, "iris/scorer.json", b"{}")
         settings = Settings(model_dir=GcsLocation(bucket, "iris"))
-        with pytest.raises(ArtifactIntegrityError, match="linear.json has sha256"):
+        with pytest.raises(ArtifactIntegrityError, match="scorer.json has sha256"):
             state.get_model(settings)
         assert list(scratch.iterdir()) == []
-        emulator.upload(bucket, "iris/linear.json", (BUNDLED / "linear.json").read_bytes())
+        emulator.upload(bucket, "iris/scorer.json", (BUNDLED / "scorer.json").read_bytes())
         assert state.get_model(settings).version == "1.0.0"
         assert list(scratch.iterdir()) == []
     assert state.load_stats() == state.LoadStats(

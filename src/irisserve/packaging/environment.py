@@ -1,7 +1,8 @@
-"""What training's bytes could depend on besides the data: the BLAS, and the process.
+"""What an artifact's bytes could depend on besides the model: the BLAS, and the process.
 
 OpenBLAS picks its kernels by CPU (or by ``OPENBLAS_CORETYPE``) when it loads, so the
-same code can compute differently on another machine; the manifest names what ran.
+same code can compute differently on another machine; the manifest's ``platform`` names
+what ran.
 A pickle can depend on the process's history: it memoises objects by identity, so
 whether two equal strings are one object changes its bytes.
 """
