@@ -19,8 +19,6 @@ import functools
 import re
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src"
 ARCHITECTURE = REPO / "docs" / "architecture.md"
@@ -75,16 +73,6 @@ LEAVES: dict[str, frozenset[str]] = {
     "irisserve.serving.errortable": frozenset({"irisserve.errors"}),
     "irisserve.artifact.manifest": frozenset({"irisserve.errors"}),
     "irisserve.jsoncodec": frozenset({"irisserve.errors"}),
-}
-
-#: Imports that break a rule above today, each with why; remove one once it is gone (a test
-#: fails while a listed import is no longer there and both its modules still exist).
-EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("irisserve.packaging.check", "irisserve.scorers._spec"): (
-        "NotExportable, scorers' refusal, from its private module"
-    ),
-    ("irisserve.artifact.folder", "irisserve.scorers._multinomial"): "being deleted",
-    ("irisserve.packaging.build", "irisserve.scorers._multinomial"): "being deleted",
 }
 
 #: The package ``__init__`` allowed to import: what it re-exports, from itself.
@@ -251,7 +239,7 @@ def test_parts_import_only_what_the_table_allows() -> None:
     broken = []
     for module, target, line in _edges():
         importer, imported = part_of(module), part_of(target)
-        if importer == imported or (module, target) in EXCEPTIONS:
+        if importer == imported:
             continue
         only = ONLY.get((importer, imported))
         if imported not in ALLOWED[importer]:
@@ -298,16 +286,9 @@ def test_private_modules_are_imported_only_in_their_package() -> None:
         if not name.startswith("_") or name.startswith("__"):
             continue
         inside = module == package or module.startswith(package + ".")
-        if not inside and (module, target) not in EXCEPTIONS:
+        if not inside:
             broken.append(f"{_where(module, line)} imports {target}, private to {package}")
     assert not broken, "\n".join(broken)
-
-
-@pytest.mark.parametrize("edge", sorted(EXCEPTIONS), ids="->".join)
-def test_exceptions_are_still_needed(edge: tuple[str, str]) -> None:
-    module, target = edge
-    if {module, target} <= set(module_files()):
-        assert target in graph()[module], f"{module} no longer imports {target}: remove it"
 
 
 def test_every_package_says_who_may_import_it() -> None:

@@ -14,9 +14,8 @@ from typing import Any
 from irisserve.artifact.manifest import sha256_bytes
 from irisserve.packaging.tolerance import TOLERANCE, difference, magnitudes
 from irisserve.schema import PURE_PYTHON_ROWS
-from irisserve.scorers._spec import NotExportable
 from irisserve.scorers.contract import Scores
-from irisserve.scorers.fast import FastScorer, export, load
+from irisserve.scorers.fast import FastScorer, NotExportable, export, load
 
 __all__ = [
     "TOLERANCE",

@@ -16,8 +16,7 @@ from sklearn.preprocessing import Normalizer, StandardScaler
 
 from irisserve.errors import ArtifactIntegrityError
 from irisserve.scorers._npz import write_npz
-from irisserve.scorers._spec import NotExportable
-from irisserve.scorers.fast import JSON_NAME, NPZ_NAME, export, load
+from irisserve.scorers.fast import JSON_NAME, NPZ_NAME, NotExportable, export, load
 from tests.helpers.support import run_python
 
 RNG = np.random.default_rng(17)

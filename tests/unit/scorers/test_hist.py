@@ -11,8 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-from irisserve.scorers._spec import NotExportable
-from irisserve.scorers.fast import export
+from irisserve.scorers.fast import NotExportable, export
 from tests.helpers.scorer_checks import (
     assert_exact_scorer,
     assert_rows_walk_exactly,

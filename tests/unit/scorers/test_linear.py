@@ -35,8 +35,7 @@ from irisserve.artifact.model import Model
 from irisserve.packaging.check import agreement
 from irisserve.packaging.tolerance import TOLERANCE, difference, magnitudes
 from irisserve.schema import PURE_PYTHON_ROWS
-from irisserve.scorers._spec import NotExportable
-from irisserve.scorers.fast import JSON_NAME, export
+from irisserve.scorers.fast import JSON_NAME, NotExportable, export
 from tests.helpers.scorer_checks import (
     assert_batch_invariant,
     assert_exact_scorer,

@@ -16,8 +16,7 @@ from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, S
 
 from irisserve.errors import InvalidInput
 from irisserve.scorers._ops import BatchOps, RowOps
-from irisserve.scorers._spec import NotExportable
-from irisserve.scorers.fast import export
+from irisserve.scorers.fast import NotExportable, export
 from irisserve.scorers.preprocessing import run
 from tests.helpers.scorer_checks import assert_exact_scorer, cells, exported
 

@@ -18,8 +18,7 @@ from sklearn.ensemble import (
 )
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from irisserve.scorers._spec import NotExportable
-from irisserve.scorers.fast import export
+from irisserve.scorers.fast import NotExportable, export
 from tests.helpers.scorer_checks import (
     assert_exact_scorer,
     assert_like_sklearn,
