@@ -7,10 +7,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from irisserve.artifact.manifest import CATEGORICAL, Feature
+from irisserve.artifact.manifest import CATEGORICAL, NUMERIC, Feature
 from irisserve.errors import BatchTooLarge, InvalidInput
-from irisserve.schema import InputSchema, parse_body, parse_instances
+from irisserve.schema import PURE_PYTHON_ROWS, InputSchema, parse_body, parse_instances
 from tests.helpers.support import IRIS_FEATURES, SETOSA
 
 NAMES = IRIS_FEATURES
@@ -188,7 +190,7 @@ def test_a_long_category_list_is_cut_in_messages() -> None:
 def row_by_row(instances: list[Any], schema: InputSchema) -> Any:
     """What the row checks make of a batch: the reference the whole-batch passes must meet."""
     rows = [schema.parse_row(row, f"instances[{i}]") for i, row in enumerate(instances)]
-    if not schema.all_numeric:
+    if not schema.all_numeric or len(rows) <= PURE_PYTHON_ROWS:
         return rows
     return np.array([[math.nan if v is None else v for v in row] for row in rows])
 
@@ -287,6 +289,13 @@ def test_a_large_valid_batch_takes_the_whole_batch_passes() -> None:
     assert math.isnan(numbers[0, 0])
 
 
+def test_a_large_batch_of_objects_follows_schema_order_whatever_their_key_order() -> None:
+    backwards = dict(reversed(list(zip(NAMES, ROW, strict=True))))
+    assert parse_instances([backwards] * 9, IRIS, 100).tolist() == [ROW] * 9
+    passenger = dict(reversed(PASSENGER.items()))
+    assert parse_instances([passenger] * 9, MIXED, 100) == [[30.0, 7.25, "S", "m", 2]] * 9
+
+
 def test_a_large_batch_of_one_feature_objects() -> None:
     schema = InputSchema([Feature("x", nullable=True)])
     rows = parse_instances([{"x": 1}] * 9 + [{"x": None}], schema, 100)
@@ -295,3 +304,104 @@ def test_a_large_batch_of_one_feature_objects() -> None:
     assert math.isnan(rows[9, 0])
     with pytest.raises(InvalidInput, match=r'instances\[9\]: unknown feature "y"'):
         parse_instances([{"x": 1}] * 9 + [{"y": 1}], schema, 100)
+
+
+# --- hypothesis: the whole-batch pass and the per-cell checks are one path -------------------
+
+SCHEMAS = [IRIS, NULLABLE, MIXED, TEXT, InputSchema([Feature("x", nullable=True)])]
+#: Values no feature takes as they are: wrong types, non-finite or huge numbers, unknown
+#: categories, null (refused where not nullable).
+FAULTY = ["abc", "X", "2", "", True, False, None, [1], {"a": 1}, 10**400, math.inf, math.nan, 7]
+
+
+def taken(feature: Feature) -> list[Any]:
+    """Values ``feature`` takes, in every spelling: ints and floats, large ints, numeric
+    categories spelt as floats, null where nullable, an unknown category where ignored."""
+    if feature.type == NUMERIC:
+        values: list[Any] = [1.5, -2, 0, 0.0, 2**53 + 1, 10**20, -1e300, 5e-324]
+    else:
+        categories = feature.categories or []
+        values = [*categories, *(float(c) for c in categories if type(c) is int)]
+        if feature.unknown == "ignore":
+            values.append("zz" if all(type(c) is str for c in categories) else 99)
+    return [*values, None] if feature.nullable else values
+
+
+@st.composite
+def rows_of(draw: st.DrawFn, schema: InputSchema, as_object: bool) -> Any:
+    """One row the schema takes: a list, or an object keyed by feature name in any order."""
+    cells = {f.name: draw(st.sampled_from(taken(f))) for f in schema.features}
+    if not as_object:
+        return list(cells.values())
+    return {name: cells[name] for name in draw(st.permutations(schema.names))}
+
+
+@st.composite
+def faulty(draw: st.DrawFn, row: Any) -> Any:
+    """``row`` with one fault: a cell no feature takes, a cell or key missing, extra or
+    renamed, or not a row at all."""
+    fault = draw(st.sampled_from(["cell"] * 4 + ["missing", "extra", "renamed", "not a row"]))
+    if fault == "not a row" or not isinstance(row, list | dict) or not row:
+        return draw(st.sampled_from([None, 5, "abc", [], {}, [row]]))
+    keys = list(row) if isinstance(row, dict) else list(range(len(row)))
+    changed = row.copy()
+    if fault == "cell":
+        changed[draw(st.sampled_from(keys))] = draw(st.sampled_from(FAULTY))
+        return changed
+    gone = draw(st.sampled_from(keys))
+    value = changed[gone]
+    if fault != "extra":
+        del changed[gone]
+    if fault != "missing":
+        extra = value if fault == "renamed" else draw(st.sampled_from(FAULTY))
+        if isinstance(changed, dict):
+            changed["zz"] = extra
+        else:
+            changed.append(extra)
+    return changed
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> tuple[InputSchema, list[Any]]:
+    """A schema and a batch of its rows, a few or many, lists, objects or both, with up to
+    three faults anywhere."""
+    schema = draw(st.sampled_from(SCHEMAS))
+    n = draw(st.sampled_from([1, 2, PURE_PYTHON_ROWS, PURE_PYTHON_ROWS + 1, 12, 30]))
+    style = draw(st.sampled_from(["list", "object", "both"]))
+    batch = [
+        draw(rows_of(schema, draw(st.booleans()) if style == "both" else style == "object"))
+        for _ in range(n)
+    ]
+    faults = st.lists(st.integers(0, n - 1), min_size=1, max_size=3)
+    for i in draw(st.one_of(st.just([]), faults)):
+        batch[i] = draw(faulty(batch[i]))
+    return schema, batch
+
+
+@settings(max_examples=600)
+@given(case=batches())
+def test_any_batch_parses_as_each_row_alone(case: tuple[InputSchema, list[Any]]) -> None:
+    """The error of the first row refused alone, exactly; or the same cells as each row
+    alone (an array bit for bit where a large numeric batch becomes one)."""
+    schema, batch = case
+    parsed_as_row_by_row(batch, schema)
+
+
+@settings(max_examples=300)
+@given(data=st.data())
+def test_one_row_is_checked_as_its_cells_are(data: st.DataObject) -> None:
+    """One list row of the schema's width: the cells each feature's check gives it, or the
+    error of its first refused cell."""
+    schema = data.draw(st.sampled_from(SCHEMAS))
+    row = [
+        data.draw(st.sampled_from(taken(feature) + FAULTY), label=feature.name)
+        for feature in schema.features
+    ]
+    by_hand = outcome(each_check, [row], schema)
+    assert outcome(lambda rows, _: [schema.parse_row(rows[0], "f")], [row], schema) == by_hand
+
+
+def each_check(rows: list[list[Any]], schema: InputSchema) -> list[list[Any]]:
+    """Each feature's check on its cell of the one row, placed as ``parse_row`` places it."""
+    cells = zip(rows[0], schema.checks, strict=True)
+    return [[check(value, f"f[{i}]") for i, (value, check) in enumerate(cells)]]
