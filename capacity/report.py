@@ -354,10 +354,30 @@ def to_markdown(result: dict[str, Any]) -> str:
 
 
 def write_png(result: dict[str, Any], path: Path) -> Path:
-    """Cost per million predictions and p99 against load (``bench.plot``, matplotlib)."""
-    from bench.plot import write_capacity_png
+    """Cost per million predictions and p99 against steady load, one line per setting
+    (matplotlib, through ``bench.plot``)."""
+    from bench.plot import plt, save_png
 
-    return write_capacity_png(result, path)
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    settings = list(dict.fromkeys(r["setting"] for r in result["steady"]))
+    for index, setting in enumerate(settings):
+        rows = [r for r in result["steady"] if r["setting"] == setting]
+        rates = [r["rate"] for r in rows]
+        style = {"marker": "os^vD<>ph"[index % 9], "linestyle": ("-", "--", ":")[index % 3]}
+        axes[0].plot(rates, [r["cost_per_million"] for r in rows], label=setting, **style)
+        axes[1].plot(rates, [r["p99_ms"] for r in rows], label=setting, **style)
+    for axis, title in zip(axes, ("$ per million predictions", "p99 latency (ms)"), strict=True):
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("requests per second (steady)")
+        axis.set_title(title, fontsize=10)
+        axis.grid(True, which="both", alpha=0.3)
+    axes[1].legend(fontsize=7)
+    figure.suptitle(
+        "Cloud Run functions, simulated from the harness's measurement (capacity/simulation.py)",
+        fontsize=10,
+    )
+    return save_png(figure, path)
 
 
 def _overrides(pairs: list[str], cls: type, what: str) -> dict[str, float]:
