@@ -38,15 +38,15 @@ serve: $(STAMP) ## Serve the bundled model on http://$(HOST):$(PORT)
 	$(BIN)/functions-framework --target predict --source functions/predict/main.py \
 		--host $(HOST) --port $(PORT)
 
-test: $(STAMP) $(BEAM_STAMP) ## The whole suite with branch coverage (tests/test_batch* in .venv-beam)
+test: $(STAMP) $(BEAM_STAMP) ## The whole suite with branch coverage (tests/unit/batch in .venv-beam)
 	@for tool in gcloud java; do command -v $$tool >/dev/null || echo "make test: no $$tool on \
 	PATH: the tests that need it are skipped here (CI fails them); see the README's Quick start"; done
-	$(BEAM_BIN)/python -m pytest --cov --cov-report= --cov-fail-under=0 tests/test_batch*.py
+	$(BEAM_BIN)/python -m pytest --cov --cov-report= --cov-fail-under=0 tests/unit/batch
 	$(BIN)/python -m pytest --cov --cov-append
 
 screenshot: $(STAMP) ## Retake docs/img/api-page.png in headless Chromium
 	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q -p no:cacheprovider --no-cov \
-		tests/test_apidocs_browser.py -k try_it_out
+		tests/integration/test_api_page_browser.py -k try_it_out
 
 lint: $(STAMP) ## ruff and mypy --strict
 	$(BIN)/ruff check .
@@ -102,7 +102,7 @@ load: $(STAMP) ## Bounded 60 s load test against a real process (needs wrk)
 	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 capacity: $(STAMP) ## Instances, p99 and cost at 0.01-10,000 req/s, simulated from bench/results/latest.json
-	$(BIN)/python -m bench.capacity_report $(CAPACITY_ARGS)
+	$(BIN)/python -m capacity.report $(CAPACITY_ARGS)
 
 deploy: $(STAMP) ## Stage and deploy with gcloud: make deploy ARGS="--project P [--dry-run]"
 	./deploy.sh $(ARGS)

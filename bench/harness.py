@@ -31,16 +31,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench import measure, report
-from bench.gcs_emulator import emulator_in, new_bucket
-from bench.processes import (
-    BUNDLED,
-    HEALTH,
-    VARIANTS,
-    Probe,
-    Variant,
-    compile_sources,
-    worker_pid,
-)
+from bench.processes import HEALTH, VARIANTS, Probe, Variant, compile_sources
+from tests.helpers.gcs_emulator import emulator_in, new_bucket
+from tests.helpers.processes import BUNDLED, worker_pid
 
 __all__ = [
     "DEFAULT",

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from bench.processes import FunctionProcess
+from tests.helpers.processes import FunctionProcess
 
 __all__ = ["EXPECTED", "MIX", "Request", "lua_script", "main", "run"]
 

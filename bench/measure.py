@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench.processes import PREDICT_ROW, Probe, TimedProcess, Variant, process_tree
+from bench.processes import PREDICT_ROW, Probe, TimedProcess, Variant
+from tests.helpers.processes import process_tree
 
 __all__ = [
     "batch_medians",

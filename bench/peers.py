@@ -37,18 +37,9 @@ from typing import Any
 
 from bench import harness, measure, report
 from bench.harness import Plan
-from bench.processes import (
-    BUNDLED,
-    FLOOR_MAIN,
-    MAIN,
-    PREDICT_ROW,
-    Probe,
-    Variant,
-    compile_sources,
-    free_port,
-    wait_for_ok,
-)
+from bench.processes import FLOOR_MAIN, PREDICT_ROW, Probe, Variant, compile_sources, wait_for_ok
 from bench.report import Metric
+from tests.helpers.processes import BUNDLED, MAIN, free_port
 
 __all__ = [
     "DEFAULT",

@@ -1,7 +1,7 @@
-"""The PNGs: the harness's (one panel per metric, a bar per variant with its min-max range)
-and the capacity sweep's (cost and p99 against load, a line per setting).
+"""The harness's PNG (one panel per metric, a bar per variant with its min-max range), and
+``save_png``, which ``capacity.report`` draws its plot with too.
 
-matplotlib is a development dependency only; it is imported here and nowhere else.
+matplotlib is a development dependency only; it is imported here (``plt``) and nowhere else.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 
 from bench.report import METRICS, Metric
 
-__all__ = ["write_capacity_png", "write_png"]
+__all__ = ["plt", "save_png", "write_png"]
 
 _COLOURS = {
     "floor": "#9e9e9e",
@@ -83,37 +83,13 @@ def write_png(
         f"Python {info['python']}; median, min-max bars, ratio to the floor",
         fontsize=10,
     )
-    return _save(figure, path)
+    return save_png(figure, path)
 
 
-def _save(figure: Any, path: Path) -> Path:
+def save_png(figure: Any, path: Path) -> Path:
+    """Lay ``figure`` out, write it to ``path`` and close it."""
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
-
-
-def write_capacity_png(result: dict[str, Any], path: Path) -> Path:
-    """Cost per million predictions and p99 against steady load, one line per setting
-    (``result`` from ``bench.capacity_report.build``)."""
-    figure, axes = plt.subplots(1, 2, figsize=(12, 4.6))
-    settings = list(dict.fromkeys(r["setting"] for r in result["steady"]))
-    for index, setting in enumerate(settings):
-        rows = [r for r in result["steady"] if r["setting"] == setting]
-        rates = [r["rate"] for r in rows]
-        style = {"marker": "os^vD<>ph"[index % 9], "linestyle": ("-", "--", ":")[index % 3]}
-        axes[0].plot(rates, [r["cost_per_million"] for r in rows], label=setting, **style)
-        axes[1].plot(rates, [r["p99_ms"] for r in rows], label=setting, **style)
-    for axis, title in zip(axes, ("$ per million predictions", "p99 latency (ms)"), strict=True):
-        axis.set_xscale("log")
-        axis.set_yscale("log")
-        axis.set_xlabel("requests per second (steady)")
-        axis.set_title(title, fontsize=10)
-        axis.grid(True, which="both", alpha=0.3)
-    axes[1].legend(fontsize=7)
-    figure.suptitle(
-        "Cloud Run functions, simulated from the harness's measurement (bench/capacity.py)",
-        fontsize=10,
-    )
-    return _save(figure, path)

@@ -37,7 +37,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from bench.processes import compile_sources
-from irisserve.scorers import FastScorer, export, load
+from irisserve.scorers.fast import FastScorer, export, load
 
 __all__ = ["Row", "main", "measure", "models"]
 
@@ -67,7 +67,7 @@ started = time.perf_counter()
 folder, row, way = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 if way == "fast":
     from pathlib import Path
-    from irisserve.scorers import load
+    from irisserve.scorers.fast import load
     files = {p.name: p.read_bytes() for p in Path(folder).glob("scorer.*")}
     load(files).score_rows([row])
 else:

@@ -6,7 +6,7 @@
 Packages the issue's four representative models (``bench.scorers``: a scaler + one-hot +
 LogisticRegression pipeline, a 100-tree RandomForestClassifier, a 100-stage
 GradientBoostingRegressor, a HistGradientBoostingClassifier; fixed seeds, 2,000 synthetic
-rows) once into ``build/bench-models/<family>-<trees>`` with ``irisserve.package``, then
+rows) once into ``build/bench-models/<family>-<trees>`` with ``irisserve.packaging``, then
 serves each folder through the real functions-framework (``IRISSERVE_MODEL_DIR``) with
 ``IRISSERVE_SCORER=fast`` and with ``IRISSERVE_SCORER=sklearn``, beside the no-op floor,
 in one run of the harness (``bench.harness.run``: cold start, warm p50, worker peak RSS,
@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from bench import harness, report, scorers
-from bench.processes import MAIN, VARIANTS, Probe, Variant
-from irisserve.package import write_artifact
+from bench.processes import VARIANTS, Probe, Variant
+from irisserve.packaging import write_artifact
+from tests.helpers.processes import MAIN
 
 __all__ = ["DEFAULT", "FAMILIES", "METRICS", "QUICK", "Family", "main", "package", "targets"]
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.options import RUNTIME, Options
-from irisserve.storage import READ_ROLE, GcsLocation
+from irisserve.artifact.storage import READ_ROLE
+from irisserve.config import GcsLocation
 
 __all__ = ["LOG_METRICS", "Plan", "Step", "gcloud", "plan"]
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
+from irisserve.artifact.storage import READ_ROLE
+from irisserve.config import GcsLocation
 from irisserve.errors import ConfigurationError
-from irisserve.storage import READ_ROLE, GcsLocation
 
 __all__ = ["REPO", "Options", "UsageError", "parse", "pinned"]
 

@@ -15,14 +15,15 @@ import tempfile
 from pathlib import Path
 
 from deploy.options import REPO, STAGE_MARKER, Options, UsageError, pinned
+from irisserve.artifact.manifest import read_manifest, verify_files
+from irisserve.artifact.storage import fetch_artifact
+from irisserve.config import GcsLocation
 from irisserve.errors import (
     ArtifactIntegrityError,
     ArtifactMissing,
     ConfigurationError,
     ModelUnavailable,
 )
-from irisserve.manifest import read_manifest, verify_files
-from irisserve.storage import GcsLocation, fetch_artifact
 
 __all__ = ["LOCK", "check_model", "check_options", "stage"]
 

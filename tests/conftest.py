@@ -13,15 +13,15 @@ import pytest
 from functions_framework import create_app
 from hypothesis import settings
 
-from bench.processes import MAIN
-from irisserve import loader
-from irisserve.artifact import open_artifact
-from irisserve.model import Model
-from tests.support import BUNDLED, copy_bundled
+from irisserve.artifact.folder import open_artifact
+from irisserve.artifact.model import Model
+from irisserve.serving import state
+from tests.helpers.processes import MAIN
+from tests.helpers.support import BUNDLED, copy_bundled
 
-#: tests/test_batch* need apache-beam, which cannot share the serving lock (protobuf<7):
+#: tests/unit/batch needs apache-beam, which cannot share the serving lock (protobuf<7):
 #: ``make test`` runs them in .venv-beam; a venv without Beam leaves them to it.
-collect_ignore_glob = [] if importlib.util.find_spec("apache_beam") else ["test_batch*.py"]
+collect_ignore_glob = [] if importlib.util.find_spec("apache_beam") else ["unit/batch/*"]
 
 # No deadline (a shared 2-core machine stalls any example now and then) and no example
 # database (it would write .hypothesis/ into the checkout).
@@ -34,9 +34,9 @@ def _cold_loader(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts with no model in memory and no IRISSERVE_* settings."""
     for name in [name for name in os.environ if name.startswith("IRISSERVE_")]:
         monkeypatch.delenv(name)
-    loader.reset()
+    state.reset()
     yield
-    loader.reset()
+    state.reset()
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def model() -> Model:
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The Pub/Sub emulator, started once per session on a free port (a ``tests.
     pubsub_emulator.Emulator``); skipped without gcloud or Java, except in CI."""
-    from tests.pubsub_emulator import Emulator, require_gcloud  # the client is heavy
+    from tests.helpers.pubsub_emulator import Emulator, require_gcloud  # the client is heavy
 
     running = Emulator(require_gcloud(), tmp_path_factory.mktemp("pubsub-emulator")).start()
     try:

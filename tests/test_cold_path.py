@@ -11,15 +11,20 @@ import textwrap
 
 import pytest
 
-from bench.processes import MAIN
-from tests.support import IRIS_FEATURES, SETOSA, run_python
+from tests.helpers.processes import MAIN
+from tests.helpers.support import IRIS_FEATURES, SETOSA, run_python
 
-#: Packages the default path never needs before it answers (each costs tens of ms or more).
-HEAVY = ("numpy", "scipy", "sklearn", "joblib", "skops", "orjson", "google.cloud.pubsub", "grpc")
+#: Packages the default path never needs before it answers (each costs tens of ms or more;
+#: orjson, which writes every answer, is not among them: 0.8 ms on top of the cold path).
+HEAVY = ("numpy", "scipy", "sklearn", "joblib", "skops", "google.cloud.pubsub", "grpc")
 #: Batch scoring (the ``beam`` extra) is never on the function's path, installed or not.
 BATCH = ("irisserve.batch", "apache_beam")
-#: Imported on the first request under their paths (``irisserve.http.DEFERRED_ROUTES``).
-DEFERRED = ("irisserve.oip", "irisserve.openapi", "irisserve.apidocs")
+#: Imported on the first request under their paths (``irisserve.serving.wsgi.DEFERRED_ROUTES``).
+DEFERRED = (
+    "irisserve.protocols.v2.routes",
+    "irisserve.serving.openapi",
+    "irisserve.serving.apidocs",
+)
 
 
 def test_importing_the_entry_points_stays_light() -> None:
@@ -32,14 +37,15 @@ def test_importing_the_entry_points_stays_light() -> None:
         check=True,
     )
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
-    assert "irisserve.http" in imported
-    assert "irisserve.oip_codec" not in imported  # V2 requests only
+    assert "irisserve.serving.wsgi" in imported
+    assert "irisserve.protocols.v2.decode" not in imported  # V2 requests only
+    assert "irisserve.protocols.v2.encode" not in imported
     assert sorted(name for name in imported if name in DEFERRED) == []
     heavy = sorted(name for name in imported if name.startswith(HEAVY))
     assert heavy == []
     assert sorted(name for name in imported if name.startswith(BATCH)) == []
-    assert "irisserve.delivery" not in imported
-    assert "irisserve.storage" not in imported  # a gs:// IRISSERVE_MODEL_DIR only
+    assert "irisserve.protocols.events.delivery" not in imported
+    assert "irisserve.artifact.storage" not in imported  # a gs:// IRISSERVE_MODEL_DIR only
     assert not any(name.startswith("flask_swagger_ui") for name in imported)
 
 
@@ -91,7 +97,7 @@ def test_a_cold_prediction_does_not_touch_the_api_page() -> None:
     seen = json.loads(done.stdout.splitlines()[-1])
     assert [item for item in seen["prediction"] if "swagger" in item] == []
     assert [item for item in seen["prediction"] if _shows_a_module(item, DEFERRED)] == []
-    assert any(_shows_a_module(item, ("irisserve.apidocs",)) for item in seen["docs"])
+    assert any(_shows_a_module(item, ("irisserve.serving.apidocs",)) for item in seen["docs"])
     docs = [item for item in seen["docs"] if "swagger" in item]
     assert any(item.endswith("flask_swagger_ui/dist/VERSION") for item in docs), docs
     assert any(item.endswith("flask_swagger_ui/dist/swagger-ui.css") for item in docs), docs

@@ -1,8 +1,8 @@
 """Compare a freshly trained artifact folder with another (normally the bundled one).
 
 Model files must be byte-identical; manifests may differ only in ``created_at``,
-``platform`` (the machine that trained) and the measured agreement of the exports with
-scikit-learn (``max_abs_diff``: scikit-learn's side runs on the machine's BLAS).
+``platform`` (the machine that trained) and the measured agreement of the export with
+scikit-learn (``max_difference``: scikit-learn's side runs on the machine's BLAS).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ __all__ = ["MACHINE_FIELDS", "MEASURED_FIELDS", "artifact_differences"]
 #: Manifest fields that describe when and where training ran, not what it produced.
 MACHINE_FIELDS = ("created_at", "platform")
 #: Fields, at any depth, measuring an export against scikit-learn on the training machine.
-MEASURED_FIELDS = frozenset({"max_abs_diff"})
+MEASURED_FIELDS = frozenset({"max_difference"})
 
 
 def _without_measurements(value: Any) -> Any:

@@ -14,7 +14,10 @@ The objective is scikit-learn's (``sklearn.linear_model._linear_loss``)::
     mean_i [logsumexp(W x_i + b) - (W x_i + b)[y_i]] + 1 / (2 C n) * ||W||^2
 
 with ``b`` unpenalised. ``b`` is determined up to a constant shift; like ``lbfgs`` started
-from zeros, the solution keeps ``sum(b) == 0``.
+from zeros, the solution keeps ``sum(b) == 0``. With two classes scikit-learn fits one
+score instead (the binomial loss)::
+
+    mean_i [log(1 + exp(w x_i + b)) - y_i (w x_i + b)] + 1 / (2 C n) * ||w||^2
 """
 
 from __future__ import annotations
@@ -26,7 +29,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["exact_exp", "fit_at_optimum", "fit_multinomial"]
+__all__ = [
+    "exact_exp",
+    "fit_at_optimum",
+    "fit_binary",
+    "fit_multinomial",
+    "fit_pipeline_at_optimum",
+]
 
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 with trailing zero bits: k * _LN2_HI is exact
 _LN2_LO = 1.90821492927058770002e-10
@@ -129,34 +138,90 @@ def fit_multinomial(
     for _ in range(_MAX_ITERATIONS):
         step = _newton_step(rows, labels, theta, n_classes, l2)
         theta = [t + s for t, s in zip(theta, step, strict=True)]
-        # Newton converges quadratically: after a step this small, the next ones only
-        # move the last bits back and forth.
-        if max(map(abs, step)) <= _CONVERGED * max(1.0, *map(abs, theta)):
+        if _converged(step, theta):
             break
     weights = [theta[i * p : (i + 1) * p] for i in range(n_classes)]
     return weights, theta[n_classes * p :]
 
 
-def fit_at_optimum(estimator: Any, rows: npt.NDArray[np.float64], target: npt.NDArray[Any]) -> Any:
-    """Fit a multinomial ``LogisticRegression`` at its objective's exact optimum.
+def _converged(step: list[float], theta: list[float]) -> bool:
+    # Newton converges quadratically: after a step this small, the next ones only move
+    # the last bits back and forth.
+    return max(map(abs, step)) <= _CONVERGED * max(1.0, *map(abs, theta))
+
+
+def _binary_step(
+    features: Sequence[Sequence[float]], labels: Sequence[int], theta: list[float], l2: float
+) -> list[float]:
+    """The Newton direction at ``theta`` = w, then b, for the binomial loss."""
+    n, size = len(features), len(theta)
+    probs = [
+        1.0 / (1.0 + exact_exp(-math.fsum(t * f for t, f in zip(theta, row, strict=True))))
+        for row in features
+    ]
+    samples = list(zip(probs, features, labels, strict=True))
+    gradient = [math.fsum((q - y) * f[j] for q, f, y in samples) / n for j in range(size)]
+    hessian = [[0.0] * size for _ in range(size)]
+    for a in range(size):
+        for b in range(a, size):
+            value = math.fsum(q * (1.0 - q) * (f[a] * f[b]) for q, f, _ in samples)
+            hessian[a][b] = hessian[b][a] = value / n
+    for a in range(size - 1):  # the intercept, last, is not penalised
+        gradient[a] += l2 * theta[a]
+        hessian[a][a] += l2
+    return _solve(hessian, [-g for g in gradient])
+
+
+def fit_binary(
+    rows: Sequence[Sequence[float]], labels: Sequence[int], c: float
+) -> tuple[list[float], float]:
+    """The coefficients and intercept minimising the binomial objective (labels 0 or 1),
+    by Newton's method from zeros as ``fit_multinomial``."""
+    features = [[*row, 1.0] for row in rows]  # 1.0: the intercept's "feature"
+    l2 = 1.0 / (c * len(rows))
+    theta = [0.0] * len(features[0])
+    for _ in range(_MAX_ITERATIONS):
+        step = _binary_step(features, labels, theta, l2)
+        theta = [t + s for t, s in zip(theta, step, strict=True)]
+        if _converged(step, theta):
+            break
+    return theta[:-1], theta[-1]
+
+
+def fit_at_optimum(estimator: Any, rows: Any, target: npt.NDArray[Any]) -> Any:
+    """Fit a ``LogisticRegression`` (binary or multinomial) at its objective's exact optimum.
 
     scikit-learn's own ``fit`` runs from that point as a warm start; ``lbfgs`` then stops
-    before its first iteration and keeps the coefficients, which this checks.
+    before its first iteration and keeps the coefficients, which this checks. ``rows``
+    may be sparse (what a ``ColumnTransformer`` gives); scikit-learn fits the same rows.
     """
     classes, labels = np.unique(target, return_inverse=True)
-    if len(classes) < 3 or not estimator.fit_intercept or estimator.class_weight is not None:
-        raise ValueError("only unweighted multinomial models with an intercept are supported")
-    weights, intercept = fit_multinomial(
-        rows.tolist(), labels.tolist(), len(classes), float(estimator.C)
-    )
+    if not estimator.fit_intercept or estimator.class_weight is not None:
+        raise ValueError("only unweighted models with an intercept are supported")
+    dense = rows.toarray() if hasattr(rows, "toarray") else np.asarray(rows, dtype=np.float64)
+    if len(classes) == 2:
+        coef, intercept = fit_binary(dense.tolist(), labels.tolist(), float(estimator.C))
+        weights, intercepts = [coef], [intercept]
+    else:
+        weights, intercepts = fit_multinomial(
+            dense.tolist(), labels.tolist(), len(classes), float(estimator.C)
+        )
     warm_start = estimator.warm_start
     estimator.set_params(warm_start=True)
     estimator.coef_ = np.array(weights, dtype=np.float64)
-    estimator.intercept_ = np.array(intercept, dtype=np.float64)
+    estimator.intercept_ = np.array(intercepts, dtype=np.float64)
     estimator.fit(rows, target)
     estimator.set_params(warm_start=warm_start)
     if not (
-        np.array_equal(estimator.coef_, weights) and np.array_equal(estimator.intercept_, intercept)
+        np.array_equal(estimator.coef_, weights)
+        and np.array_equal(estimator.intercept_, intercepts)
     ):
         raise RuntimeError("lbfgs moved away from the exact optimum; the fit is not reproducible")
     return estimator
+
+
+def fit_pipeline_at_optimum(pipeline: Any, x: Any, y: Any) -> Any:
+    """Fit a ``Pipeline`` ending in a ``LogisticRegression``: its steps as they fit, then
+    the model at the exact optimum on what they give (``fit_at_optimum``)."""
+    fit_at_optimum(pipeline[-1], pipeline[:-1].fit_transform(x, y), np.asarray(y))
+    return pipeline

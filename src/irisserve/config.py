@@ -5,14 +5,11 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from irisserve.errors import ConfigurationError
 
-if TYPE_CHECKING:
-    from irisserve.storage import GcsLocation
-
-__all__ = ["BUNDLED_MODEL_DIR", "Settings", "project"]
+__all__ = ["BUNDLED_MODEL_DIR", "GcsLocation", "Settings", "project"]
 
 BUNDLED_MODEL_DIR = Path(__file__).parent / "artifacts" / "iris"
 
@@ -20,6 +17,36 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _TOPIC = re.compile(r"projects/[^/]+/topics/[^/]+")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
+
+
+class GcsLocation(NamedTuple):
+    """An artifact folder in Cloud Storage: a bucket and a prefix ("" for the bucket root).
+
+    A NamedTuple like ``Settings``: this module is on every cold start, and a dataclass
+    costs more to define."""
+
+    bucket: str
+    prefix: str = ""
+
+    @classmethod
+    def parse(cls, url: str) -> GcsLocation:
+        """``gs://BUCKET[/PREFIX][/]`` → a location; ``ConfigurationError`` if malformed."""
+        bucket, _, prefix = url.removeprefix("gs://").partition("/")
+        prefix = prefix.strip("/")
+        if not url.startswith("gs://") or not _BUCKET.fullmatch(bucket) or "//" in prefix:
+            raise ConfigurationError(
+                f"IRISSERVE_MODEL_DIR {url!r} is not gs://BUCKET/PREFIX (a Cloud Storage bucket "
+                "name: 3-222 lowercase letters, digits, dots, hyphens, underscores)"
+            )
+        return cls(bucket, prefix)
+
+    def object_name(self, name: str) -> str:
+        """The object holding the folder's file ``name``."""
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def __str__(self) -> str:
+        return f"gs://{self.bucket}/{self.prefix}" if self.prefix else f"gs://{self.bucket}"
 
 
 def _int(name: str, default: int) -> int:
@@ -74,8 +101,6 @@ def _model_dir() -> Path | GcsLocation:
         return BUNDLED_MODEL_DIR
     if not raw.startswith("gs://"):
         return Path(raw)
-    from irisserve.storage import GcsLocation  # deferred: a bundled model never needs it
-
     return GcsLocation.parse(raw)
 
 
@@ -86,6 +111,21 @@ def _sha256(name: str) -> str | None:
     if not _SHA256.fullmatch(raw):
         raise ConfigurationError(f"{name} must be 64 hex digits (a sha256), got {raw!r}")
     return raw
+
+
+def _scorer() -> str:
+    scorer = os.environ.get("IRISSERVE_SCORER", "auto").strip().lower() or "auto"
+    if scorer == "linear":
+        raise ConfigurationError(
+            "IRISSERVE_SCORER=linear: the linear backend (linear.json) was removed; "
+            "fast serves the same models pickle-free from scorer.json (repackage an artifact "
+            "that has no scorer.json), or use auto"
+        )
+    if scorer not in {"auto", "fast", "skops", "sklearn"}:
+        raise ConfigurationError(
+            f"IRISSERVE_SCORER must be auto, fast, skops or sklearn, got {scorer!r}"
+        )
+    return scorer
 
 
 def project() -> str | None:
@@ -120,16 +160,11 @@ class Settings(NamedTuple):
     def from_env(cls) -> Settings:
         """Read the settings from ``os.environ``."""
         default = cls()
-        scorer = os.environ.get("IRISSERVE_SCORER", "auto").strip().lower() or "auto"
-        if scorer not in {"auto", "linear", "fast", "skops", "sklearn"}:
-            raise ConfigurationError(
-                f"IRISSERVE_SCORER must be auto, linear, fast, skops or sklearn, got {scorer!r}"
-            )
         return cls(
             model_dir=_model_dir(),
             model_sha256=_sha256("IRISSERVE_MODEL_SHA256"),
             eager_load=_switch("IRISSERVE_EAGER_LOAD", default.eager_load),
-            scorer=scorer,
+            scorer=_scorer(),
             max_batch_rows=_int("IRISSERVE_MAX_BATCH_ROWS", default.max_batch_rows),
             max_body_bytes=_int("IRISSERVE_MAX_BODY_BYTES", default.max_body_bytes),
             load_wait_seconds=_float("IRISSERVE_LOAD_WAIT_SECONDS", default.load_wait_seconds),

@@ -7,7 +7,7 @@ the training categories (only an estimator that ignores unknown categories gets 
 validation refuses it for the others). Rows are still scored; the report says which rows
 and features to flag.
 
-Like ``irisserve.model``, this takes what validation produced: Python lists for a few
+Like ``irisserve.artifact.model``, this takes what validation produced: Python lists for a few
 rows, checked without importing numpy (a cold single-row request does not pay for it),
 a float64 array for many, checked vectorised, or the lists of a large batch with
 categories, whose numeric columns are checked vectorised too.
@@ -22,8 +22,8 @@ from itertools import chain
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from irisserve.manifest import CATEGORICAL, Feature, FeatureStatistics
-from irisserve.model import PURE_PYTHON_ROWS, Cell
+from irisserve.artifact.manifest import CATEGORICAL, Feature, FeatureStatistics
+from irisserve.schema import PURE_PYTHON_ROWS, Cell
 
 if TYPE_CHECKING:
     import numpy as np

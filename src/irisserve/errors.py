@@ -2,7 +2,7 @@
 
 Each subclasses a built-in, so callers can catch what they already know
 (``ValueError``, ``LookupError``...). HTTP statuses are *not* attached here:
-``irisserve.errormap`` maps exception types to statuses in one table.
+``irisserve.serving.errortable`` maps exception types to statuses in one table.
 """
 
 from __future__ import annotations

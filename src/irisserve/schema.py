@@ -10,11 +10,13 @@ One row or a batch of up to ``PURE_PYTHON_ROWS`` rows stays Python lists, scored
 importing numpy; a larger batch of an all-numeric schema becomes a float64 array (NaN for
 a missing value). A schema with categories always gives lists.
 
-A larger batch of lists, or of objects keyed by feature name, is first checked as a whole,
-in passes that run at C speed (lengths, the set of cell types, then numpy for finiteness,
-or one column at a time when the schema has categories); anything those passes do not
-accept goes through the row-by-row checks, which find and name the fault, so both give
-the same rows and the same errors.
+Every input takes one path, whatever its shape (one row as a list, one row as an object
+keyed by feature name, a batch of either), in two steps served by the same functions for one
+row and for a batch. First the whole-batch pass, at C speed: the shape of the rows, the set of
+cell types, then finiteness (numpy for a large all-numeric batch) or one column at a time when
+the schema has categories. Only what that pass does not take as it is goes to the per-cell
+checks, which find and name the first fault, or give the same rows (an object among lists, a
+null in a few rows, an unknown category scored as such).
 """
 
 from __future__ import annotations
@@ -28,15 +30,16 @@ from itertools import chain
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from irisserve.artifact.manifest import NUMERIC, Feature
 from irisserve.errors import BatchTooLarge, InvalidInput
-from irisserve.manifest import NUMERIC, Feature
-from irisserve.model import PURE_PYTHON_ROWS, Cell
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
 __all__ = [
+    "PURE_PYTHON_ROWS",
+    "Cell",
     "InputSchema",
     "Rows",
     "describe_value",
@@ -44,10 +47,22 @@ __all__ = [
     "parse_instances",
 ]
 
+#: Batches up to this many rows stay Python lists: up to here that is no slower than
+#: numpy (measured), and it needs no numpy import.
+PURE_PYTHON_ROWS = 8
+
+Cell = float | int | str | None
+"""One validated input value, in schema (``feature_names_in_``) order: a finite float for a
+numeric feature; the category as trained (str, or an int/float for numeric categories) for a
+categorical one; None for a missing value (only where the schema allows it)."""
+
 _NUMBER_TYPES = (int, float)
 _CATEGORY_TYPES = (str, int, float)
 _NONE = type(None)
-_BODY_KEYS = ("features", "instances")
+_NUMBERS = frozenset(_NUMBER_TYPES)
+_LISTS = frozenset({list})
+_DICTS = frozenset({dict})
+_BODY_KEYS = frozenset({"features", "instances"})
 #: Categories listed in an error message; a longer list is cut.
 _SHOWN_CATEGORIES = 20
 
@@ -69,12 +84,7 @@ class Rows:
     @cached_property
     def values(self) -> npt.NDArray[np.float64]:
         """The rows of an all-numeric schema as a float64 array, NaN where missing."""
-        import numpy as np
-
-        data = self.data
-        if isinstance(data, list):
-            data = [[math.nan if v is None else v for v in row] for row in data]
-        return np.asarray(data, dtype=np.float64).reshape(len(self.data), -1)
+        return _as_array(self.data) if isinstance(self.data, list) else self.data
 
 
 def describe_value(value: Any) -> str:
@@ -137,8 +147,8 @@ def _categorical(feature: Feature) -> Callable[[Any, str], Cell]:
 
 
 _Column = Callable[[tuple[Any, ...]], Sequence[Cell] | None]
-"""A whole column of a large batch, checked at once: its cells (``values`` itself when they
-need no conversion), or ``None`` when any cell needs the row-by-row check (which finds and
+"""A whole column of a batch, checked at once: its cells (``values`` itself when they
+need no conversion), or ``None`` when any cell needs the per-cell check (which finds and
 names the fault)."""
 
 
@@ -188,14 +198,94 @@ def _categorical_column(feature: Feature) -> _Column:
             return values if set(values) <= lookup.keys() else None
         try:
             return list(map(lookup.__getitem__, values))
-        except KeyError:  # an unknown category: scored or refused row by row
+        except KeyError:  # an unknown category: scored or refused cell by cell
             return None
 
     return column
 
 
+def _in_order(rows: list[Any], names: list[str]) -> Sequence[Sequence[Any]] | None:
+    """Every row's cells in schema order: the rows themselves when all are lists of the
+    schema's width, tuples when all are objects keyed by exactly its features; else ``None``."""
+    kinds = set(map(type, rows))
+    if kinds == _LISTS:
+        return rows if set(map(len, rows)) == {len(names)} else None
+    if kinds != _DICTS or set(map(len, rows)) != {len(names)}:
+        return None
+    try:  # n keys, every feature among them: exactly the features
+        if len(names) == 1:
+            return list(zip(map(itemgetter(names[0]), rows), strict=True))
+        return list(map(itemgetter(*names), rows))
+    except KeyError:
+        return None
+
+
+def _floats(rows: list[Any], width: int) -> list[list[Cell]] | None:
+    """A few rows, each a list of ``width`` plain finite numbers, as floats; ``None`` for
+    anything else (an object or a null included: the per-cell checks take those)."""
+    floats: list[list[Cell]] = []
+    for row in rows:
+        if type(row) is not list or len(row) != width or not set(map(type, row)) <= _NUMBERS:
+            return None
+        try:
+            values: list[Cell] = list(map(float, row))
+        except OverflowError:
+            return None
+        if not all(map(math.isfinite, values)):  # type: ignore[arg-type]
+            return None
+        floats.append(values)
+    return floats
+
+
+def _array(rows: Sequence[Sequence[Any]], nullable: list[bool]) -> npt.NDArray[np.float64] | None:
+    """A large batch of plain numbers (null where the schema allows it) as a float64 array;
+    ``None`` for anything else."""
+    import numpy as np  # deferred: a cold start with one row never needs it
+
+    width = len(nullable)
+    if not set(map(type, chain.from_iterable(rows))) <= _allowed(_NUMBER_TYPES, any(nullable)):
+        return None
+    try:  # numpy converts an int as float() does, and null to NaN
+        cells = chain.from_iterable(rows)
+        array = np.fromiter(cells, dtype=np.float64, count=len(rows) * width)
+    except OverflowError:
+        return None
+    array = array.reshape(len(rows), width)
+    finite = np.isfinite(array)
+    if bool(finite.all()):
+        return array
+    # JSON holds no NaN: a NaN is a null, allowed only in a nullable column; inf is refused.
+    allowed_nan = np.isnan(array) & np.array(nullable)
+    return array if bool((finite | allowed_nan).all()) else None
+
+
+def _by_column(rows: Sequence[Sequence[Any]], columns: list[_Column]) -> list[list[Cell]] | None:
+    """Rows with categories, checked one column at a time; ``None`` for anything a column
+    does not take as it is."""
+    checked: list[Sequence[Cell]] = []
+    converted = False
+    for values, column in zip(zip(*rows, strict=True), columns, strict=True):
+        cells = column(values)
+        if cells is None:
+            return None
+        checked.append(cells)
+        converted = converted or cells is not values
+    if not converted and type(rows[0]) is list:  # floats, nulls and text categories as sent
+        return rows  # type: ignore[return-value]
+    return list(map(list, zip(*checked, strict=True)))
+
+
+def _as_array(rows: list[list[Cell]]) -> npt.NDArray[np.float64]:
+    """Rows of numbers as a float64 array, NaN where missing."""
+    import numpy as np
+
+    cells = [[math.nan if v is None else v for v in row] for row in rows]
+    return np.asarray(cells, dtype=np.float64).reshape(len(rows), -1)
+
+
 class InputSchema:
-    """A model's input schema, compiled once into one checker per feature."""
+    """A model's input schema, compiled once into one check per feature (``checks``, which
+    names the faulty place) and one whole-column check per feature."""
 
     def __init__(self, features: Sequence[Feature]) -> None:
         self.features = tuple(features)
@@ -203,16 +293,13 @@ class InputSchema:
         self.index = {name: i for i, name in enumerate(self.names)}
         #: Every feature numeric: a large batch may become a float64 array.
         self.all_numeric = all(feature.type == NUMERIC for feature in self.features)
-        #: Every feature numeric and never null: plain lists of numbers take the fast path.
-        self.plain_numbers = self.all_numeric and not any(f.nullable for f in self.features)
         self.checks = [_numeric(f) if f.type == NUMERIC else _categorical(f) for f in self.features]
-        #: Whole-column checks for a large batch with categories.
-        self.columns = [
+        #: The columns that take null: the only places a large numeric batch may hold NaN.
+        self.nullable = [f.nullable for f in self.features]
+        self._columns = [
             _numeric_column(f) if f.type == NUMERIC else _categorical_column(f)
             for f in self.features
         ]
-        #: The columns that take null: the only places a large numeric batch may hold NaN.
-        self.nullable = [f.nullable for f in self.features]
         self._what = "numbers" if self.all_numeric else "values"
 
     @classmethod
@@ -221,7 +308,49 @@ class InputSchema:
         return cls([Feature(name) for name in names])
 
     def parse_row(self, row: Any, where: str) -> list[Cell]:
-        """One row: a list of values in schema order, or an object keyed by feature name."""
+        """One row: a list of values in schema order, or an object keyed by feature name.
+
+        The two steps of a batch, for a batch of one.
+        """
+        passed = self._whole_batch([row])
+        return self._cell_by_cell(row, where) if passed is None else passed[0]
+
+    def parse_rows(self, rows: list[Any], where: str) -> list[list[Cell]] | npt.NDArray[np.float64]:
+        """Rows ``where[0]``, ``where[1]``, ...: lists for up to ``PURE_PYTHON_ROWS`` rows or
+        when the schema has categories, else a float64 array.
+
+        The whole-batch pass, and only for rows it does not take as they are, the per-cell
+        checks, which name the first fault or give the same rows.
+        """
+        passed = self._whole_batch(rows)
+        if passed is not None:
+            return passed
+        checked = [self._cell_by_cell(row, f"{where}[{i}]") for i, row in enumerate(rows)]
+        if self.all_numeric and len(rows) > PURE_PYTHON_ROWS:
+            return _as_array(checked)
+        return checked
+
+    def _whole_batch(self, rows: list[Any]) -> list[list[Cell]] | npt.NDArray[np.float64] | None:
+        """Step one, at C speed: the rows if each is in the schema's shape and every cell
+        is taken as it is; ``None`` sends them to the per-cell checks.
+
+        A few rows of numbers are taken as lists, row by row; a large batch of numbers
+        goes through numpy; categories are checked one column at a time, from two rows on
+        (for one row that costs more than it saves).
+        """
+        if self.all_numeric and len(rows) <= PURE_PYTHON_ROWS:
+            return _floats(rows, len(self.names))
+        if len(rows) == 1:
+            return None
+        ordered = _in_order(rows, self.names)
+        if ordered is None:
+            return None
+        if self.all_numeric:
+            return _array(ordered, self.nullable)
+        return _by_column(ordered, self._columns)
+
+    def _cell_by_cell(self, row: Any, where: str) -> list[Cell]:
+        """Step two: one row checked cell by cell, the first fault named at its place."""
         names = self.names
         if isinstance(row, dict):
             unknown = [key for key in row if key not in self.index]
@@ -243,83 +372,10 @@ class InputSchema:
             )
         if len(row) != len(names):
             raise InvalidInput(f"{where}: expected {len(names)} features, got {len(row)}")
-        if self.plain_numbers:
-            plain = _plain(row)
-            if plain is not None:
-                return plain  # type: ignore[return-value]
         return [
             check(value, f"{where}[{i}]")
             for i, (value, check) in enumerate(zip(row, self.checks, strict=True))
         ]
-
-
-def _plain(row: list[Any]) -> list[float] | None:
-    """A list of plain finite numbers as floats; ``None`` sends it to the path that names faults."""
-    for value in row:
-        if type(value) not in _NUMBER_TYPES:
-            return None
-    try:
-        values = [float(value) for value in row]
-    except OverflowError:
-        return None
-    return values if all(map(math.isfinite, values)) else None
-
-
-def _in_order(instances: list[Any], names: list[str]) -> Sequence[Sequence[Any]] | None:
-    """Every row's cells in schema order: the rows themselves when all are lists of the
-    schema's width, tuples when all are objects keyed by exactly its features; else ``None``."""
-    kinds = set(map(type, instances))
-    if kinds not in ({list}, {dict}) or set(map(len, instances)) != {len(names)}:
-        return None
-    if kinds == {list}:
-        return instances
-    try:  # n keys, every feature among them: exactly the features
-        if len(names) == 1:
-            return list(zip(map(itemgetter(names[0]), instances), strict=True))
-        return list(map(itemgetter(*names), instances))
-    except KeyError:
-        return None
-
-
-def _fast_array(
-    rows: Sequence[Sequence[Any]], schema: InputSchema
-) -> npt.NDArray[np.float64] | None:
-    """A large all-numeric batch of plain numbers (null where the schema allows it) as a
-    float64 array; ``None`` sends it to the row checks."""
-    import numpy as np  # deferred: a cold start with one row never needs it
-
-    width = len(schema.names)
-    allowed = _allowed(_NUMBER_TYPES, any(schema.nullable))
-    if not set(map(type, chain.from_iterable(rows))) <= allowed:
-        return None
-    try:  # numpy converts an int as float() does, and null to NaN
-        cells = chain.from_iterable(rows)
-        array = np.fromiter(cells, dtype=np.float64, count=len(rows) * width)
-    except OverflowError:
-        return None
-    array = array.reshape(len(rows), width)
-    finite = np.isfinite(array)
-    if bool(finite.all()):
-        return array
-    # JSON holds no NaN: a NaN is a null, allowed only in a nullable column; inf is refused.
-    allowed_nan = np.isnan(array) & np.array(schema.nullable)
-    return array if bool((finite | allowed_nan).all()) else None
-
-
-def _fast_rows(rows: Sequence[Sequence[Any]], schema: InputSchema) -> list[list[Cell]] | None:
-    """A large batch with categories, checked one column at a time; ``None`` sends it to
-    the row checks."""
-    columns: list[Sequence[Cell]] = []
-    converted = False
-    for values, check in zip(zip(*rows, strict=True), schema.columns, strict=True):
-        cells = check(values)
-        if cells is None:
-            return None
-        columns.append(cells)
-        converted = converted or cells is not values
-    if not converted and type(rows[0]) is list:  # floats, nulls and text categories as sent
-        return rows  # type: ignore[return-value]
-    return list(map(list, zip(*columns, strict=True)))
 
 
 def parse_instances(
@@ -339,15 +395,7 @@ def parse_instances(
             f"{where}: {len(instances)} rows is over the limit of {max_rows} per request; "
             "split the batch"
         )
-    if len(instances) <= PURE_PYTHON_ROWS:
-        return [schema.parse_row(row, f"{where}[{i}]") for i, row in enumerate(instances)]
-    ordered = _in_order(instances, schema.names)
-    if ordered is not None:
-        fast = (_fast_array if schema.all_numeric else _fast_rows)(ordered, schema)
-        if fast is not None:
-            return fast
-    rows = [schema.parse_row(row, f"{where}[{i}]") for i, row in enumerate(instances)]
-    return Rows(data=rows, single=False).values if schema.all_numeric else rows
+    return schema.parse_rows(instances, where)
 
 
 def parse_body(body: Any, schema: InputSchema, max_rows: int) -> Rows:
@@ -357,17 +405,16 @@ def parse_body(body: Any, schema: InputSchema, max_rows: int) -> Rows:
             'the body must be a JSON object with "features" or "instances", '
             f"got {describe_value(body)}"
         )
-    present = [key for key in _BODY_KEYS if key in body]
-    extra = sorted(key for key in body if key not in _BODY_KEYS)
+    extra = body.keys() - _BODY_KEYS
     if extra:
         raise InvalidInput(
-            f'unknown key {describe_value(extra[0])}: the body takes "features" (one row) '
+            f'unknown key {describe_value(min(extra))}: the body takes "features" (one row) '
             'or "instances" (a batch)'
         )
-    if len(present) != 1:
+    if len(body) != 1:
         raise InvalidInput(
             'the body must have exactly one of "features" (one row) or "instances" (a batch)'
         )
-    if present[0] == "features":
+    if "features" in body:
         return Rows(data=[schema.parse_row(body["features"], "features")], single=True)
     return Rows(data=parse_instances(body["instances"], schema, max_rows), single=False)

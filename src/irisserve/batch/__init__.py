@@ -1,7 +1,16 @@
 """Batch scoring with Apache Beam: the function's artifact, validation and answers.
 
+- ``handler``: the ``RunInference`` model handler, scored like the function
+- ``pipeline``: files → records → RunInference → answers and errors, with counts
+- ``records``: input lines into records, JSONL native bodies or CSV rows (pure)
+- ``answers``: each body answered as the function answers it alone (pure)
+- ``_model_dir``: open an artifact folder from any path Beam's ``FileSystems`` reads
+- ``cli``, ``__main__``: ``python -m irisserve.batch``
+
 Install ``irisserve[beam]``; run ``python -m irisserve.batch`` (see docs/batch.md).
-Nothing on the function's path imports this package.
+Who may import it: nothing else in the library (nothing on the function's path); users and
+``bench/batch.py``. It imports ``artifact``, ``schema``, ``protocols`` and, of ``serving``,
+only ``errortable``.
 """
 
 __all__: list[str] = []

@@ -2,8 +2,8 @@
 
 A body is one row, ``{"features": [...]}`` or ``{"features": {name: value}}``: it is
 validated by ``irisserve.schema`` as ``POST /predict`` validates it, the valid rows of a
-batch are scored together by ``irisserve.scoring`` and each answer is built by
-``irisserve.protocol``, so a row's answer (or error message) is the function's.
+batch are scored together by ``irisserve.protocols.scored`` and each answer is built by
+``irisserve.protocols.predictions``, so a row's answer (or error message) is the function's.
 This module is the batch package's one coupling to the library's request path.
 """
 
@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from irisserve.artifact.model import Model
 from irisserve.config import Settings
-from irisserve.errormap import error_status
 from irisserve.errors import InvalidInput
-from irisserve.model import Cell, Model
-from irisserve.protocol import predictions_payload
-from irisserve.schema import parse_body
-from irisserve.scoring import Scored, score
+from irisserve.protocols.predictions import predictions_payload
+from irisserve.protocols.scored import Scored, score
+from irisserve.schema import Cell, parse_body
+from irisserve.serving.errortable import error_status
 
 __all__ = ["Outcome", "answer_bodies", "rejected"]
 

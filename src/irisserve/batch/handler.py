@@ -13,11 +13,11 @@ from typing import Any
 
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
+from irisserve.artifact.model import Model
+from irisserve.batch._model_dir import open_model
 from irisserve.batch.answers import Outcome, answer_bodies
-from irisserve.batch.model_dir import open_model
 from irisserve.batch.records import Record
 from irisserve.config import BUNDLED_MODEL_DIR, Settings
-from irisserve.model import Model
 
 __all__ = ["MAX_BATCH_SIZE", "METRICS_NAMESPACE", "MIN_BATCH_SIZE", "ArtifactModelHandler"]
 

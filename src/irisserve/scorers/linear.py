@@ -2,10 +2,11 @@
 ``Ridge``, ``Lasso``, ``ElasticNet``, ``SGDRegressor``, and the decision scores of
 ``SGDClassifier``, ``LinearSVC`` and ``RidgeClassifier``.
 
-A score is ``x[0]*w[0]``, then ``+ x[j]*w[j]`` column by column, then ``+ intercept``;
-scikit-learn's BLAS dot product sums in another order, so scores agree to the last bits
-(a relative 1e-12 is checked before an export is written), and a sparse input (one-hot
-columns) is summed in exactly this order by scipy.
+A score is ``x[0]*w[0]``, then ``+ x[j]*w[j]`` column by column, then ``+ intercept``,
+the same on every CPU; scikit-learn's BLAS dot product sums in an order that depends on
+the CPU and the batch, so scores agree to the last bits (within 1e-12 of the terms summed,
+``irisserve.packaging.tolerance``, checked before an export is written), and a sparse input
+(one-hot columns) is summed in exactly this order by scipy.
 """
 
 from __future__ import annotations

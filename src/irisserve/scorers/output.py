@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from irisserve.model import Scores
-
-__all__ = ["Output", "Scores"]
+__all__ = ["Output"]
 
 
 class Output:

@@ -1,0 +1,1 @@
+"""The capacity and cost simulation, fed by the harness's results (``make capacity``)."""

@@ -1,0 +1,119 @@
+"""The Open Inference Protocol (KServe V2) answers: inference responses and model metadata.
+Pure: no Flask, no I/O.
+
+A response lists the outputs a request asked for (``irisserve.protocols.v2.decode``), each
+as JSON ``data`` or, with the binary tensor data extension, as raw little-endian bytes after
+the JSON header (BYTES elements with a 4-byte little-endian length prefix), in the order of
+the outputs. Every output comes from the scores' Python lists by one path, and the header is
+written by ``irisserve.jsoncodec.encode``, whatever the batch's size.
+"""
+
+from __future__ import annotations
+
+import struct
+from itertools import chain
+from typing import Any
+
+from irisserve import jsoncodec
+from irisserve.artifact.manifest import NUMERIC
+from irisserve.artifact.model import Model
+from irisserve.protocols.v2.decode import InferRequest, outputs
+from irisserve.scorers.contract import Scores
+
+__all__ = ["EXTENSIONS", "INPUT_NAME", "encode_response", "model_metadata"]
+
+INPUT_NAME = "input-0"
+#: Server metadata ``extensions``.
+EXTENSIONS = ("binary_tensor_data",)
+_PLATFORM = "sklearn"
+#: Numeric output datatype → its ``struct`` code (packed little-endian).
+_STRUCT_CODES = {"INT64": "q", "FP64": "d"}
+
+
+def _length_prefixed(text: str) -> bytes:
+    data = text.encode()
+    return struct.pack("<I", len(data)) + data
+
+
+def _output(
+    name: str, datatype: str, model: Model, scores: Scores, binary: bool
+) -> tuple[dict[str, Any], bytes]:
+    """One output's JSON description and, when binary, its raw bytes (else ``b""``)."""
+    labels = scores.labels or []
+    data: list[Any]
+    if name == "label":
+        data = list(map(model.class_names.__getitem__, labels))
+        shape = [len(data)]
+    elif name == "predict":
+        data = labels if scores.labels is not None else scores.values or []
+        shape = [len(data)]
+    else:
+        matrix = (scores.probabilities if name == "predict_proba" else scores.decision) or []
+        shape = [len(matrix), len(matrix[0]) if matrix else 0]
+        data = list(chain.from_iterable(matrix))
+    tensor: dict[str, Any] = {"name": name, "datatype": datatype, "shape": shape}
+    if not binary:
+        tensor["data"] = data
+        return tensor, b""
+    if datatype == "BYTES":
+        prefixed = [_length_prefixed(text) for text in model.class_names]
+        raw = b"".join(map(prefixed.__getitem__, labels))
+    else:
+        raw = struct.pack(f"<{len(data)}{_STRUCT_CODES[datatype]}", *data)
+    tensor["parameters"] = {"binary_data_size": len(raw)}
+    return tensor, raw
+
+
+def encode_response(
+    model: Model, request: InferRequest, scores: Scores
+) -> tuple[bytes, int | None]:
+    """The response body, and the JSON header's length when binary outputs follow it."""
+    header: dict[str, Any] = {
+        "model_name": model.manifest.model_name,
+        "model_version": model.version,
+    }
+    if request.id is not None:
+        header["id"] = request.id
+    tensors: list[dict[str, Any]] = []
+    chunks: list[bytes] = []
+    datatypes = outputs(model)
+    for output in request.outputs:
+        tensor, raw = _output(output.name, datatypes[output.name], model, scores, output.binary)
+        tensors.append(tensor)
+        if output.binary:
+            chunks.append(raw)
+    encoded = jsoncodec.encode({**header, "outputs": tensors})
+    if not chunks:
+        return encoded, None
+    return b"".join([encoded, *chunks]), len(encoded)
+
+
+def model_metadata(model: Model) -> dict[str, Any]:
+    """The model metadata document: name, versions, platform, input and output tensors.
+
+    The inputs are the one ``[rows, n_features]`` FP64 tensor when every feature is a
+    number, else one input per feature: BYTES for a categorical one, FP64 for a number.
+    """
+    classes = len(model.class_names)
+    shapes = {"predict_proba": [-1, classes], "decision_function": [-1, -1]}
+    if model.schema.all_numeric:
+        inputs = [{"name": INPUT_NAME, "datatype": "FP64", "shape": [-1, len(model.feature_names)]}]
+    else:
+        inputs = [
+            {
+                "name": feature.name,
+                "datatype": "FP64" if feature.type == NUMERIC else "BYTES",
+                "shape": [-1],
+            }
+            for feature in model.features
+        ]
+    return {
+        "name": model.manifest.model_name,
+        "versions": [model.version],
+        "platform": _PLATFORM,
+        "inputs": inputs,
+        "outputs": [
+            {"name": name, "datatype": datatype, "shape": shapes.get(name, [-1])}
+            for name, datatype in outputs(model).items()
+        ],
+    }

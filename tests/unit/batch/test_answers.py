@@ -1,0 +1,104 @@
+"""Batch answers are the function's: each body's answer or error, as if sent alone.
+
+Every body is also POSTed alone to the predict function (functions-framework's test
+client); the batch outcome must equal that answer, or that error message and code.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from irisserve.artifact.model import Model
+from irisserve.batch.answers import Outcome, answer_bodies
+from irisserve.config import Settings
+from tests.helpers.support import IRIS_FEATURES as NAMES
+from tests.helpers.support import SETOSA
+
+#: A body for every kind of bad row the function refuses, decoded as JSON.
+BAD_BODIES: list[Any] = [
+    42,
+    "features",
+    [SETOSA],
+    None,
+    {},
+    {"features": SETOSA, "instances": [SETOSA]},
+    {"feature": SETOSA},
+    {"features": SETOSA, "x": 1},
+    {"features": {name: 1.0 for name in NAMES[:3]}},
+    {"features": {**dict.fromkeys(NAMES, 1.0), "colour": 1}},
+    {"features": [1.0, 2.0, 3.0]},
+    {"features": [*SETOSA, 1.0]},
+    {"features": []},
+    {"features": ["5.1", 3.5, 1.4, 0.2]},
+    {"features": [True, 3.5, 1.4, 0.2]},
+    {"features": {**dict.fromkeys(NAMES, 1.0), "sepal_width": False}},
+    {"features": [None, 3.5, 1.4, 0.2]},
+    {"features": None},
+    {"features": [[5.1], 3.5, 1.4, 0.2]},
+    {"features": [{"v": 5.1}, 3.5, 1.4, 0.2]},
+    {"features": 5.1},
+    {"features": [10**400, 3.5, 1.4, 0.2]},
+    {"features": [1e308, 1e308, 1e308, 1e308]},  # finite, but the scores overflow
+    {"instances": []},
+    {"instances": None},
+    {"instances": {"sepal_length": 1}},
+    {"instances": [SETOSA, [1, 2, "abc", 4]]},
+]
+
+
+def random_row(rng: random.Random) -> list[float] | dict[str, float]:
+    """A row inside or (now and then) outside the training ranges, as a list or named."""
+    row = [rng.uniform(-1.0, 9.0) for _ in NAMES]
+    return dict(zip(NAMES, row, strict=True)) if rng.random() < 0.3 else row
+
+
+def function_answer(client: Any, body: Any) -> tuple[int, Any]:
+    response = client.post("/predict", data=json.dumps(body), content_type="application/json")
+    return response.status_code, response.get_json()
+
+
+def assert_same_as_function(client: Any, body: Any, outcome: Outcome) -> None:
+    status, answer = function_answer(client, body)
+    if status == 200:
+        assert outcome == Outcome(answer=answer), body
+    else:
+        assert outcome == Outcome(error=answer["error"], code=answer["code"]), body
+
+
+def test_every_bad_body_gets_the_function_s_message_and_code(client: Any, model: Model) -> None:
+    outcomes = answer_bodies(model, BAD_BODIES, Settings())
+    assert len(outcomes) == len(BAD_BODIES)
+    for body, outcome in zip(BAD_BODIES, outcomes, strict=True):
+        assert outcome.answer is None
+        assert_same_as_function(client, body, outcome)
+
+
+def test_valid_rows_scored_together_are_each_answered_as_alone(client: Any, model: Model) -> None:
+    rng = random.Random(16)
+    bodies = [{"features": random_row(rng)} for _ in range(300)]
+    outcomes = answer_bodies(model, bodies, Settings())
+    assert all(outcome.answer is not None for outcome in outcomes)
+    assert any("warnings" in (o.answer or {}) for o in outcomes)  # out-of-range rows flagged
+    for body, outcome in zip(bodies, outcomes, strict=True):
+        assert_same_as_function(client, body, outcome)
+
+
+def test_bad_rows_mixed_in_leave_the_valid_ones_answered(client: Any, model: Model) -> None:
+    """Including a row whose scores overflow: the batch is then scored row by row."""
+    rng = random.Random(61)
+    bodies: list[Any] = [{"features": random_row(rng)} for _ in range(100)]
+    for bad in BAD_BODIES:
+        bodies.insert(rng.randrange(len(bodies)), bad)
+    outcomes = answer_bodies(model, bodies, Settings())
+    assert sum(o.answer is not None for o in outcomes) == 100
+    for body, outcome in zip(bodies, outcomes, strict=True):
+        assert_same_as_function(client, body, outcome)
+
+
+def test_a_batch_line_with_several_instances_is_refused(model: Model) -> None:
+    (outcome,) = answer_bodies(model, [{"instances": [SETOSA, SETOSA]}], Settings())
+    assert outcome.code == "invalid_input"
+    assert outcome.error is not None
+    assert "put each of the" in outcome.error
