@@ -7,8 +7,12 @@ few trees: the suite stays fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +25,7 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
 from training.examples import passengers_pipeline
@@ -85,6 +90,35 @@ BUILDERS: dict[str, Callable[[], Fitted]] = {
     ),
     "pipeline": lambda: _split(*passengers(rows=300), passengers_pipeline()),
 }
+
+
+#: A transformer class of the user's own, for ``local_module_model``.
+LOCAL_STEP = """
+from sklearn.base import BaseEstimator, TransformerMixin
+
+
+class Doubled(TransformerMixin, BaseEstimator):
+    def fit(self, x, y=None):
+        self.n_features_in_ = x.shape[1]
+        return self
+
+    def transform(self, x):
+        return x * 2.0
+"""
+
+
+@contextmanager
+def local_module_model(folder: Path, module: str = "irisserve_local_steps") -> Iterator[Fitted]:
+    """A pipeline whose first step's class lives in ``module``, written in ``folder``:
+    importable inside the ``with`` block only (``folder`` leaves ``sys.path`` after)."""
+    (folder / f"{module}.py").write_text(LOCAL_STEP)
+    sys.path.insert(0, str(folder))
+    try:
+        step = importlib.import_module(module).Doubled()
+        yield _split(*_numeric(2), Pipeline([("doubled", step), ("model", LogisticRegression())]))
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop(module, None)
 
 
 def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -31,11 +31,12 @@ from irisserve.artifact.manifest import (
     write_manifest,
 )
 from irisserve.artifact.skops import SKOPS_NAME, dumps
-from irisserve.packaging import inputs
+from irisserve.packaging import inputs, supported
 from irisserve.packaging._positional import positional
 from irisserve.packaging.check import checked_export, random_rows
 from irisserve.packaging.environment import blas_description, with_interned_names
 from irisserve.packaging.errors import PackagingError
+from irisserve.packaging.libraries import libraries
 from irisserve.packaging.metrics import training_metrics
 from irisserve.packaging.tolerance import magnitudes
 from irisserve.packaging.verify import expected_scores, verify_backends
@@ -58,24 +59,6 @@ def _hyperparameters(estimator: Any) -> dict[str, Any]:
     return {
         k: v for k, v in sorted(params.items()) if v is None or type(v) in (bool, int, float, str)
     }
-
-
-def _libraries(skops: bool) -> dict[str, str]:
-    import joblib
-    import numpy as np
-    import sklearn
-
-    libraries = {
-        "python": platform.python_version(),
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
-        "joblib": joblib.__version__,
-    }
-    if skops:
-        from importlib.metadata import version
-
-        libraries["skops"] = version("skops")
-    return libraries
 
 
 def _model_type(estimator: Any) -> str:
@@ -124,9 +107,11 @@ def write_artifact(
     Raises ``PackagingError`` when the estimator cannot be packaged or served exactly.
     """
     inputs.check_estimator(estimator)
+    supported.check_text(estimator)
     data = inputs.frame(estimator, x)
     # What the estimator was fitted on (a DataFrame or an array) gives its own answers.
     fitted_on = data if hasattr(estimator, "feature_names_in_") else data.to_numpy()
+    supported.check_outputs(estimator, fitted_on)
     original, estimator = estimator, positional(estimator)
     kinds = inputs.features(data)
     output_name = output_name or str(getattr(y, "name", None) or "prediction")
@@ -155,7 +140,7 @@ def write_artifact(
             "python_implementation": platform.python_implementation(),
             "blas": blas_description(),
         },
-        libraries=_libraries(skops),
+        libraries=libraries(estimator, skops),
         training_data=training_data or _training_data(data, y),
         hyperparameters=_hyperparameters(estimator) if hyperparameters is None else hyperparameters,
         random_seed=seed,
