@@ -4,12 +4,14 @@
 - ``inputs``: the input schema and the task from an estimator and its rows (pandas)
 - ``verify``: does the folder, opened as serving opens it, answer like the estimator?
 - ``check``: does each pickle-free export answer like its estimator, row for row?
+- ``supported``: refuse text input and multi-output models with a sentence
+- ``libraries``: every library the pickled estimator needs, for the manifest
 - ``metrics``: the metrics a manifest records
 - ``tolerance``: how close to scikit-learn a served answer must be, per output's scale
 - ``environment``: the BLAS the manifest records; pickling with interned names
 - ``_positional``: a copy of a pipeline that finds its named columns by position
 - ``errors``: ``PackagingError`` (packaging only: serving never raises it)
-- ``cli``, ``__main__``: ``python -m irisserve.packaging``
+- ``cli``, ``__main__``: ``python -m irisserve.packaging`` (its last line: the serving backend)
 
 ``write_artifact`` is the Python API; ``python -m irisserve.packaging`` the command line.
 Packaging runs where the model is trained (it needs scikit-learn and pandas). Who may import

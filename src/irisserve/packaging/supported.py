@@ -16,9 +16,7 @@ from irisserve.packaging.errors import PackagingError
 
 __all__ = ["check_outputs", "check_text"]
 
-_TEXT_FIX = (
-    "turn the text into numeric columns before the model (and send those), or leave it out"
-)
+_TEXT_FIX = "turn the text into numeric columns before the model (and send those), or leave it out"
 
 
 def _vectorizers(node: Any) -> Iterator[Any]:
