@@ -25,6 +25,7 @@ __all__ = [
     "BACKEND_FILES",
     "FAST_FILES",
     "JOBLIB_NAME",
+    "auto_backend",
     "check_compatible",
     "open_artifact",
     "sklearn_scorer",
@@ -80,11 +81,29 @@ def check_compatible(manifest: Manifest) -> None:
         )
 
 
-def _unpickle(data: bytes) -> Any:
+def _missing_library(module: str, manifest: Manifest) -> IncompatibleArtifact:
+    """The error for a pickle that needs ``module``, which this process cannot import."""
+    top = module.split(".", maxsplit=1)[0]
+    recorded = {name.lower().replace("-", "_"): name for name in manifest.libraries}
+    distribution = recorded.get(top.lower())
+    wanted = (
+        f"{distribution}=={manifest.libraries[distribution]} (as the manifest records)"
+        if distribution
+        else f"the library that provides {top!r}"
+    )
+    return IncompatibleArtifact(
+        f"{JOBLIB_NAME} needs the Python module {module!r}, which this process cannot "
+        f"import: install {wanted} beside irisserve, or repackage the model without it"
+    )
+
+
+def _unpickle(data: bytes, manifest: Manifest) -> Any:
     import joblib  # deferred: joblib + scikit-learn cost most of a cold start
 
     try:
         return joblib.load(io.BytesIO(data))
+    except ModuleNotFoundError as exc:  # the artifact is sound; this process lacks a library
+        raise _missing_library(exc.name or str(exc), manifest) from exc
     except Exception as exc:  # a verified but unloadable pickle is still a broken artifact
         raise ArtifactIntegrityError(f"{JOBLIB_NAME} could not be loaded: {exc}") from exc
 
@@ -92,6 +111,11 @@ def _unpickle(data: bytes) -> Any:
 def sklearn_scorer(estimator: Any, manifest: Manifest) -> SklearnScorer:
     """The scikit-learn scorer of ``estimator`` for the manifest's schema and task."""
     return SklearnScorer(estimator, tuple(manifest.features), manifest.prediction_task)
+
+
+def auto_backend(manifest: Manifest) -> str:
+    """The backend ``auto`` serves the artifact with: the first whose file it lists."""
+    return next((b for b, name in BACKEND_FILES.items() if name in manifest.files), "sklearn")
 
 
 def open_artifact(
@@ -114,9 +138,7 @@ def open_artifact(
     manifest = read_manifest(directory, pinned_sha256)
     check_compatible(manifest)
     if backend == "auto":
-        backend = next(
-            (b for b, name in BACKEND_FILES.items() if name in manifest.files), "sklearn"
-        )
+        backend = auto_backend(manifest)
         if backend == "sklearn" and _REMOVED_LINEAR in manifest.files:
             raise IncompatibleArtifact(
                 f"the artifact is served from {_REMOVED_LINEAR}, a format this irisserve "
@@ -136,5 +158,5 @@ def open_artifact(
     elif backend == "skops":
         scorer = sklearn_scorer(load_estimator(verified[wanted]), manifest)
     else:
-        scorer = sklearn_scorer(_unpickle(verified[wanted]), manifest)
+        scorer = sklearn_scorer(_unpickle(verified[wanted], manifest), manifest)
     return Model(manifest=manifest, scorer=scorer, backend=backend)

@@ -12,7 +12,7 @@ import pytest
 
 from irisserve.artifact import folder
 from irisserve.artifact.folder import open_artifact
-from irisserve.artifact.manifest import sha256_bytes
+from irisserve.artifact.manifest import read_manifest, sha256_bytes
 from irisserve.artifact.model import Model
 from irisserve.errors import (
     ArtifactIntegrityError,
@@ -21,7 +21,9 @@ from irisserve.errors import (
     InvalidInput,
     ModelUnavailable,
 )
+from irisserve.packaging import write_artifact
 from irisserve.scorers.estimator import SklearnScorer
+from tests.helpers.own_models import local_module_model
 from tests.helpers.support import BUNDLED, IRIS_ROWS, SETOSA, break_artifact, edit_manifest
 
 
@@ -131,3 +133,30 @@ def test_the_installed_wheel_is_read_from_its_folder_name() -> None:
     installed = version("scikit-learn")
     assert folder._sklearn_wheel_is(installed)  # the fast path a cold start takes
     assert not folder._sklearn_wheel_is("0.24.2")  # then importlib.metadata decides
+
+
+def test_a_pickle_needing_a_missing_library_names_it_and_says_to_install_it(
+    tmp_path: Path,
+) -> None:
+    with local_module_model(tmp_path, "irisserve_gone_steps") as fitted:
+        write_artifact(fitted.estimator, fitted.train, tmp_path / "out", name="m", version="1")
+    assert folder.auto_backend(read_manifest(tmp_path / "out")) == "sklearn"
+    with pytest.raises(IncompatibleArtifact) as refused:
+        open_artifact(tmp_path / "out")
+    assert str(refused.value) == (
+        "model.joblib needs the Python module 'irisserve_gone_steps', which this process "
+        "cannot import: install the library that provides 'irisserve_gone_steps' beside "
+        "irisserve, or repackage the model without it"
+    )
+    assert not isinstance(refused.value, ArtifactIntegrityError)
+
+
+def test_a_missing_library_the_manifest_records_is_named_with_its_version(
+    tmp_path: Path,
+) -> None:
+    with local_module_model(tmp_path, "irisserve_gone_steps") as fitted:
+        write_artifact(fitted.estimator, fitted.train, tmp_path / "out", name="m", version="1")
+    libraries = read_manifest(tmp_path / "out").libraries
+    edit_manifest(tmp_path / "out", libraries={**libraries, "irisserve-gone-steps": "2.1.0"})
+    with pytest.raises(IncompatibleArtifact, match=r"install irisserve-gone-steps==2\.1\.0 \("):
+        open_artifact(tmp_path / "out", "sklearn")
