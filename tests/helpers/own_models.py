@@ -94,6 +94,7 @@ BUILDERS: dict[str, Callable[[], Fitted]] = {
 
 #: A transformer class of the user's own, for ``local_module_model``.
 LOCAL_STEP = """
+import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 
@@ -103,7 +104,7 @@ class Doubled(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, x):
-        return x * 2.0
+        return np.asarray(x) * 2.0
 """
 
 

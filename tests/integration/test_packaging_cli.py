@@ -5,18 +5,31 @@ ColumnTransformer pipeline with imputation and one-hot encoding), the held-out r
 as objects mixing numbers, strings and nulls get exactly what the estimator answers,
 through native ``/predict`` (one row and a batch), KServe V1 and a Pub/Sub push; bad
 input for every kind of field gets a 4xx JSON error and the next request is served.
+``python -m irisserve.packaging`` ends saying which backend serves the model (and why not
+the fast path), refuses text and multi-output models with a sentence; a library missing
+where the model is served is named in a 503.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import make_pipeline
 
+from irisserve.artifact.folder import open_artifact
 from irisserve.packaging import write_artifact
 from tests.helpers.own_models import (
     BUILDERS,
@@ -24,8 +37,9 @@ from tests.helpers.own_models import (
     assert_same_answers,
     expected_objects,
     json_rows,
+    local_module_model,
 )
-from tests.helpers.support import FunctionProcess, assert_error_body
+from tests.helpers.support import REPO, FunctionProcess, assert_error_body
 
 pytestmark = pytest.mark.integration
 
@@ -267,3 +281,100 @@ def test_v2_bad_inputs_of_a_model_with_categories_are_400s(served: Served) -> No
         )
         assert text in error["error"]
         served.ok()
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def package(folder: Path, model: Any, frame: pd.DataFrame, target: str) -> tuple[int, str]:
+    """Run ``python -m irisserve.packaging`` on ``model`` and ``frame``: its status and stderr."""
+    joblib.dump(model, folder / "model.joblib")
+    frame.to_csv(folder / "train.csv", index=False)
+    data, out = str(folder / "train.csv"), str(folder / "out")
+    command = [sys.executable, "-m", "irisserve.packaging", str(folder / "model.joblib")]
+    done = subprocess.run(
+        [*command, "--data", data, "--target", target, "--output", out],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return done.returncode, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("kind", "last_line"),
+    [
+        ("pipeline", "served by: fast (scorer.json), pickle-free, without scikit-learn"),
+        (
+            "svc",
+            "served by: sklearn (model.joblib); not the fast path: SVC has no pickle-free export",
+        ),
+    ],
+)
+def test_the_command_ends_saying_which_backend_serves_the_model(
+    tmp_path: Path, kind: str, last_line: str
+) -> None:
+    fitted = BUILDERS[kind]()
+    status, err = package(tmp_path, fitted.estimator, fitted.train.assign(y=fitted.y), "y")
+    assert status == 0, err
+    lines = err.splitlines()
+    assert lines[0].startswith(f"wrote {tmp_path / 'out'}: ")
+    assert lines[1:] == [last_line]
+    assert open_artifact(tmp_path / "out").backend == last_line.split()[2]
+
+
+def _text_pipeline() -> tuple[Any, pd.DataFrame]:
+    texts = pd.DataFrame({"review": ["good film", "bad film", "great", "awful"] * 5})
+    labels = pd.Series([1, 0, 1, 0] * 5, name="y")
+    return make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(texts["review"], labels), (
+        texts.assign(y=labels)
+    )
+
+
+def _text_column() -> tuple[Any, pd.DataFrame]:
+    frame = pd.DataFrame({"review": ["good film", "bad film", "great", "awful"] * 5})
+    frame["n"], labels = np.arange(20.0), pd.Series([1, 0, 1, 0] * 5, name="y")
+    columns = ColumnTransformer([("words", TfidfVectorizer(), "review")], remainder="passthrough")
+    return make_pipeline(columns, LogisticRegression()).fit(frame, labels), frame.assign(y=labels)
+
+
+def _two_targets() -> tuple[Any, pd.DataFrame]:
+    x = pd.DataFrame(np.random.default_rng(0).normal(size=(30, 3)), columns=["a", "b", "c"])
+    targets = pd.DataFrame({"y": x.sum(axis=1), "z": x["a"]})
+    return LinearRegression().fit(x, targets), pd.concat([x, targets], axis=1)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (_text_pipeline, "error: Pipeline takes one text per row (TfidfVectorizer): text input"),
+        (_text_column, "error: column 'review' is free text (TfidfVectorizer in the Column"),
+        (_two_targets, "error: LinearRegression predicts 2 values per row (shape (1, 2))"),
+    ],
+)
+def test_the_command_refuses_what_it_cannot_serve_with_a_sentence(
+    tmp_path: Path, build: Callable[[], tuple[Any, pd.DataFrame]], message: str
+) -> None:
+    status, err = package(tmp_path, *build(), "y")
+    assert (status, err.splitlines()[-1][: len(message)]) == (2, message), err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_library_missing_where_the_model_is_served_is_named_not_blamed_on_the_artifact(
+    tmp_path: Path,
+) -> None:
+    with local_module_model(tmp_path, "irisserve_packaging_only") as fitted:
+        write_artifact(fitted.estimator, fitted.train, tmp_path / "out", name="m", version="1")
+        rows = json_rows(fitted.test.head(1))
+    with FunctionProcess(env={"IRISSERVE_MODEL_DIR": str(tmp_path / "out")}) as process:
+        reply = process.post_json("/predict", {"features": rows[0]})
+    error = assert_error_body(
+        reply.status, reply.headers.get("Content-Type"), reply.json(), 503, "artifact_incompatible"
+    )
+    assert error["error"].startswith(
+        "model.joblib needs the Python module 'irisserve_packaging_only', which this process "
+        "cannot import: install "
+    )

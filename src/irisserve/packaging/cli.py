@@ -13,7 +13,8 @@ export (``scorer.json``, and ``scorer.npz`` for trees) where it answers exactly,
 Before anything is written to ``DIR``, the folder is loaded back through the serving code
 and must answer what the estimator answers on the training rows (labels equal, scores
 within 1e-12 of their scale, ``irisserve.packaging.tolerance``); otherwise nothing is
-written and the error says by how much they differ.
+written and the error says by how much they differ. The last line says which backend
+will serve the folder and, if not the fast path, why not.
 Needs pandas (``irisserve[package]``); serving never does.
 """
 
@@ -23,10 +24,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from irisserve.artifact.folder import BACKEND_FILES, auto_backend
+from irisserve.artifact.manifest import Manifest
 from irisserve.packaging.build import write_artifact
 from irisserve.packaging.errors import PackagingError
 
-__all__ = ["main"]
+__all__ = ["main", "served_by"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,4 +74,16 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(manifest.feature_names)} features, files {sorted(manifest.files)}",
         file=sys.stderr,
     )
+    print(served_by(manifest), file=sys.stderr)
     return 0
+
+
+def served_by(manifest: Manifest) -> str:
+    """One line: the backend ``auto`` will serve the artifact with and, if not the fast
+    path, why the fast export was refused (the manifest's ``fast_export`` reason)."""
+    backend = auto_backend(manifest)
+    line = f"served by: {backend} ({BACKEND_FILES[backend]})"
+    if backend == "fast":
+        return f"{line}, pickle-free, without scikit-learn"
+    reason = (manifest.fast_export or {}).get("reason") or "no fast export was made"
+    return f"{line}; not the fast path: {reason}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ from irisserve.artifact.folder import open_artifact
 from irisserve.artifact.manifest import read_manifest, sha256_file
 from irisserve.packaging import write_artifact
 from irisserve.packaging.build import PROBE_ROWS
-from irisserve.packaging.cli import main
+from irisserve.packaging.check import Agreement
+from irisserve.packaging.cli import main, served_by
 from irisserve.packaging.errors import PackagingError
 from tests.helpers.own_models import BUILDERS, expected_objects
 from tests.helpers.support import run_ok
@@ -208,3 +210,23 @@ def test_the_command_says_what_is_wrong(
 
 def test_the_module_runs_as_a_command() -> None:
     assert "--skops" in run_ok([sys.executable, "-m", "irisserve.packaging", "--help"])
+
+
+def test_the_last_line_says_why_the_fast_path_was_refused(tmp_path: Path) -> None:
+    fitted = BUILDERS["logistic_binary"]()
+    manifest = write_artifact(fitted.estimator, fitted.train, tmp_path, name="m", version="1")
+    assert served_by(manifest) == "served by: fast (scorer.json), pickle-free, without scikit-learn"
+    missed = Agreement(
+        rows_checked=9, labels_equal=True, max_difference=3.02e-12, batch_invariant=True
+    )
+    pickled = replace(
+        manifest,
+        files={"model.joblib": manifest.files["model.joblib"]},
+        fast_export={"served": False, **missed.as_manifest()},
+    )
+    assert served_by(pickled) == (
+        "served by: sklearn (model.joblib); not the fast path: its scores differ from "
+        "scikit-learn's by 3.02e-12 of their scale, more than 1e-12"
+    )
+    with_skops = replace(pickled, files={**pickled.files, "model.skops": "0" * 64})
+    assert served_by(with_skops).startswith("served by: skops (model.skops); not the fast path: ")
