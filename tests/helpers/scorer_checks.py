@@ -10,7 +10,7 @@ import numpy.typing as npt
 from hypothesis import strategies as st
 
 from irisserve.packaging.check import TOLERANCE, scaled_difference
-from irisserve.scorers.contract import Scores
+from irisserve.scorers.contract import Scores, as_list
 from irisserve.scorers.fast import FastScorer, export, load
 
 #: Batch sizes a row is scored in: alone and in small (pure Python) and large (numpy) batches.
@@ -32,8 +32,8 @@ def exported(estimator: Any) -> FastScorer:
 
 
 def per_row(scores: Scores) -> list[tuple[Any, ...]]:
-    """The answer of each row: one tuple of its fields."""
-    columns = [getattr(scores, name) for name in FIELDS]
+    """The answer of each row: one tuple of its fields, in Python values."""
+    columns = [None if c is None else as_list(c) for c in map(scores.__getattribute__, FIELDS)]
     count = len(next(c for c in columns if c is not None))
     return [tuple(None if c is None else c[i] for c in columns) for i in range(count)]
 

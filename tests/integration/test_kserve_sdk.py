@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from irisserve.artifact.model import Model
+from irisserve.scorers.contract import as_list
 from tests.helpers.clients import run_client
 from tests.helpers.support import SETOSA, FunctionProcess, assert_error_body
 
@@ -69,9 +70,9 @@ def report(server: FunctionProcess) -> dict[str, Any]:
 def expected_outputs(model: Model, x: np.ndarray) -> dict[str, list[Any]]:
     predictions = model.predict_rows(x.astype(np.float64))
     return {
-        "predict": predictions.labels,
-        "predict_proba": predictions.probabilities,
-        "label": [model.class_names[i] for i in predictions.labels],
+        "predict": as_list(predictions.labels),
+        "predict_proba": as_list(predictions.probabilities),
+        "label": [model.class_names[i] for i in as_list(predictions.labels)],
     }
 
 

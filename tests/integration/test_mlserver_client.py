@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from irisserve.artifact.model import Model
+from irisserve.scorers.contract import as_list
 from tests.helpers.clients import run_client
 from tests.helpers.support import IRIS_FEATURES as FEATURES
 
@@ -69,9 +70,9 @@ def sent_rows(case: dict[str, Any]) -> np.ndarray:
 def expected(model: Model, case: dict[str, Any]) -> dict[str, list[Any]]:
     predictions = model.predict_rows(sent_rows(case))
     every = {
-        "predict": predictions.labels,
-        "predict_proba": predictions.probabilities,
-        "label": [model.class_names[i] for i in predictions.labels],
+        "predict": as_list(predictions.labels),
+        "predict_proba": as_list(predictions.probabilities),
+        "label": [model.class_names[i] for i in as_list(predictions.labels)],
     }
     return {name: every[name] for name in case.get("outputs", every)}
 

@@ -12,7 +12,7 @@ import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
 from irisserve.artifact.model import Model
-from irisserve.scorers.contract import Scores
+from irisserve.scorers.contract import Scores, as_list
 from tests.helpers.support import FunctionProcess
 
 pytestmark = pytest.mark.integration
@@ -183,7 +183,9 @@ def test_v1_predict_over_http(server: FunctionProcess, model: Model) -> None:
     reply = server.post_json("/v1/models/iris:predict", {"instances": x.tolist()})
     assert reply.status == 200
     predictions = reply.json()["predictions"]
-    assert [p["prediction"] for p in predictions] == model.predict_rows(x).labels
+    labels = model.predict_rows(x).labels
+    assert labels is not None
+    assert [p["prediction"] for p in predictions] == as_list(labels)
 
 
 def _binary_body(n: int) -> tuple[bytes, int]:

@@ -2,7 +2,8 @@
 
 ``Model.predict_rows`` takes what validation produced, Python lists for a few rows or
 (all-numeric schemas only) a float64 array for many, and answers ``Scores`` (Python lists,
-what every protocol's encoder reads). Rows whose scores overflow are refused.
+or numpy arrays for a batch scored in numpy, as ``irisserve.scorers.contract`` says: what
+every protocol's encoder reads). Rows whose scores overflow are refused.
 """
 
 from __future__ import annotations
@@ -37,15 +38,22 @@ def _overflow(row: int) -> InvalidInput:
 def _check_finite(scores: Scores) -> None:
     """Refuse the first row whose scores are not finite (finite but huge inputs).
 
-    One sum of everything when all is well; a sum that overflows although every score is
-    finite (scores near the largest float) is no fault of any row.
+    Lists: one sum of everything when all is well; a sum that overflows although every score
+    is finite (scores near the largest float) is no fault of any row. Arrays: numpy's
+    ``isfinite`` of every score.
     """
     for column in (scores.probabilities, scores.decision):
-        if column and not math.isfinite(sum(map(sum, column))):
-            _refuse_first(not all(map(math.isfinite, row)) for row in column)
+        if isinstance(column, list):
+            if column and not math.isfinite(sum(map(sum, column))):
+                _refuse_first(not all(map(math.isfinite, row)) for row in column)
+        elif column is not None:
+            _refuse_first_array(column)
     values = scores.values
-    if values and not math.isfinite(sum(values)):
-        _refuse_first(not math.isfinite(value) for value in values)
+    if isinstance(values, list):
+        if values and not math.isfinite(sum(values)):
+            _refuse_first(not math.isfinite(value) for value in values)
+    elif values is not None:
+        _refuse_first_array(values[:, None])
 
 
 def _refuse_first(faulty: Iterable[bool]) -> None:
@@ -53,6 +61,15 @@ def _refuse_first(faulty: Iterable[bool]) -> None:
     row = next((i for i, fault in enumerate(faulty) if fault), None)
     if row is not None:
         raise _overflow(row)
+
+
+def _refuse_first_array(matrix: npt.NDArray[np.float64]) -> None:
+    """``InvalidInput`` naming the first row of ``(rows, k)`` scores holding a non-finite one."""
+    import numpy as np  # an array is here, so numpy is imported already
+
+    finite = np.isfinite(matrix)
+    if not finite.all():
+        raise _overflow(int(np.argmin(finite.all(axis=1))))
 
 
 @dataclass(frozen=True)
@@ -94,7 +111,7 @@ class Model:
         return InputSchema(self.features)
 
     def predict_rows(self, rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64]) -> Scores:
-        """Score validated rows into Python lists.
+        """Score validated rows into ``Scores`` (lists, or arrays for a batch).
 
         Raises ``InvalidInput`` for rows whose scores overflow (finite but huge values).
         """

@@ -79,16 +79,20 @@ def _row_scores(outputs: list[Output]) -> Scores:
 
 
 def _batch_scores(output: Output) -> Scores:
+    """A batch's columns as the contract's arrays: int64 labels, float64 scores, C order."""
     import numpy as np
 
-    def matrix(columns: list[Any] | None) -> list[list[float]] | None:
-        return None if columns is None else np.column_stack(columns).tolist()
+    def array(column: Any, dtype: type) -> Any:
+        return None if column is None else np.ascontiguousarray(column, dtype=dtype)
+
+    def matrix(columns: list[Any] | None) -> Any:
+        return None if columns is None else array(np.column_stack(columns), np.float64)
 
     return Scores(
-        labels=None if output.labels is None else output.labels.tolist(),
+        labels=array(output.labels, np.int64),
         probabilities=matrix(output.probabilities),
         decision=matrix(output.decision),
-        values=None if output.values is None else output.values.tolist(),
+        values=array(output.values, np.float64),
     )
 
 

@@ -123,8 +123,7 @@ def test_the_fast_export_scores_arrays_in_numpy_as_it_scores_lists(model: Model)
     assert model.backend == "fast"
     assert arrays.labels is not None
     assert arrays.probabilities is not None
-    assert arrays.labels == lists.labels
-    assert arrays.probabilities == lists.probabilities
+    assert arrays == lists
     with pytest.raises(InvalidInput, match="row 1: .* overflow"):
         model.predict_rows(np.array([[5.1, 3.5, 1.4, 0.2], [1e308] * 4]))
 

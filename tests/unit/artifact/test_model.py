@@ -46,12 +46,32 @@ def test_the_model_reads_its_manifest(model: Model) -> None:
     assert [f.name for f in model.features] == IRIS_FEATURES
 
 
-def test_rows_as_lists_and_as_an_array_answer_the_same_lists(model: Model) -> None:
+def test_rows_as_an_array_answer_arrays_equal_to_the_lists(model: Model) -> None:
     scores = model.predict_rows(ROWS)
     from_array = model.predict_rows(np.array(ROWS, dtype=np.float64))
     assert from_array == scores
-    assert type(from_array.labels) is list
-    assert type(from_array.probabilities) is list
+    assert type(scores.labels) is list
+    assert type(scores.probabilities) is list
+    assert isinstance(from_array.labels, np.ndarray)
+    assert isinstance(from_array.probabilities, np.ndarray)
+    assert from_array.labels.dtype == np.int64
+    assert from_array.probabilities.dtype == np.float64
+    assert from_array.probabilities.shape == (3, 3)
+    assert from_array.probabilities.flags.c_contiguous
+    for index in range(3):
+        one = from_array.row(index)
+        assert type(one.labels) is list
+        assert type(one.probabilities) is list
+        assert one == scores.row(index) == model.predict_rows([ROWS[index]])
+
+
+def test_scores_differ_when_a_value_does() -> None:
+    lists = Scores(labels=[0, 1], probabilities=[[0.25, 0.75], [0.5, 0.5]])
+    arrays = Scores(labels=np.array([0, 1]), probabilities=np.array([[0.25, 0.75], [0.5, 0.5]]))
+    assert lists == arrays
+    assert arrays != Scores(labels=np.array([0, 1]), probabilities=np.array([[0.25, 0.75]] * 2))
+    assert arrays != Scores(labels=np.array([0, 1]), decision=arrays.probabilities)
+    assert arrays != "scores"
 
 
 @pytest.mark.parametrize("as_array", [False, True])
@@ -64,8 +84,13 @@ def test_rows_whose_scores_overflow_are_refused_by_index(model: Model, as_array:
 
 @pytest.mark.parametrize(
     "scores",
-    [Scores(labels=[0, 0], decision=[[1e308], [1e308]]), Scores(values=[1.7e308, 1.7e308])],
-    ids=["decision", "values"],
+    [
+        Scores(labels=[0, 0], decision=[[1e308], [1e308]]),
+        Scores(values=[1.7e308, 1.7e308]),
+        Scores(labels=np.array([0, 0]), decision=np.array([[1e308], [1e308]])),
+        Scores(values=np.array([1.7e308, 1.7e308])),
+    ],
+    ids=["decision", "values", "decision array", "values array"],
 )
 def test_finite_scores_whose_sum_overflows_are_served(model: Model, scores: Scores) -> None:
     class Huge:
@@ -74,3 +99,24 @@ def test_finite_scores_whose_sum_overflows_are_served(model: Model, scores: Scor
 
     huge = Model(manifest=model.manifest, scorer=Huge(), backend="fast")
     assert huge.predict_rows([SETOSA, SETOSA]) == scores
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [
+        Scores(labels=np.array([0, 0, 0]), probabilities=np.array([[0.5], [np.nan], [np.inf]])),
+        Scores(labels=np.array([0, 0, 0]), decision=np.array([[1.0, 2.0], [3.0, -np.inf], [0, 0]])),
+        Scores(values=np.array([1.0, np.inf, np.nan])),
+    ],
+    ids=["probabilities", "decision", "values"],
+)
+def test_non_finite_array_scores_are_refused_at_their_first_row(
+    model: Model, scores: Scores
+) -> None:
+    class Overflowing:
+        def score_rows(self, rows: object) -> Scores:
+            return scores
+
+    overflowing = Model(manifest=model.manifest, scorer=Overflowing(), backend="fast")
+    with pytest.raises(InvalidInput, match="^row 1: the feature values are so large"):
+        overflowing.predict_rows([SETOSA] * 3)

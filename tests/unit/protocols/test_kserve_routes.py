@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from tritonclient.http import InferResult
 
 from irisserve.artifact.model import Model
+from irisserve.scorers.contract import as_list
 from irisserve.serving import state
 from tests.helpers.support import IRIS_ROWS, SETOSA, assert_error, v2_binary_request, v2_tensor
 
@@ -84,7 +85,9 @@ def test_infer_json_without_content_type(client: FlaskClient, model: Model) -> N
     assert "Inference-Header-Content-Length" not in response.headers
     reply = response.get_json()
     assert reply["id"] == "a"
-    assert reply["outputs"][0]["data"] == model.predict_rows(ROWS).labels
+    labels = model.predict_rows(ROWS).labels
+    assert labels is not None
+    assert reply["outputs"][0]["data"] == as_list(labels)
 
 
 def test_infer_binary(client: FlaskClient, model: Model) -> None:

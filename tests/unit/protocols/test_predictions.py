@@ -21,6 +21,7 @@ from irisserve.protocols.predictions import prediction_objects, predictions_payl
 from irisserve.scorers.contract import Scores
 from tests.helpers.own_models import BUILDERS
 from tests.helpers.support import BUNDLED
+from tests.unit.protocols.arrays import as_arrays
 
 
 def packaged(kind: str, folder: Path) -> Model:
@@ -157,3 +158,19 @@ def test_a_row_answers_the_same_floats_alone_and_in_any_batch(
             assert floats_of(parsed) == floats_of(
                 prediction_objects(model, scores.row(index), alone)
             )
+
+
+@pytest.mark.parametrize(("task", "names", "make"), LARGE_SCORES)
+def test_arrays_answer_the_very_bytes_lists_do(
+    task: Task, names: list[str], make: Callable[[random.Random, int], Scores]
+) -> None:
+    model, scores = bundled_with(task, names), make(random.Random(5), 500)
+    warnings = {3: [{"feature": "x", "value": 1.5, "message": "far"}]}
+    for single in (False, True):
+        from_lists = predictions_payload(model, scores, single, warnings)
+        from_arrays = predictions_payload(model, as_arrays(scores), single, warnings)
+        assert jsoncodec.encode(from_arrays) == jsoncodec.encode(from_lists)
+    # repr: Python values only (a numpy scalar's repr names numpy)
+    assert repr(prediction_objects(model, as_arrays(scores))) == repr(
+        prediction_objects(model, scores)
+    )

@@ -3,6 +3,7 @@ log sees it."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from irisserve.artifact.model import Model
@@ -30,6 +31,17 @@ def test_log_fields_count_rows_and_classes(model: Model) -> None:
         "out_of_range_rows": 0,
         "out_of_range": {},
     }
+
+
+def test_a_batch_scored_in_numpy_logs_what_its_lists_log(model: Model) -> None:
+    rows = [SETOSA, VIRGINICA, FAR, SETOSA] * 5
+    from_array = score(model, np.array(rows), Settings())
+    assert isinstance(from_array.predictions.labels, np.ndarray)
+    assert from_array.predictions == score(model, rows, Settings()).predictions
+    fields = from_array.log_fields()
+    assert fields == score(model, rows, Settings()).log_fields()
+    assert fields["class_counts"] == {"setosa": 10, "versicolor": 5, "virginica": 5}
+    assert all(type(count) is int for count in fields["class_counts"].values())
 
 
 def test_drift_fields_count_flagged_rows_and_features(model: Model) -> None:

@@ -16,6 +16,7 @@ from sklearn.preprocessing import Normalizer, StandardScaler
 
 from irisserve.errors import ArtifactIntegrityError
 from irisserve.scorers._npz import write_npz
+from irisserve.scorers.contract import Scores
 from irisserve.scorers.fast import JSON_NAME, NPZ_NAME, NotExportable, export, load
 from tests.helpers.support import run_python
 
@@ -173,7 +174,8 @@ def test_a_categorical_split_sends_each_category_its_way(forest_files: dict[str,
     rows = [[0.5, -1.0, c] for c in (0.0, 1.0, 2.0, 40.0, -1.0, 300.0, np.nan)] * 2
     alone = [scorer.score_rows([row]).probabilities for row in rows]
     batch = scorer.score_rows(np.array(rows)).probabilities
-    assert [a[0] for a in alone] == batch
+    assert batch is not None
+    assert [a[0] for a in alone] == batch.tolist()
 
 
 def test_an_npz_holding_a_pickle_is_refused(forest_files: dict[str, bytes]) -> None:
@@ -187,8 +189,8 @@ def test_an_npz_holding_a_pickle_is_refused(forest_files: dict[str, bytes]) -> N
 
 def test_no_rows_score_to_no_answers(forest_files: dict[str, bytes]) -> None:
     scorer = load(forest_files)
-    assert scorer.score_rows([]).labels == []
-    assert scorer.score_rows(np.zeros((0, 3))).probabilities == []
+    assert scorer.score_rows([]) == Scores(labels=[], probabilities=[])
+    assert scorer.score_rows(np.zeros((0, 3))) == Scores(labels=[], probabilities=[])
 
 
 #: Loads a folder's export, scores one row, and prints the scorer modules then imported,

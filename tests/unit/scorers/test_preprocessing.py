@@ -16,6 +16,7 @@ from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, S
 
 from irisserve.errors import InvalidInput
 from irisserve.scorers._ops import BatchOps, RowOps
+from irisserve.scorers.contract import as_list
 from irisserve.scorers.fast import NotExportable, export
 from irisserve.scorers.preprocessing import run
 from tests.helpers.scorer_checks import assert_exact_scorer, cells, exported
@@ -134,7 +135,9 @@ def test_an_unknown_category_under_handle_unknown_error_is_invalid_input() -> No
     ).fit(X, LABELS)
     scorer = exported(pipeline)
     known = cells(X[:20])
-    assert scorer.score_rows(known).labels == pipeline.predict(X[:20]).tolist()
+    labels = scorer.score_rows(known).labels
+    assert labels is not None
+    assert as_list(labels) == pipeline.predict(X[:20]).tolist()
     for batch in ([[1.0, 0.0, "red", 7.0, 0.0]], [[1.0, 0.0, "red", 7.0, 0.0]] * 12):
         with pytest.raises(InvalidInput, match=r"unknown category 7\.0"):
             scorer.score_rows(batch)

@@ -4,8 +4,10 @@ Pure: no Flask, no I/O.
 A response lists the outputs a request asked for (``irisserve.protocols.v2.decode``), each
 as JSON ``data`` or, with the binary tensor data extension, as raw little-endian bytes after
 the JSON header (BYTES elements with a 4-byte little-endian length prefix), in the order of
-the outputs. Every output comes from the scores' Python lists by one path, and the header is
-written by ``irisserve.jsoncodec.encode``, whatever the batch's size.
+the outputs. An output is taken from the scores as they come: Python lists (packed with
+``struct``) or, for a batch scored in numpy, arrays (``tobytes``; in JSON ``data``, written
+by orjson from the array, the same text as from the list). The header is written by
+``irisserve.jsoncodec.encode``, whatever the batch's size.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from irisserve import jsoncodec
 from irisserve.artifact.manifest import NUMERIC
 from irisserve.artifact.model import Model
 from irisserve.protocols.v2.decode import InferRequest, outputs
-from irisserve.scorers.contract import Scores
+from irisserve.scorers.contract import Scores, as_list
 
 __all__ = ["EXTENSIONS", "INPUT_NAME", "encode_response", "model_metadata"]
 
@@ -26,8 +28,9 @@ INPUT_NAME = "input-0"
 #: Server metadata ``extensions``.
 EXTENSIONS = ("binary_tensor_data",)
 _PLATFORM = "sklearn"
-#: Numeric output datatype → its ``struct`` code (packed little-endian).
+#: Numeric output datatype → its ``struct`` code (packed little-endian) and numpy dtype.
 _STRUCT_CODES = {"INT64": "q", "FP64": "d"}
+_DTYPES = {"INT64": "<i8", "FP64": "<f8"}
 
 
 def _length_prefixed(text: str) -> bytes:
@@ -39,27 +42,34 @@ def _output(
     name: str, datatype: str, model: Model, scores: Scores, binary: bool
 ) -> tuple[dict[str, Any], bytes]:
     """One output's JSON description and, when binary, its raw bytes (else ``b""``)."""
-    labels = scores.labels or []
-    data: list[Any]
+    labels = [] if scores.labels is None else scores.labels
+    data: Any
     if name == "label":
-        data = list(map(model.class_names.__getitem__, labels))
+        data = list(map(model.class_names.__getitem__, as_list(labels)))
         shape = [len(data)]
     elif name == "predict":
-        data = labels if scores.labels is not None else scores.values or []
+        data = labels if scores.labels is not None else scores.values
+        data = [] if data is None else data
         shape = [len(data)]
     else:
-        matrix = (scores.probabilities if name == "predict_proba" else scores.decision) or []
-        shape = [len(matrix), len(matrix[0]) if matrix else 0]
-        data = list(chain.from_iterable(matrix))
+        matrix = scores.probabilities if name == "predict_proba" else scores.decision
+        if matrix is None or isinstance(matrix, list):
+            matrix = matrix or []
+            shape = [len(matrix), len(matrix[0]) if matrix else 0]
+            data = list(chain.from_iterable(matrix))
+        else:
+            shape, data = list(matrix.shape), matrix.ravel()
     tensor: dict[str, Any] = {"name": name, "datatype": datatype, "shape": shape}
     if not binary:
         tensor["data"] = data
         return tensor, b""
     if datatype == "BYTES":
         prefixed = [_length_prefixed(text) for text in model.class_names]
-        raw = b"".join(map(prefixed.__getitem__, labels))
-    else:
+        raw = b"".join(map(prefixed.__getitem__, as_list(labels)))
+    elif isinstance(data, list):
         raw = struct.pack(f"<{len(data)}{_STRUCT_CODES[datatype]}", *data)
+    else:
+        raw = data.astype(_DTYPES[datatype], copy=False).tobytes()
     tensor["parameters"] = {"binary_data_size": len(raw)}
     return tensor, raw
 

@@ -18,6 +18,7 @@ from irisserve.artifact.model import Model
 from irisserve.protocols.v2 import decode, encode
 from irisserve.scorers.contract import Scores
 from tests.helpers.support import IRIS_FEATURES, v2_tensor
+from tests.unit.protocols.arrays import as_arrays
 
 
 def parse(header: Any, model: Model) -> decode.InferRequest:
@@ -113,13 +114,10 @@ def _answers(model: Model, scores: Scores, binary: bool) -> dict[str, list[Any]]
     return answers
 
 
-@pytest.mark.parametrize("binary", [False, True])
-@pytest.mark.parametrize("kind", ["predict_proba", "decision_function", "regression"])
-def test_a_row_answers_the_same_floats_alone_and_in_any_batch(
-    model: Model, kind: str, binary: bool
-) -> None:
+def _served_scores(model: Model, kind: str, n: int) -> tuple[Model, Scores]:
+    """A model answering ``kind`` (``predict_proba``, ``decision_function``, ``regression``)
+    and ``n`` rows of random scores for it, as lists."""
     rng = random.Random(kind)
-    n = 2000
     if kind == "regression":
         task, names = Task(REGRESSION, output="y"), []
         scores = Scores(values=_floats(rng, n))
@@ -128,17 +126,46 @@ def test_a_row_answers_the_same_floats_alone_and_in_any_batch(
         table = [_floats(rng, 3) for _ in range(n)]
         field = "probabilities" if kind == "predict_proba" else "decision"
         scores = Scores(labels=[rng.randrange(3) for _ in range(n)], **{field: table})
-    served = replace(model, manifest=replace(model.manifest, task=task, class_names=names))
-    batch = _answers(served, scores, binary)
+    return replace(model, manifest=replace(model.manifest, task=task, class_names=names)), scores
+
+
+KINDS = ["predict_proba", "decision_function", "regression"]
+
+
+@pytest.mark.parametrize("arrays", [False, True], ids=["lists", "arrays"])
+@pytest.mark.parametrize("binary", [False, True])
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_row_answers_the_same_floats_alone_and_in_any_batch(
+    model: Model, kind: str, binary: bool, arrays: bool
+) -> None:
+    n = 2000
+    served, scores = _served_scores(model, kind, n)
+    batch = _answers(served, as_arrays(scores) if arrays else scores, binary)
     floats = "predict" if kind == "regression" else kind
     expected = scores.values or [
         v for row in scores.probabilities or scores.decision or [] for v in row
     ]
     assert hexes(batch[floats]) == hexes(expected)
     width = len(batch[floats]) // n
+    rng = random.Random(n)
     for index in rng.sample(range(n), 25):
         alone = _answers(served, scores.row(index), binary)
         assert hexes(alone[floats]) == hexes(batch[floats][index * width : (index + 1) * width])
+
+
+@pytest.mark.parametrize("request_id", [None, "r-1", "\ud800"], ids=["none", "id", "surrogate"])
+@pytest.mark.parametrize("binary", [False, True])
+@pytest.mark.parametrize("kind", KINDS)
+def test_arrays_encode_to_the_very_bytes_lists_do(
+    model: Model, kind: str, binary: bool, request_id: str | None
+) -> None:
+    """orjson's numpy floats are its Python floats' text (and the standard library's, when a
+    lone surrogate sends the answer there), so the form of the scores never shows."""
+    served, scores = _served_scores(model, kind, 500)
+    header = {"inputs": [v2_tensor()], "parameters": {"binary_data_output": binary}}
+    request = parse(header, served)._replace(id=request_id)
+    from_lists = encode.encode_response(served, request, scores)
+    assert encode.encode_response(served, request, as_arrays(scores)) == from_lists
 
 
 def test_model_metadata(model: Model) -> None:
