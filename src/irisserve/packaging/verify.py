@@ -18,7 +18,7 @@ from irisserve.errors import InvalidInput
 from irisserve.packaging.errors import PackagingError
 from irisserve.packaging.tolerance import TOLERANCE, difference
 from irisserve.schema import Cell
-from irisserve.scorers.contract import Scores
+from irisserve.scorers.contract import Scores, as_list
 
 __all__ = ["TOLERANCE", "agreement", "expected_scores", "verify_backends"]
 
@@ -49,9 +49,7 @@ def agreement(expected: Scores, served: Scores, magnitude: Any = None) -> dict[s
     import numpy as np
 
     mismatched = [
-        i
-        for i, (a, b) in enumerate(zip(expected.labels or [], served.labels or [], strict=True))
-        if a != b
+        i for i, (a, b) in enumerate(zip(_labels(expected), _labels(served), strict=True)) if a != b
     ]
     worst = 0.0
     for name in ("probabilities", "decision", "values"):
@@ -70,6 +68,10 @@ def agreement(expected: Scores, served: Scores, magnitude: Any = None) -> dict[s
         "first_mismatch": mismatched[0] if mismatched else None,
         "max_difference": worst,
     }
+
+
+def _labels(scores: Scores) -> list[int]:
+    return [] if scores.labels is None else as_list(scores.labels)
 
 
 def _refuse_disagreement(found: dict[str, Any], what: str) -> None:
