@@ -254,9 +254,12 @@ def _array(rows: Sequence[Sequence[Any]], nullable: list[bool]) -> npt.NDArray[n
     finite = np.isfinite(array)
     if bool(finite.all()):
         return array
-    # JSON holds no NaN: a NaN is a null, allowed only in a nullable column; inf is refused.
-    allowed_nan = np.isnan(array) & np.array(nullable)
-    return array if bool((finite | allowed_nan).all()) else None
+    # A NaN must be a null (never a NaN float, which another caller than JSON could hand
+    # over), in a nullable column; inf is refused.
+    for i, j in np.argwhere(~finite).tolist():
+        if not (nullable[j] and rows[i][j] is None):
+            return None
+    return array
 
 
 def _by_column(rows: Sequence[Sequence[Any]], columns: list[_Column]) -> list[list[Cell]] | None:

@@ -405,3 +405,22 @@ def each_check(rows: list[list[Any]], schema: InputSchema) -> list[list[Any]]:
     """Each feature's check on its cell of the one row, placed as ``parse_row`` places it."""
     cells = zip(rows[0], schema.checks, strict=True)
     return [[check(value, f"f[{i}]") for i, (value, check) in enumerate(cells)]]
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_a_nan_float_in_a_nullable_column_of_a_large_batch_is_refused_as_alone(bad: float) -> None:
+    """Only a null is missing: a NaN float (another caller than JSON could hand one over) is
+    refused by the whole-batch pass exactly as the row alone is."""
+    schema = InputSchema([Feature("a", nullable=True), Feature("b")])
+    rows: list[Any] = [[1.5, 2.0]] * 11 + [[None, 2.0]]
+    rows = [*rows[:5], [bad, 2.0], *rows[5:]]
+    with pytest.raises(InvalidInput) as alone:
+        schema.parse_row(rows[5], "instances[5]")
+    with pytest.raises(InvalidInput) as batch:
+        parse_instances(rows, schema, 100)
+    assert (
+        str(batch.value)
+        == str(alone.value)
+        == "instances[5][0]: expected a finite number, got " + ("nan" if math.isnan(bad) else "inf")
+    )
+    assert np.isnan(parse_instances(rows[:5] + rows[6:], schema, 100)[-1][0])
