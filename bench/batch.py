@@ -47,7 +47,7 @@ __all__ = ["main"]
 RESULTS = Path(__file__).resolve().parent / "results"
 SWEEP = (1, 8, 64, 256, 1024, 4096, 16384)
 #: Rows per batch of the plain loop: about what the handler's byte bounds give Iris rows.
-LOOP_BATCH = 16384
+LOOP_BATCH = 1024
 #: Iris-like ranges, a little wider than training so some rows carry drift warnings.
 RANGES = ((4.0, 8.2), (1.8, 4.6), (0.8, 7.2), (0.0, 2.7))
 
