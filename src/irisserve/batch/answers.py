@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from irisserve.artifact.model import Model
 from irisserve.config import Settings
@@ -21,7 +21,14 @@ from irisserve.protocols.scored import Scored, score
 from irisserve.schema import Cell, parse_body
 from irisserve.serving.errortable import error_status
 
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
 __all__ = ["Outcome", "answer_bodies", "rejected"]
+
+#: Validated rows of a batch: lists, or a float64 array (a large all-numeric batch).
+_Batch: TypeAlias = "list[list[Cell]] | npt.NDArray[np.float64]"
 
 
 @dataclass(frozen=True)
@@ -66,30 +73,58 @@ def _answers(model: Model, scored: Scored) -> list[Outcome]:
     ]
 
 
-def _score(model: Model, rows: list[list[Cell]], settings: Settings) -> list[Outcome]:
+def _score(model: Model, rows: _Batch, settings: Settings) -> list[Outcome]:
     """Score ``rows`` in one batch; when a row's scores overflow, each row alone."""
     try:
         return _answers(model, score(model, rows, settings))
     except InvalidInput as exc:
         if len(rows) == 1:
             return [rejected(exc)]
-    return [outcome for row in rows for outcome in _score(model, [row], settings)]
+    return [
+        outcome
+        for index in range(len(rows))
+        for outcome in _score(model, rows[index : index + 1], settings)
+    ]
+
+
+def _one_row(body: Any) -> bool:
+    """``{"features": row}``: a body whose row can join the whole-batch pass."""
+    return type(body) is dict and len(body) == 1 and "features" in body
+
+
+def _valid_rows(
+    model: Model, bodies: Sequence[Any], settings: Settings
+) -> tuple[list[Outcome | None], list[int], _Batch]:
+    """Each body's error (``None`` if valid), the valid ones' indices, and their rows.
+
+    The rows of ``{"features": ...}`` bodies are validated together by the schema's
+    whole-batch pass; if any of them is refused, every body is validated alone, so each
+    error is the message the function gives that body.
+    """
+    if all(map(_one_row, bodies)):
+        try:
+            rows = model.schema.parse_rows([body["features"] for body in bodies], "features")
+            return [None] * len(bodies), list(range(len(bodies))), rows
+        except InvalidInput:
+            pass
+    errors: list[Outcome | None] = []
+    valid: list[int] = []
+    alone: list[list[Cell]] = []
+    for index, body in enumerate(bodies):
+        try:
+            alone.append(_row(model, body, settings))
+        except InvalidInput as exc:
+            errors.append(rejected(exc))
+            continue
+        errors.append(None)
+        valid.append(index)
+    return errors, valid, alone
 
 
 def answer_bodies(model: Model, bodies: Sequence[Any], settings: Settings) -> list[Outcome]:
     """One outcome per body, in order: its answer, or why it cannot be scored."""
-    outcomes: list[Outcome | None] = []
-    valid: list[int] = []
-    rows: list[list[Cell]] = []
-    for index, body in enumerate(bodies):
-        try:
-            rows.append(_row(model, body, settings))
-        except InvalidInput as exc:
-            outcomes.append(rejected(exc))
-            continue
-        outcomes.append(None)
-        valid.append(index)
-    if rows:
+    outcomes, valid, rows = _valid_rows(model, bodies, settings)
+    if valid:
         for index, outcome in zip(valid, _score(model, rows, settings), strict=True):
             outcomes[index] = outcome
     return [outcome for outcome in outcomes if outcome is not None]

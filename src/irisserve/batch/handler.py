@@ -19,13 +19,25 @@ from irisserve.batch.answers import Outcome, answer_bodies
 from irisserve.batch.records import Record
 from irisserve.config import BUNDLED_MODEL_DIR, Settings
 
-__all__ = ["MAX_BATCH_SIZE", "METRICS_NAMESPACE", "MIN_BATCH_SIZE", "ArtifactModelHandler"]
+__all__ = [
+    "MAX_BATCH_BYTES",
+    "METRICS_NAMESPACE",
+    "MIN_BATCH_BYTES",
+    "ArtifactModelHandler",
+    "record_bytes",
+]
 
 #: Namespace of RunInference's metrics and the pipeline's row counters.
 METRICS_NAMESPACE = "irisserve"
-#: Batch bounds handed to ``BatchElements`` (see docs/batch.md for the measurement).
-MIN_BATCH_SIZE = 64
-MAX_BATCH_SIZE = 1024
+#: Batch bounds handed to ``BatchElements``, in bytes of input text: about 85 and 1,400
+#: Iris JSONL rows (see docs/batch.md for the measurement).
+MIN_BATCH_BYTES = 4 * 1024
+MAX_BATCH_BYTES = 64 * 1024
+
+
+def record_bytes(record: Record) -> int:
+    """A record's weight in a batch: the length of its input text."""
+    return len(record.raw)
 
 
 class ArtifactModelHandler(ModelHandler[Record, Outcome, Model]):
@@ -43,12 +55,17 @@ class ArtifactModelHandler(ModelHandler[Record, Outcome, Model]):
         model_dir: str | None = None,
         settings: Settings | None = None,
         *,
-        min_batch_size: int = MIN_BATCH_SIZE,
-        max_batch_size: int = MAX_BATCH_SIZE,
+        min_batch_bytes: int = MIN_BATCH_BYTES,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
     ) -> None:
         # Not shared across processes (large_model): the model is a few KB and loads in
         # under a millisecond, and a shared model is a proxy every batch would cross.
-        super().__init__(min_batch_size=min_batch_size, max_batch_size=max_batch_size)
+        # BatchElements adds up ``element_size_fn`` and keeps the sum between the bounds.
+        super().__init__(
+            min_batch_size=min_batch_bytes,
+            max_batch_size=max_batch_bytes,
+            element_size_fn=record_bytes,
+        )
         self.model_dir = model_dir
         self.settings = settings or Settings()
 
@@ -73,7 +90,7 @@ class ArtifactModelHandler(ModelHandler[Record, Outcome, Model]):
 
     def get_num_bytes(self, batch: Sequence[Record]) -> int:
         """The batch's size as its input text (Beam's default pickles the batch)."""
-        return sum(len(record.raw) for record in batch)
+        return sum(map(record_bytes, batch))
 
     def get_metrics_namespace(self) -> str:
         """RunInference's metrics (model loads, batch latency) under ``irisserve``."""

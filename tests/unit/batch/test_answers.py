@@ -10,11 +10,16 @@ import json
 import random
 from typing import Any
 
+import pytest
+
 from irisserve.artifact.model import Model
 from irisserve.batch.answers import Outcome, answer_bodies
 from irisserve.config import Settings
 from tests.helpers.support import IRIS_FEATURES as NAMES
 from tests.helpers.support import SETOSA
+
+#: Finite values whose scores overflow: valid input, refused when scored.
+OVERFLOW = {"features": [1e308, 1e308, 1e308, 1e308]}
 
 #: A body for every kind of bad row the function refuses, decoded as JSON.
 BAD_BODIES: list[Any] = [
@@ -40,7 +45,7 @@ BAD_BODIES: list[Any] = [
     {"features": [{"v": 5.1}, 3.5, 1.4, 0.2]},
     {"features": 5.1},
     {"features": [10**400, 3.5, 1.4, 0.2]},
-    {"features": [1e308, 1e308, 1e308, 1e308]},  # finite, but the scores overflow
+    OVERFLOW,
     {"instances": []},
     {"instances": None},
     {"instances": {"sepal_length": 1}},
@@ -102,3 +107,60 @@ def test_a_batch_line_with_several_instances_is_refused(model: Model) -> None:
     assert outcome.code == "invalid_input"
     assert outcome.error is not None
     assert "put each of the" in outcome.error
+
+
+class CountingPredictions:
+    """Wraps ``Model.predict_rows``: how many rows each call scored."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[int] = []
+        original = Model.predict_rows
+
+        def predict_rows(model: Model, rows: Any) -> Any:
+            self.calls.append(len(rows))
+            return original(model, rows)
+
+        monkeypatch.setattr(Model, "predict_rows", predict_rows)
+
+
+#: Bad rows that look like one-row bodies: they reach the schema's whole-batch pass.
+BAD_FEATURES = [
+    b for b in BAD_BODIES if isinstance(b, dict) and list(b) == ["features"] and b != OVERFLOW
+]
+
+
+@pytest.mark.parametrize("bad", BAD_FEATURES, ids=[json.dumps(b)[:40] for b in BAD_FEATURES])
+def test_one_bad_row_in_the_middle_of_a_batch_leaves_the_rest_scored_as_a_batch(
+    client: Any, model: Model, bad: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(25)
+    bodies: list[Any] = [{"features": random_row(rng)} for _ in range(40)]
+    bodies.insert(20, bad)
+    counting = CountingPredictions(monkeypatch)
+    outcomes = answer_bodies(model, bodies, Settings())
+    assert counting.calls == [40]  # the 40 valid rows in one call
+    assert outcomes[20].answer is None
+    for body, outcome in zip(bodies, outcomes, strict=True):
+        assert_same_as_function(client, body, outcome)
+
+
+def test_a_valid_batch_is_validated_as_one_array_and_scored_in_one_call(
+    client: Any, model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(52)
+    bodies = [{"features": random_row(rng)} for _ in range(50)]
+    parsed: list[Any] = []
+    parse_rows = model.schema.parse_rows
+
+    def spy(rows: list[Any], where: str) -> Any:
+        parsed.append(result := parse_rows(rows, where))
+        return result
+
+    monkeypatch.setattr(model.schema, "parse_rows", spy)
+    counting = CountingPredictions(monkeypatch)
+    outcomes = answer_bodies(model, bodies, Settings())
+    assert counting.calls == [50]
+    assert [len(rows) for rows in parsed] == [50]
+    assert not isinstance(parsed[0], list)  # the numpy whole-batch pass
+    for body, outcome in zip(bodies, outcomes, strict=True):
+        assert_same_as_function(client, body, outcome)
