@@ -149,20 +149,42 @@ class Trees:
 
 
 class Boosting:
-    """Gradient boosting: ``init``, plus each stage's leaf value, then the link."""
+    """Gradient boosting: ``init``, plus each stage's leaf value, then the link.
+
+    ``float32_sum`` (XGBoost): the sum and the link in float32 (``_float32``), labels
+    from the probabilities; ``label_by_probability`` (LightGBM): labels the first
+    largest probability, as the library's ``argmax`` of ``predict_proba``.
+    """
 
     def __init__(
-        self, forest: Forest, init: list[float], link: str, classifier: bool, label_if_zero: int
+        self,
+        forest: Forest,
+        init: list[float],
+        link: str,
+        classifier: bool,
+        label_if_zero: int,
+        *,
+        float32_sum: bool = False,
+        label_by_probability: bool = False,
     ) -> None:
         self.forest, self.init, self.link = forest, init, link
         self.classifier, self.label_if_zero = classifier, label_if_zero
+        self.float32_sum = float32_sum
+        self.label_by_probability = label_by_probability or float32_sum
 
     def predict(self, columns: list[Column], ops: Any) -> Output:
         """Raw scores through the loss's link."""
         picked = ops.take(self.forest, ops.leaves(self.forest, columns), 1, 0)
         outputs = len(self.init)
         # each output's trees (every ``outputs``-th one), added stage by stage
+        if self.float32_sum:
+            from irisserve.scorers import _float32  # XGBoost's models only
+
+            raw = [_float32.sum_trees(v, picked[k::outputs]) for k, v in enumerate(self.init)]
+            return self._output(raw, ops, _float32.sigmoid, _float32.softmax, _float32.round32)
         raw = [reduce(add, picked[k::outputs], ops.constant(v)) for k, v in enumerate(self.init)]
+        if self.label_by_probability:
+            return self._output(raw, ops, expit, softmax, _same)
         if not self.classifier:
             return Output(values=ops.exp(raw[0]) if self.link == "exp" else raw[0])
         if self.link == "softmax":
@@ -170,6 +192,24 @@ class Boosting:
         positive = expit(raw[0], ops)
         label = ops.where(raw[0] > 0, 1, ops.where(raw[0] == 0, self.label_if_zero, 0))
         return Output(labels=label, probabilities=[1.0 - positive, positive])
+
+    def _output(
+        self, raw: list[Column], ops: Any, expit: Any, softmax: Any, rounded: Any
+    ) -> Output:
+        """Values, or probabilities with the first largest one's index as the label."""
+        if not self.classifier:
+            exps = {"exp": ops.exp, "logistic": lambda x: expit(x, ops)}
+            return Output(values=exps.get(self.link, _same)(raw[0]))
+        if self.link == "softmax":
+            probabilities = softmax(raw, ops)
+        else:
+            positive = expit(raw[0], ops)
+            probabilities = [rounded(1.0 - positive), positive]
+        return Output(labels=argmax(probabilities, ops), probabilities=probabilities)
+
+
+def _same(column: Column) -> Column:
+    return column
 
 
 def load_model(spec: dict[str, Any], forest: Forest) -> Trees | Boosting:
@@ -186,4 +226,11 @@ def load_model(spec: dict[str, Any], forest: Forest) -> Trees | Boosting:
     need(n_values == n_nodes, "values must hold one number per node")
     need(spec["link"] in ("identity", "exp", "logistic", "softmax"), "unknown link")
     need(spec["label_if_zero"] in (0, 1), "label_if_zero must be 0 or 1")
-    return Boosting(forest, init, spec["link"], bool(spec["classifier"]), spec["label_if_zero"])
+    options = {name: spec.get(name, False) for name in ("float32_sum", "label_by_probability")}
+    need(
+        all(type(o) is bool for o in options.values()),
+        "float32_sum, label_by_probability: booleans",
+    )
+    need(not options["float32_sum"] or spec["link"] != "exp", "float32_sum has no exp link")
+    link, classifier = spec["link"], bool(spec["classifier"])
+    return Boosting(forest, init, link, classifier, spec["label_if_zero"], **options)

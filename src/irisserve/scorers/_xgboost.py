@@ -1,0 +1,134 @@
+"""XGBoost's ``gbtree`` models, from the booster's own JSON model (``save_raw("json")``).
+
+XGBoost's CPU predictor rounds the input to float32, sends a row left when
+``x < split_condition`` (float32), a missing value (NaN) the node's ``default_left`` way,
+and adds the leaf values (learning rate already in them) in float32, tree by tree from the
+base margin (``base_score`` through the objective's ``ProbToMargin``), then transforms the
+margin in float32 (``_float32``). ``x < t`` for float32 ``x`` and ``t`` is
+``x <= `` the float32 just below ``t``: the threshold exported, compared exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from irisserve.scorers._forest import join_parts
+from irisserve.scorers._spec import NotExportable
+from irisserve.scorers.trees import no_categories
+
+__all__ = ["booster_covers", "export_xgboost"]
+
+#: Served objectives: the link, and whether ``base_score`` is a probability (its margin
+#: is then ``-log(1 / p - 1)`` in float32) rather than already a margin.
+_OBJECTIVES = {
+    "binary:logistic": ("logistic", True),
+    "reg:logistic": ("logistic", True),
+    "multi:softprob": ("softmax", False),
+    "reg:squarederror": ("identity", False),
+    "reg:pseudohubererror": ("identity", False),
+    "reg:absoluteerror": ("identity", False),
+    "reg:quantileerror": ("identity", False),
+}
+_INSTEAD = "serve it through xgboost itself (the pickle, with xgboost installed in the function)"
+
+
+def _refuse(model: Any, what: str) -> NotExportable:
+    return NotExportable(
+        f"{type(model).__name__}: {what} has no exact pickle-free export; {_INSTEAD}"
+    )
+
+
+def _learner(model: Any) -> dict[str, Any]:
+    learner: dict[str, Any] = json.loads(bytes(model.get_booster().save_raw("json")))["learner"]
+    return learner
+
+
+def _trees(model: Any, learner: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """The trees ``predict`` uses, ordered one per output in turn, and the outputs' number."""
+    booster = learner["gradient_booster"]
+    if booster["name"] != "gbtree":
+        raise _refuse(model, f"the {booster['name']} booster")
+    trees, groups = booster["model"]["trees"], booster["model"]["tree_info"]
+    best = learner.get("attributes", {}).get("best_iteration")
+    if best is not None:  # the scikit-learn wrapper predicts with the best iteration's trees
+        end = booster["model"]["iteration_indptr"][int(best) + 1]
+        trees, groups = trees[:end], groups[:end]
+    outputs = max(groups) + 1
+    per_output = [[t for t, g in zip(trees, groups, strict=True) if g == k] for k in range(outputs)]
+    if len({len(p) for p in per_output}) != 1:
+        raise _refuse(model, "a model with unequal trees per class")
+    for tree in trees:
+        if int(tree["tree_param"]["size_leaf_vector"]) > 1:
+            raise _refuse(model, 'a multi-output tree (multi_strategy="multi_output_tree")')
+        if any(tree["split_type"]):
+            raise _refuse(model, "a categorical split (enable_categorical)")
+    return [tree for stage in zip(*per_output, strict=True) for tree in stage], outputs
+
+
+def _nodes(trees: list[dict[str, Any]], n_features: int) -> dict[str, Any]:
+    import numpy as np
+
+    parts: dict[str, list[Any]] = {name: [] for name in ("feature", "threshold", "left")}
+    parts |= {"right": [], "missing_left": [], "roots": [], "values": []}
+    offset = 0
+    for tree in trees:
+        left = np.array(tree["left_children"], dtype=np.int64)
+        leaf = left == -1
+        condition = np.array(tree["split_conditions"], dtype=np.float32)
+        below = np.nextafter(condition, np.float32(-np.inf))  # x < t  <=>  x <= below(t)
+        parts["roots"].append(offset)
+        parts["feature"].append(np.where(leaf, 0, tree["split_indices"]))
+        parts["threshold"].append(np.where(leaf, 0.0, below.astype(np.float64)))
+        parts["left"].append(np.where(leaf, -1, left + offset))
+        parts["right"].append(np.where(leaf, -1, np.array(tree["right_children"]) + offset))
+        parts["missing_left"].append(np.array(tree["default_left"], dtype=np.uint8))
+        parts["values"].append(np.where(leaf, condition.astype(np.float64), 0.0))
+        offset += len(left)
+    return join_parts(parts) | no_categories(offset, n_features)
+
+
+def _base_margin(learner: dict[str, Any], outputs: int, probability: bool) -> list[float]:
+    """``base_score`` in margin space, float32, one per output: XGBoost's ``ProbToMargin``
+    for the logistic objectives is ``-logf(1.0f / p - 1.0f)``."""
+    import numpy as np
+
+    scores = np.array(json.loads(learner["learner_model_param"]["base_score"]), np.float32)
+    if probability:
+        odds = np.float32(1.0) / scores - np.float32(1.0)
+        scores = (-np.log(odds.astype(np.float64))).astype(np.float32)
+    margins = np.broadcast_to(scores, (outputs,)).astype(np.float64)
+    return [float(m) for m in margins]
+
+
+def export_xgboost(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The boosting spec and node arrays of a fitted ``XGBClassifier``/``XGBRegressor``."""
+    if callable(getattr(model, "objective", None)):
+        raise _refuse(model, "a custom objective")
+    learner = _learner(model)
+    objective = learner["objective"]["name"]
+    if objective not in _OBJECTIVES:
+        raise _refuse(model, f"objective {objective}")
+    if int(learner["learner_model_param"].get("num_target", "1")) > 1:
+        raise _refuse(model, "a multi-target model")
+    trees, outputs = _trees(model, learner)
+    link, probability = _OBJECTIVES[objective]
+    spec = {
+        "kind": "boosting",
+        "init": _base_margin(learner, outputs, probability),
+        "link": link,
+        "classifier": hasattr(model, "classes_"),
+        "label_if_zero": 0,
+        "float32": True,
+        "float32_sum": True,
+    }
+    return spec, _nodes(trees, int(model.n_features_in_))
+
+
+def booster_covers(model: Any) -> Any:
+    """Each exported node's cover (``sum_hessian``, what ``shap.TreeExplainer`` weighs
+    XGBoost's nodes by), in the export's node order."""
+    import numpy as np
+
+    trees, _ = _trees(model, _learner(model))
+    return np.concatenate([np.array(t["sum_hessian"], dtype=np.float64) for t in trees])
