@@ -109,9 +109,9 @@ def export_xgboost(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     objective = learner["objective"]["name"]
     if objective not in _OBJECTIVES:
         raise _refuse(model, f"objective {objective}")
+    trees, outputs = _trees(model, learner)
     if int(learner["learner_model_param"].get("num_target", "1")) > 1:
         raise _refuse(model, "a multi-target model")
-    trees, outputs = _trees(model, learner)
     link, probability = _OBJECTIVES[objective]
     spec = {
         "kind": "boosting",
