@@ -52,17 +52,29 @@ def _trees(model: Any) -> tuple[dict[str, Any], list[list[dict[str, Any]]]]:
 def _check_node(model: Any, node: dict[str, Any]) -> None:
     if "leaf_coeff" in node:
         raise _refuse(model, "a linear tree (linear_tree=True)")
-    if "split_index" not in node:
-        return
-    if node["decision_type"] != "<=":
-        raise _refuse(model, "a categorical split (categorical_feature)")
-    if node["missing_type"] not in ("None", "NaN"):
+    if "split_index" in node and node["missing_type"] == "Zero":
         raise _refuse(model, "a zero-as-missing split (zero_as_missing=True)")
 
 
+def _bitset(model: Any, categories: str) -> list[int]:
+    """The 8-word bitset of a categorical split's left categories (``"0||3||6"``)."""
+    words = [0] * 8
+    for category in map(int, categories.split("||")):
+        if not 0 <= category < 256:
+            raise _refuse(model, f"a categorical split on category {category} (above 255)")
+        words[category // 32] |= 1 << (category % 32)
+    return words
+
+
 def _nodes(model: Any, trees: list[list[dict[str, Any]]], n_features: int) -> dict[str, Any]:
-    names = ("feature", "threshold", "left", "right", "missing_left", "values")
+    """The flat node arrays. A categorical split (``==``) sends the categories in its
+    bitset left and every other value right, NaN and negative ones too: no category is
+    "known", so they all take the missing way, right (``Tree::CategoricalDecision``)."""
+    import numpy as np
+
+    names = ("feature", "threshold", "left", "right", "missing_left", "values", "category")
     parts: dict[str, list[Any]] = {name: [] for name in (*names, "roots")}
+    bitsets: list[list[int]] = []
     offset = 0
     for nodes in trees:
         where = {id(node): offset + i for i, node in enumerate(nodes)}
@@ -71,18 +83,37 @@ def _nodes(model: Any, trees: list[list[dict[str, Any]]], n_features: int) -> di
         for node in nodes:
             _check_node(model, node)
             if "split_index" not in node:
-                row = (0, 0.0, -1, -1, False, float(node["leaf_value"]))
+                row = (0, 0.0, -1, -1, False, float(node["leaf_value"]), -1)
             else:
-                threshold = float(node["threshold"])
-                nan_left = node["default_left"] if node["missing_type"] == "NaN" else threshold >= 0
                 children = (where[id(node["left_child"])], where[id(node["right_child"])])
-                row = (node["split_feature"], threshold, *children, bool(nan_left), 0.0)
+                if node["decision_type"] == "==":
+                    bitsets.append(_bitset(model, str(node["threshold"])))
+                    split = (0.0, *children, False, 0.0, len(bitsets) - 1)
+                else:
+                    threshold = float(node["threshold"])
+                    nan = node["default_left"] if node["missing_type"] == "NaN" else threshold >= 0
+                    split = (threshold, *children, bool(nan), 0.0, -1)
+                row = (node["split_feature"], *split)
             for column, value in zip(columns, row, strict=True):
                 column.append(value)
         for name, column in zip(names, columns, strict=True):
             parts[name].append(column)
         offset += len(nodes)
-    return join_parts(parts) | no_categories(offset, n_features)
+    arrays = no_categories(offset, n_features) | join_parts(parts)
+    categorical = categorical_features(arrays)
+    numeric = (arrays["category"] < 0) & (arrays["left"] >= 0)
+    if set(categorical) & set(arrays["feature"][numeric].tolist()):
+        raise _refuse(model, "a feature with both categorical and numeric splits")
+    if bitsets:
+        arrays["left_bitsets"] = np.array(bitsets, dtype="<u4")
+        arrays["known_bitsets"] = np.zeros((1, 8), dtype="<u4")
+        arrays["known_index"][categorical] = 0
+    return arrays
+
+
+def categorical_features(arrays: dict[str, Any]) -> list[int]:
+    """The features that categorical splits read."""
+    return sorted(set(arrays["feature"][arrays["category"] >= 0].tolist()))
 
 
 def export_lightgbm(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -99,6 +130,9 @@ def export_lightgbm(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         raise _refuse(model, f"objective {described!r}")
     if dump["average_output"]:
         raise _refuse(model, "a random forest (boosting='rf')")
+    if dump.get("pandas_categorical"):
+        raise _refuse(model, "a pandas categorical column (encode it with an OrdinalEncoder)")
+    arrays = _nodes(model, trees, int(model.n_features_in_))
     spec = {
         "kind": "boosting",
         "init": [0.0] * int(dump["num_tree_per_iteration"]),
@@ -108,7 +142,9 @@ def export_lightgbm(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "float32": False,
         "label_by_probability": True,
     }
-    return spec, _nodes(model, trees, int(model.n_features_in_))
+    if truncated := categorical_features(arrays):
+        spec["truncate"] = truncated  # LightGBM reads a category as ``int(value)``
+    return spec, arrays
 
 
 def booster_covers(model: Any) -> Any:

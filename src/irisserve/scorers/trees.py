@@ -10,6 +10,7 @@ Histogram gradient boosting (``hist``) shares the boosting scorer.
 
 from __future__ import annotations
 
+import math
 from functools import reduce
 from operator import add
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from irisserve.scorers._forest import Forest, join_parts
 from irisserve.scorers._link import argmax, expit, softmax
 from irisserve.scorers._ops import Column
-from irisserve.scorers._spec import NotExportable, floats, need
+from irisserve.scorers._spec import NotExportable, floats, integers, need
 from irisserve.scorers.output import Output
 
 __all__ = ["Boosting", "Trees", "export_trees", "node_arrays"]
@@ -153,7 +154,8 @@ class Boosting:
 
     ``float32_sum`` (XGBoost): the sum and the link in float32 (``_float32``), labels
     from the probabilities; ``label_by_probability`` (LightGBM): labels the first
-    largest probability, as the library's ``argmax`` of ``predict_proba``.
+    largest probability, as the library's ``argmax`` of ``predict_proba``; ``truncate``
+    (LightGBM's categorical features): those columns' values rounded toward zero first.
     """
 
     def __init__(
@@ -166,14 +168,20 @@ class Boosting:
         *,
         float32_sum: bool = False,
         label_by_probability: bool = False,
+        truncate: tuple[int, ...] = (),
     ) -> None:
         self.forest, self.init, self.link = forest, init, link
         self.classifier, self.label_if_zero = classifier, label_if_zero
         self.float32_sum = float32_sum
         self.label_by_probability = label_by_probability or float32_sum
+        self.truncate = truncate
 
     def predict(self, columns: list[Column], ops: Any) -> Output:
         """Raw scores through the loss's link."""
+        if self.truncate:
+            columns = list(columns)
+            for feature in self.truncate:
+                columns[feature] = _toward_zero(ops.number(columns[feature]))
         picked = ops.take(self.forest, ops.leaves(self.forest, columns), 1, 0)
         outputs = len(self.init)
         # each output's trees (every ``outputs``-th one), added stage by stage
@@ -212,6 +220,15 @@ def _same(column: Column) -> Column:
     return column
 
 
+def _toward_zero(column: Column) -> Column:
+    """A float rounded toward zero (NaN and infinities kept), or an array of them."""
+    if isinstance(column, float):
+        return float(math.trunc(column)) if math.isfinite(column) else column
+    import numpy as np
+
+    return np.trunc(column)
+
+
 def load_model(spec: dict[str, Any], forest: Forest) -> Trees | Boosting:
     """The tree scorer a spec describes."""
     n_values = len(forest.arrays["values"].flat)
@@ -232,5 +249,8 @@ def load_model(spec: dict[str, Any], forest: Forest) -> Trees | Boosting:
         "float32_sum, label_by_probability: booleans",
     )
     need(not options["float32_sum"] or spec["link"] != "exp", "float32_sum has no exp link")
+    truncate = tuple(integers(spec.get("truncate", []), "truncate", forest.n_features))
     link, classifier = spec["link"], bool(spec["classifier"])
-    return Boosting(forest, init, link, classifier, spec["label_if_zero"], **options)
+    return Boosting(
+        forest, init, link, classifier, spec["label_if_zero"], **options, truncate=truncate
+    )

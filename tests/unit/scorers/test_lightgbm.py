@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from irisserve.scorers.boosters import booster_covers
 from irisserve.scorers.fast import NotExportable, export, load
@@ -204,3 +204,70 @@ def test_what_cannot_be_served_exactly_is_refused(make: Any, message: str) -> No
     with pytest.raises(NotExportable, match=message) as refused:
         export(make())
     assert "serve it through lightgbm itself" in str(refused.value)
+
+
+def _categorical_table(n: int, categories: int) -> Any:
+    table = RNG.normal(size=(n, 3))
+    table[:, 2] = RNG.integers(0, categories, n)
+    table[RNG.random(n) < 0.1, 2] = np.nan
+    return table
+
+
+CATEGORICAL_X = _categorical_table(500, 8)
+CATEGORICAL_Y = ((CATEGORICAL_X[:, 2] % 3 == 0) ^ (CATEGORICAL_X[:, 0] > 0)).astype(int)
+CATEGORICAL = lgb.LGBMClassifier(n_estimators=10, num_leaves=6, min_data_per_group=5, verbose=-1)
+CATEGORICAL.fit(CATEGORICAL_X, CATEGORICAL_Y + (CATEGORICAL_X[:, 1] > 1), categorical_feature=[2])
+CATEGORICAL_SCORER = load(export(CATEGORICAL))
+
+
+def test_categorical_splits_answer_as_lightgbm() -> None:
+    assert '"decision_type": "=="' in json.dumps(CATEGORICAL.booster_.dump_model()["tree_info"])
+    rows = _categorical_table(300, 12)  # unseen categories 8..11
+    rows[:20, 2] = -1.0
+    assert_served_exactly(CATEGORICAL, rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.floats(-3, 3) | st.just(np.nan),
+            st.floats(-3, 3),
+            # known, unseen, negative (-0.5 is read as category 0), fractional, huge, missing
+            st.sampled_from([*range(-2, 12), -0.5, -0.0, 2.5, 7.9, 300.0, 1e10, np.nan]),
+        ).map(list),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_rows_with_any_category_walk_like_lightgbm(rows: list[list[float]]) -> None:
+    table = np.array(rows)
+    alone = [per_row(CATEGORICAL_SCORER.score_rows([row]))[0] for row in cells(table)]
+    batch = CATEGORICAL_SCORER.score_rows(table)
+    assert repr(alone) == repr(per_row(batch))
+    assert_identical(CATEGORICAL, batch, table)
+
+
+def test_an_ordinal_encoder_in_front_of_categorical_splits() -> None:
+    table = np.empty((400, 2), dtype=object)
+    table[:, 0] = X[:, 1]
+    table[:, 1] = RNG.choice(["red", "green", "blue", "grey"], 400)
+    encoder = OrdinalEncoder(
+        handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
+    )
+    front = ColumnTransformer([("c", encoder, [1]), ("n", "passthrough", [0])])
+    pipeline = make_pipeline(front, _small(lgb.LGBMClassifier(min_data_per_group=5)))
+    target = (table[:, 1] == "red") ^ (X[:, 1] > 0)
+    pipeline.fit(table, target, lgbmclassifier__categorical_feature=[0])
+    rows = table[:100].copy()
+    rows[:10, 1] = "purple"  # unseen
+    assert_served_exactly(pipeline, rows, numeric=False)
+
+
+def test_a_category_above_255_is_refused() -> None:
+    table = _categorical_table(500, 8)
+    table[:, 2] = RNG.integers(250, 262, 500)
+    model = lgb.LGBMClassifier(n_estimators=3, min_data_per_group=5, verbose=-1)
+    model.fit(table, (table[:, 2] % 2 == 0).astype(int), categorical_feature=[2])
+    with pytest.raises(NotExportable, match="above 255"):
+        export(model)
