@@ -61,22 +61,43 @@ def _trees(model: Any, learner: dict[str, Any]) -> tuple[list[dict[str, Any]], i
     for tree in trees:
         if int(tree["tree_param"]["size_leaf_vector"]) > 1:
             raise _refuse(model, 'a multi-output tree (multi_strategy="multi_output_tree")')
-        if any(tree["split_type"]):
-            raise _refuse(model, "a categorical split (enable_categorical)")
+    if any(booster["model"].get("cats", {}).get("enc")):
+        raise _refuse(model, "a model that re-encodes pandas categories")
     return [tree for stage in zip(*per_output, strict=True) for tree in stage], outputs
 
 
-def _nodes(trees: list[dict[str, Any]], n_features: int) -> dict[str, Any]:
+def _right_categories(tree: dict[str, Any]) -> dict[int, list[int]]:
+    """Each categorical split's categories (the ones it sends right), by node."""
+    starts, sizes = tree["categories_segments"], tree["categories_sizes"]
+    return {
+        node: tree["categories"][start : start + size]
+        for node, start, size in zip(tree["categories_nodes"], starts, sizes, strict=True)
+    }
+
+
+def _nodes(model: Any, trees: list[dict[str, Any]], n_features: int) -> dict[str, Any]:
+    """The flat node arrays. A categorical split sends its categories right and any other
+    value left (``common::Decision``): its left bitset is every other category below 256,
+    and every category is known."""
     import numpy as np
 
     parts: dict[str, list[Any]] = {name: [] for name in ("feature", "threshold", "left")}
-    parts |= {"right": [], "missing_left": [], "roots": [], "values": []}
+    parts |= {"right": [], "missing_left": [], "roots": [], "values": [], "category": []}
+    bitsets: list[Any] = []
     offset = 0
     for tree in trees:
         left = np.array(tree["left_children"], dtype=np.int64)
         leaf = left == -1
         condition = np.array(tree["split_conditions"], dtype=np.float32)
         below = np.nextafter(condition, np.float32(-np.inf))  # x < t  <=>  x <= below(t)
+        category = np.full(len(left), -1)
+        for node, right in _right_categories(tree).items():
+            if max(right, default=0) >= 256:
+                raise _refuse(model, f"a categorical split on category {max(right)} (above 255)")
+            bits = np.ones(256, dtype=bool)
+            bits[right] = False
+            category[node] = len(bitsets)
+            bitsets.append(np.packbits(bits, bitorder="little").view("<u4"))
         parts["roots"].append(offset)
         parts["feature"].append(np.where(leaf, 0, tree["split_indices"]))
         parts["threshold"].append(np.where(leaf, 0.0, below.astype(np.float64)))
@@ -84,8 +105,34 @@ def _nodes(trees: list[dict[str, Any]], n_features: int) -> dict[str, Any]:
         parts["right"].append(np.where(leaf, -1, np.array(tree["right_children"]) + offset))
         parts["missing_left"].append(np.array(tree["default_left"], dtype=np.uint8))
         parts["values"].append(np.where(leaf, condition.astype(np.float64), 0.0))
+        parts["category"].append(category)
         offset += len(left)
-    return join_parts(parts) | no_categories(offset, n_features)
+    arrays = no_categories(offset, n_features) | join_parts(parts)
+    if bitsets:
+        arrays["left_bitsets"] = np.array(bitsets, dtype="<u4")
+        arrays["known_bitsets"] = np.full((1, 8), 0xFFFFFFFF, dtype="<u4")
+        arrays["known_index"][_categorical_features(arrays)] = 0
+    return arrays
+
+
+def _categorical_features(arrays: dict[str, Any]) -> list[int]:
+    return sorted(set(arrays["feature"][arrays["category"] >= 0].tolist()))
+
+
+def _unused_codes(model: Any, arrays: dict[str, Any]) -> list[list[int]]:
+    """For each categorical feature, a category below 256 that no split sends right (what
+    a value that is no category is read as: it goes left everywhere, as in XGBoost)."""
+    import numpy as np
+
+    pairs = []
+    for feature in _categorical_features(arrays):
+        splits = arrays["category"][(arrays["category"] >= 0) & (arrays["feature"] == feature)]
+        left_everywhere = np.bitwise_and.reduce(arrays["left_bitsets"][splits], axis=0)
+        bits = np.unpackbits(left_everywhere.view(np.uint8), bitorder="little")
+        if not bits.any():
+            raise _refuse(model, f"feature {feature}, whose splits use every category below 256")
+        pairs.append([feature, int(np.argmax(bits))])
+    return pairs
 
 
 def _base_margin(learner: dict[str, Any], outputs: int, probability: bool) -> list[float]:
@@ -110,6 +157,7 @@ def export_xgboost(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     if objective not in _OBJECTIVES:
         raise _refuse(model, f"objective {objective}")
     trees, outputs = _trees(model, learner)
+    arrays = _nodes(model, trees, int(model.n_features_in_))
     if int(learner["learner_model_param"].get("num_target", "1")) > 1:
         raise _refuse(model, "a multi-target model")
     link, probability = _OBJECTIVES[objective]
@@ -122,7 +170,9 @@ def export_xgboost(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "float32": True,
         "float32_sum": True,
     }
-    return spec, _nodes(trees, int(model.n_features_in_))
+    if invalid := _unused_codes(model, arrays):
+        spec["invalid"] = invalid
+    return spec, arrays
 
 
 def booster_covers(model: Any) -> Any:

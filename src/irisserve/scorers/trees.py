@@ -155,7 +155,9 @@ class Boosting:
     ``float32_sum`` (XGBoost): the sum and the link in float32 (``_float32``), labels
     from the probabilities; ``label_by_probability`` (LightGBM): labels the first
     largest probability, as the library's ``argmax`` of ``predict_proba``; ``truncate``
-    (LightGBM's categorical features): those columns' values rounded toward zero first.
+    (LightGBM's categorical features): those columns' values rounded toward zero first;
+    ``invalid`` (XGBoost's): a feature's values that are no category (negative, 256 or
+    more, as float32) replaced by a code no split sends right.
     """
 
     def __init__(
@@ -169,19 +171,22 @@ class Boosting:
         float32_sum: bool = False,
         label_by_probability: bool = False,
         truncate: tuple[int, ...] = (),
+        invalid: dict[int, int] | None = None,
     ) -> None:
         self.forest, self.init, self.link = forest, init, link
         self.classifier, self.label_if_zero = classifier, label_if_zero
         self.float32_sum = float32_sum
         self.label_by_probability = label_by_probability or float32_sum
-        self.truncate = truncate
+        self.truncate, self.invalid = truncate, invalid or {}
 
     def predict(self, columns: list[Column], ops: Any) -> Output:
         """Raw scores through the loss's link."""
-        if self.truncate:
+        if self.truncate or self.invalid:
             columns = list(columns)
             for feature in self.truncate:
                 columns[feature] = _toward_zero(ops.number(columns[feature]))
+            for feature, code in self.invalid.items():
+                columns[feature] = _no_category(ops.number(columns[feature]), code, ops)
         picked = ops.take(self.forest, ops.leaves(self.forest, columns), 1, 0)
         outputs = len(self.init)
         # each output's trees (every ``outputs``-th one), added stage by stage
@@ -220,6 +225,15 @@ def _same(column: Column) -> Column:
     return column
 
 
+def _no_category(column: Column, code: int, ops: Any) -> Column:
+    """A column as float32, its values outside [0, 256) but NaN replaced by ``code``."""
+    from irisserve.scorers._float32 import round32
+
+    rounded = round32(column)
+    outside = (rounded < 0) | (rounded >= 256)  # NaN: False either way
+    return ops.where(outside, float(code), rounded)
+
+
 def _toward_zero(column: Column) -> Column:
     """A float rounded toward zero (NaN and infinities kept), or an array of them."""
     if isinstance(column, float):
@@ -250,7 +264,22 @@ def load_model(spec: dict[str, Any], forest: Forest) -> Trees | Boosting:
     )
     need(not options["float32_sum"] or spec["link"] != "exp", "float32_sum has no exp link")
     truncate = tuple(integers(spec.get("truncate", []), "truncate", forest.n_features))
+    invalid = spec.get("invalid", [])
+    need(isinstance(invalid, list), "invalid must be a list")
+    pairs = [integers(pair, "invalid", max(256, forest.n_features)) for pair in invalid]
+    need(
+        all(len(p) == 2 and p[0] < forest.n_features and p[1] < 256 for p in pairs),
+        "invalid must hold [feature, code] pairs",
+    )
+    codes = {pair[0]: pair[1] for pair in pairs}
     link, classifier = spec["link"], bool(spec["classifier"])
     return Boosting(
-        forest, init, link, classifier, spec["label_if_zero"], **options, truncate=truncate
+        forest,
+        init,
+        link,
+        classifier,
+        spec["label_if_zero"],
+        **options,
+        truncate=truncate,
+        invalid=codes,
     )
