@@ -3,7 +3,8 @@
 XGBoost's CPU predictor rounds the input to float32, sends a row left when
 ``x < split_condition`` (float32), a missing value (NaN) the node's ``default_left`` way,
 and adds the leaf values (learning rate already in them) in float32, tree by tree from the
-base margin (``base_score`` through the objective's ``ProbToMargin``), then transforms the
+base margin (``base_score``, for the logistic objectives through ``ProbToMargin``,
+which xgboost itself computes at export), then transforms the
 margin in float32 (``_float32``). ``x < t`` for float32 ``x`` and ``t`` is
 ``x <= `` the float32 just below ``t``: the threshold exported, compared exactly.
 """
@@ -11,6 +12,7 @@ margin in float32 (``_float32``). ``x < t`` for float32 ``x`` and ``t`` is
 from __future__ import annotations
 
 import json
+from array import array
 from typing import Any
 
 from irisserve.scorers._forest import join_parts
@@ -135,17 +137,56 @@ def _unused_codes(model: Any, arrays: dict[str, Any]) -> list[list[int]]:
     return pairs
 
 
-def _base_margin(learner: dict[str, Any], outputs: int, probability: bool) -> list[float]:
-    """``base_score`` in margin space, float32, one per output: XGBoost's ``ProbToMargin``
-    for the logistic objectives is ``-logf(1.0f / p - 1.0f)``."""
-    import numpy as np
+def _stump(tree: dict[str, Any]) -> dict[str, Any]:
+    """A tree of one leaf worth 0, in XGBoost's JSON schema."""
+    return {
+        "id": 0,
+        "tree_param": tree["tree_param"] | {"num_nodes": "1", "num_deleted": "0"},
+        "left_children": [-1],
+        "right_children": [-1],
+        "parents": [2147483647],
+        "split_indices": [0],
+        "split_type": [0],
+        "default_left": [0],
+        "split_conditions": [0.0],
+        "base_weights": [0.0],
+        "loss_changes": [0.0],
+        "sum_hessian": [1.0],
+        "categories": [],
+        "categories_nodes": [],
+        "categories_segments": [],
+        "categories_sizes": [],
+    }
 
-    scores = np.array(json.loads(learner["learner_model_param"]["base_score"]), np.float32)
+
+def _library_margin(model: Any) -> float:
+    """The base margin as xgboost computes it from a probability ``base_score``:
+    ``ProbToMargin`` is ``-logf(1.0f / p - 1.0f)`` with the C library's ``logf``, which
+    is not correctly rounded (it differs from ``float32(log(x))`` for about 1 float in
+    1,500). So xgboost itself predicts it, for the model with its trees replaced by one
+    leaf worth 0 (export time only: the library is there, as the model is)."""
+    import numpy as np
+    import xgboost
+
+    document = json.loads(bytes(model.get_booster().save_raw("json")))
+    trees = document["learner"]["gradient_booster"]["model"]
+    trees |= {"trees": [_stump(trees["trees"][0])], "tree_info": [0], "iteration_indptr": [0, 1]}
+    trees["gbtree_model_param"] |= {"num_trees": "1", "num_parallel_tree": "1"}
+    document["learner"]["attributes"] = {}
+    booster = xgboost.Booster(model_file=bytearray(json.dumps(document).encode()))
+    row = xgboost.DMatrix(np.full((1, int(model.n_features_in_)), np.nan))
+    return float(booster.predict(row, output_margin=True)[0])
+
+
+def _base_margin(
+    model: Any, learner: dict[str, Any], outputs: int, probability: bool
+) -> list[float]:
+    """``base_score`` in margin space, float32, one per output."""
     if probability:
-        odds = np.float32(1.0) / scores - np.float32(1.0)
-        scores = (-np.log(odds.astype(np.float64))).astype(np.float32)
-    margins = np.broadcast_to(scores, (outputs,)).astype(np.float64)
-    return [float(m) for m in margins]
+        return [_library_margin(model)]
+    scores = json.loads(learner["learner_model_param"]["base_score"])
+    scores = scores * outputs if len(scores) == 1 else scores
+    return [float(array("f", [score])[0]) for score in scores]
 
 
 def export_xgboost(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -163,7 +204,7 @@ def export_xgboost(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     link, probability = _OBJECTIVES[objective]
     spec = {
         "kind": "boosting",
-        "init": _base_margin(learner, outputs, probability),
+        "init": _base_margin(model, learner, outputs, probability),
         "link": link,
         "classifier": hasattr(model, "classes_"),
         "label_if_zero": 0,

@@ -66,6 +66,13 @@ def test_models_answer_as_xgboost_bit_for_bit(model: Any, target: Any) -> None:
     assert_served_exactly(model, ROWS)
 
 
+def test_the_base_margin_is_xgboost_s_own() -> None:
+    # glibc's logf(1 / 0.02179 - 1) is one float32 above the correctly rounded log: a
+    # margin computed from base_score in Python would be off by that much
+    model = _small(xgb.XGBClassifier(base_score=0.02179)).fit(X, BINARY)
+    assert_served_exactly(model, ROWS)
+
+
 def test_a_pipeline_with_a_scaler_and_one_hot_columns() -> None:
     table = np.empty((400, 3), dtype=object)
     table[:, 0], table[:, 1] = X[:, 1], X[:, 2]
