@@ -12,6 +12,7 @@ margin in float32 (``_float32``). ``x < t`` for float32 ``x`` and ``t`` is
 from __future__ import annotations
 
 import json
+import math
 from array import array
 from typing import Any
 
@@ -193,6 +194,9 @@ def export_xgboost(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """The boosting spec and node arrays of a fitted ``XGBClassifier``/``XGBRegressor``."""
     if callable(getattr(model, "objective", None)):
         raise _refuse(model, "a custom objective")
+    missing = getattr(model, "missing", math.nan)  # the wrapper's; a bare booster has NaN
+    if missing is not None and not math.isnan(missing):
+        raise _refuse(model, f"missing={missing!r} (only NaN is missing)")
     learner = _learner(model)
     objective = learner["objective"]["name"]
     if objective not in _OBJECTIVES:

@@ -58,6 +58,7 @@ def _small(model: Any) -> Any:
         (xgb.XGBRegressor(objective="reg:pseudohubererror"), TARGET),
         (xgb.XGBRegressor(objective="reg:logistic"), BINARY * 0.8 + 0.1),
         (xgb.XGBClassifier(base_score=0.3, learning_rate=0.5), BINARY),
+        (xgb.XGBRFClassifier(), THREE),  # parallel trees
     ],
     ids=case_id,
 )
@@ -160,6 +161,7 @@ def _squared(predt: Any, dtrain: Any) -> tuple[Any, Any]:
     ("make", "message"),
     [
         (_ranker, "objective rank:pairwise"),
+        (lambda: xgb.XGBRegressor(n_estimators=2, missing=0.0).fit(X, TARGET), "missing=0.0"),
         (lambda: xgb.XGBRegressor(n_estimators=2, objective=_squared).fit(X, TARGET), "custom"),
         (lambda: xgb.XGBRegressor(n_estimators=2, booster="gblinear").fit(X, TARGET), "gblinear"),
         (lambda: xgb.XGBRegressor(n_estimators=2, booster="dart").fit(X, TARGET), "dart"),
