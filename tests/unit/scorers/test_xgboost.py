@@ -56,6 +56,8 @@ def _small(model: Any) -> Any:
         (xgb.XGBClassifier(), THREE),
         (xgb.XGBRegressor(), TARGET),
         (xgb.XGBRegressor(objective="reg:pseudohubererror"), TARGET),
+        (xgb.XGBRegressor(objective="reg:absoluteerror"), TARGET),
+        (xgb.XGBRegressor(objective="reg:quantileerror", quantile_alpha=0.3), TARGET),
         (xgb.XGBRegressor(objective="reg:logistic"), BINARY * 0.8 + 0.1),
         (xgb.XGBClassifier(base_score=0.3, learning_rate=0.5), BINARY),
         (xgb.XGBRFClassifier(), THREE),  # parallel trees
