@@ -63,6 +63,8 @@ def _small(model: Any) -> Any:
         *[(lgb.LGBMRegressor(objective=o), TARGET) for o in ("regression_l1", "quantile")],
         *[(lgb.LGBMRegressor(objective=o), TARGET) for o in ("fair", "mape")],
         (lgb.LGBMClassifier(boost_from_average=False, subsample=0.5, subsample_freq=1), BINARY),
+        (lgb.LGBMClassifier(boosting_type="dart"), THREE),  # its weights are in the leaves
+        (lgb.LGBMRegressor(min_child_samples=1000), TARGET),  # trees of a single leaf
     ],
     ids=case_id,
 )

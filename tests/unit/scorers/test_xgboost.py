@@ -61,6 +61,7 @@ def _small(model: Any) -> Any:
         (xgb.XGBRegressor(objective="reg:logistic"), BINARY * 0.8 + 0.1),
         (xgb.XGBClassifier(base_score=0.3, learning_rate=0.5), BINARY),
         (xgb.XGBRFClassifier(), THREE),  # parallel trees
+        (xgb.XGBClassifier(tree_method="exact", gamma=2.0), BINARY),  # pruned: deleted nodes
     ],
     ids=case_id,
 )
