@@ -5,7 +5,8 @@ rounded to float32 before the threshold comparisons, forest probabilities and va
 summed tree by tree from zero in the estimators' order then divided by their number, and
 gradient boosting's raw score ``init + learning_rate * leaf`` added stage by stage
 (``learning_rate * leaf`` is computed once at export, the same IEEE product).
-Histogram gradient boosting (``hist``) shares the boosting scorer.
+Histogram gradient boosting (``hist``) and XGBoost's and LightGBM's models (``boosters``)
+share the boosting scorer.
 """
 
 from __future__ import annotations
@@ -207,16 +208,18 @@ class Boosting:
         return Output(labels=label, probabilities=[1.0 - positive, positive])
 
     def _output(
-        self, raw: list[Column], ops: Any, expit: Any, softmax: Any, rounded: Any
+        self, raw: list[Column], ops: Any, sigmoid: Any, normalise: Any, rounded: Any
     ) -> Output:
-        """Values, or probabilities with the first largest one's index as the label."""
+        """Values, or probabilities with the first largest one's index as the label
+        (``sigmoid``, ``normalise``: the library's logistic and softmax; ``rounded``: its
+        rounding of ``1 - p``)."""
         if not self.classifier:
-            exps = {"exp": ops.exp, "logistic": lambda x: expit(x, ops)}
-            return Output(values=exps.get(self.link, _same)(raw[0]))
+            transforms = {"exp": ops.exp, "logistic": lambda x: sigmoid(x, ops)}
+            return Output(values=transforms.get(self.link, _same)(raw[0]))
         if self.link == "softmax":
-            probabilities = softmax(raw, ops)
+            probabilities = normalise(raw, ops)
         else:
-            positive = expit(raw[0], ops)
+            positive = sigmoid(raw[0], ops)
             probabilities = [rounded(1.0 - positive), positive]
         return Output(labels=argmax(probabilities, ops), probabilities=probabilities)
 
@@ -257,29 +260,26 @@ def load_model(spec: dict[str, Any], forest: Forest) -> Trees | Boosting:
     need(n_values == n_nodes, "values must hold one number per node")
     need(spec["link"] in ("identity", "exp", "logistic", "softmax"), "unknown link")
     need(spec["label_if_zero"] in (0, 1), "label_if_zero must be 0 or 1")
+    link, classifier = spec["link"], bool(spec["classifier"])
+    options = _library_options(spec, forest.n_features)
+    return Boosting(forest, init, link, classifier, spec["label_if_zero"], **options)
+
+
+def _library_options(spec: dict[str, Any], n_features: int) -> dict[str, Any]:
+    """The optional fields of XGBoost's and LightGBM's boosting specs (absent: off)."""
     options = {name: spec.get(name, False) for name in ("float32_sum", "label_by_probability")}
     need(
         all(type(o) is bool for o in options.values()),
         "float32_sum, label_by_probability: booleans",
     )
     need(not options["float32_sum"] or spec["link"] != "exp", "float32_sum has no exp link")
-    truncate = tuple(integers(spec.get("truncate", []), "truncate", forest.n_features))
+    truncate = tuple(integers(spec.get("truncate", []), "truncate", n_features))
     invalid = spec.get("invalid", [])
     need(isinstance(invalid, list), "invalid must be a list")
-    pairs = [integers(pair, "invalid", max(256, forest.n_features)) for pair in invalid]
+    pairs = [integers(pair, "invalid", max(256, n_features)) for pair in invalid]
     need(
-        all(len(p) == 2 and p[0] < forest.n_features and p[1] < 256 for p in pairs),
+        all(len(p) == 2 and p[0] < n_features and p[1] < 256 for p in pairs),
         "invalid must hold [feature, code] pairs",
     )
     codes = {pair[0]: pair[1] for pair in pairs}
-    link, classifier = spec["link"], bool(spec["classifier"])
-    return Boosting(
-        forest,
-        init,
-        link,
-        classifier,
-        spec["label_if_zero"],
-        **options,
-        truncate=truncate,
-        invalid=codes,
-    )
+    return options | {"truncate": truncate, "invalid": codes}
