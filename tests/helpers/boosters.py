@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -9,24 +11,40 @@ import numpy as np
 from irisserve.scorers.contract import Scores
 from irisserve.scorers.fast import export, load
 from tests.helpers.scorer_checks import assert_batch_invariant, assert_like_sklearn, cells
+from tests.helpers.support import run_python
 
 #: Loads the export files in a folder with xgboost and lightgbm made unimportable, and
-#: prints the answers of one row alone and of the folder's rows as one batch.
+#: prints a classifier's answers to one row alone (``row.json``) and to the folder's rows
+#: as one batch (``rows.npy``), and whether the one row needed numpy.
 NO_LIBRARY_SCRIPT = """
 import sys
 sys.modules["xgboost"] = None
 sys.modules["lightgbm"] = None
 import json
 from pathlib import Path
-import numpy as np
 from irisserve.scorers.fast import load
 folder = Path(sys.argv[1])
 scorer = load({name: (folder / name).read_bytes() for name in ("scorer.json", "scorer.npz")})
-rows = np.load(folder / "rows.npy")
-one, batch = scorer.score_rows([rows[0].tolist()]), scorer.score_rows(rows)
-print(json.dumps([one.probabilities or one.values, np.asarray(batch.probabilities if
-      batch.probabilities is not None else batch.values).tolist()]))
+one = scorer.score_rows([json.loads((folder / "row.json").read_text())])
+numpy_for_one_row = "numpy" in sys.modules
+import numpy as np
+batch = scorer.score_rows(np.load(folder / "rows.npy"))
+print(json.dumps([one.probabilities, batch.probabilities.tolist(), numpy_for_one_row]))
 """
+
+
+def assert_served_without_the_library(model: Any, folder: Path, rows: Any) -> None:
+    """The export, in a fresh interpreter where the library cannot be imported, answers one
+    row (without numpy) and a batch as the library does."""
+    for name, data in export(model).items():
+        (folder / name).write_bytes(data)
+    (folder / "row.json").write_text(json.dumps(cells(rows[:1])[0]))
+    np.save(folder / "rows.npy", rows)
+    one, batch, numpy_for_one_row = json.loads(run_python(NO_LIBRARY_SCRIPT, str(folder)))
+    expected = np.asarray(model.predict_proba(rows), dtype=np.float64)
+    assert one == expected[:1].tolist()
+    assert batch == expected.tolist()
+    assert not numpy_for_one_row
 
 
 def assert_identical(model: Any, scores: Scores, table: Any) -> None:

@@ -186,6 +186,7 @@ def _base_margin(
     if probability:
         return [_library_margin(model)]
     scores = json.loads(learner["learner_model_param"]["base_score"])
+    scores = scores if isinstance(scores, list) else [scores]  # before xgboost 3: a number
     scores = scores * outputs if len(scores) == 1 else scores
     return [float(array("f", [score])[0]) for score in scores]
 

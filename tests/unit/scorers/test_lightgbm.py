@@ -20,13 +20,12 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from irisserve.scorers.boosters import booster_covers
 from irisserve.scorers.fast import NotExportable, export, load
 from tests.helpers.boosters import (
-    NO_LIBRARY_SCRIPT,
     assert_identical,
     assert_inner_covers_add_up,
     assert_served_exactly,
+    assert_served_without_the_library,
 )
 from tests.helpers.scorer_checks import case_id, cells, near, per_row
-from tests.helpers.support import run_python
 
 RNG = np.random.default_rng(26)
 
@@ -140,13 +139,7 @@ def test_a_row_answers_the_same_anywhere_in_any_batch(size: int) -> None:
 
 
 def test_serving_imports_no_lightgbm(tmp_path: Path) -> None:
-    for name, data in export(MULTICLASS).items():
-        (tmp_path / name).write_bytes(data)
-    np.save(tmp_path / "rows.npy", ROWS[:50])
-    one, batch = json.loads(run_python(NO_LIBRARY_SCRIPT, str(tmp_path)))
-    expected = MULTICLASS.predict_proba(ROWS[:50])
-    assert one == expected[:1].tolist()
-    assert batch == expected.tolist()
+    assert_served_without_the_library(MULTICLASS, tmp_path, ROWS[:50])
 
 
 def test_covers_are_the_row_counts_in_node_order() -> None:
