@@ -233,6 +233,17 @@ def test_rows_with_any_category_walk_like_xgboost(rows: list[list[float]]) -> No
     assert_identical(CATEGORICAL, batch, table)
 
 
+def test_one_hot_categorical_splits_answer_as_xgboost() -> None:
+    model = xgb.XGBClassifier(
+        n_estimators=6, max_depth=3, enable_categorical=True, feature_types=["q", "q", "c"]
+    )
+    model.set_params(max_cat_to_onehot=10)  # one category against the rest
+    model.fit(CATEGORICAL_X, (CATEGORICAL_X[:, 2] % 3 == 0) ^ (CATEGORICAL_X[:, 0] > 0))
+    rows = _categorical_table(300, 12)
+    rows[:20, 2] = -1.0
+    assert_served_exactly(model, rows)
+
+
 def test_a_category_above_255_is_refused() -> None:
     table = _categorical_table(500, 8)
     table[:, 2] = RNG.integers(250, 262, 500)
