@@ -3,10 +3,10 @@
 XGBoost's CPU predictor rounds the input to float32, sends a row left when
 ``x < split_condition`` (float32), a missing value (NaN) the node's ``default_left`` way,
 and adds the leaf values (learning rate already in them) in float32, tree by tree from the
-base margin (``base_score``, for the logistic objectives through ``ProbToMargin``,
-which xgboost itself computes at export), then transforms the
-margin in float32 (``_float32``). ``x < t`` for float32 ``x`` and ``t`` is
-``x <= `` the float32 just below ``t``: the threshold exported, compared exactly.
+base margin (``base_score``; for the logistic objectives through ``ProbToMargin``, which
+xgboost itself computes at export), then transforms the margin in float32 (``_float32``).
+``x < t`` for float32 ``x`` and ``t`` is ``x <= `` the float32 just below ``t``: the
+threshold exported, compared exactly.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from irisserve.scorers.trees import no_categories
 __all__ = ["booster_covers", "export_xgboost"]
 
 #: Served objectives: the link, and whether ``base_score`` is a probability (its margin
-#: is then ``-log(1 / p - 1)`` in float32) rather than already a margin.
+#: is then ``-logf(1 / p - 1)``, ``_library_margin``) rather than already a margin.
 _OBJECTIVES = {
     "binary:logistic": ("logistic", True),
     "reg:logistic": ("logistic", True),
