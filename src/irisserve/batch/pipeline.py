@@ -24,7 +24,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from irisserve.batch.handler import METRICS_NAMESPACE, ArtifactModelHandler
 from irisserve.batch.output import chunk_lines, unreadable_line
-from irisserve.batch.records import CHUNK_BYTES, read_chunks
+from irisserve.batch.records import CHUNK_BYTES, Chunk, read_chunks
 
 __all__ = ["Counts", "build", "run"]
 
@@ -33,6 +33,31 @@ _read = Metrics.counter(METRICS_NAMESPACE, "rows_read")
 _scored = Metrics.counter(METRICS_NAMESPACE, "rows_scored")
 _rejected = Metrics.counter(METRICS_NAMESPACE, "rows_rejected")
 _unreadable = Metrics.counter(METRICS_NAMESPACE, "files_unreadable")
+
+
+class _ChunkCoder(beam.coders.Coder):
+    """Beam's ``PickleCoder`` for chunks (what Beam used for them anyway), but weighing a
+    chunk by its bytes: Beam samples elements' sizes for its metrics, and pickling a chunk
+    of a thousand bodies to weigh it took milliseconds (83 times on 200,000 rows)."""
+
+    _pickled = beam.coders.PickleCoder()
+
+    def encode(self, chunk: Chunk) -> bytes:
+        encoded: bytes = self._pickled.encode(chunk)
+        return encoded
+
+    def decode(self, data: bytes) -> Chunk:
+        chunk: Chunk = self._pickled.decode(data)
+        return chunk
+
+    def is_deterministic(self) -> bool:
+        return False
+
+    def estimate_size(self, chunk: Chunk) -> int:
+        return chunk.size
+
+
+beam.coders.registry.register_coder(Chunk, _ChunkCoder)
 
 
 class _Unreadable(OSError):
@@ -98,7 +123,10 @@ def build(
         pipeline
         | "Match" >> fileio.MatchFiles(pattern, EmptyMatchTreatment.DISALLOW)
         | "Open" >> fileio.ReadMatches()
-        | "Records" >> beam.ParDo(_ReadChunks(fmt)).with_outputs(_ERRORS, main="chunks")
+        | "Records"
+        >> beam.ParDo(_ReadChunks(fmt))
+        .with_output_types(Chunk)
+        .with_outputs(_ERRORS, main="chunks")
     )
     results = (
         chunks.chunks
