@@ -231,8 +231,8 @@ def summarise(rows: int, measured: dict[str, list[tuple[float, float]]]) -> dict
         cpu = statistics.median(cpu for _, cpu in samples)
         runs[name] = {
             "seconds": [round(wall, 3) for wall, _ in samples],
-            "median_seconds": round(seconds, 3),
-            "median_cpu_seconds": round(cpu, 3),
+            "median_seconds": round(seconds, 6),
+            "median_cpu_seconds": round(cpu, 6),
             "rows_per_s": round(rows / seconds),
             "rows_per_cpu_s": round(rows / cpu),
         }
