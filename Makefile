@@ -79,7 +79,7 @@ clean:
 bench: $(STAMP) ## Cold start vs warm harness (bench/results/)
 	$(BIN)/python -m bench.harness $(BENCH_ARGS)
 
-bench-batch: $(BEAM_STAMP) ## 1,000,000 JSONL rows through Beam vs a plain loop (bench/results/)
+bench-batch: $(BEAM_STAMP) ## 1,000,000 JSONL rows: the batch command vs a plain script and Beam's sklearn handler
 	$(BEAM_BIN)/python -m bench.batch $(BENCH_BATCH_ARGS)
 
 # MLServer (the peer in make bench-peers) gets a venv of its own: never the project's.

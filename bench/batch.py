@@ -1,55 +1,70 @@
-"""Batch scoring at scale: Beam on the local runner vs a plain loop over the same library call.
+"""Batch scoring: irisserve's command against a plain Python script and Beam's own handler.
 
     python -m bench.batch                 # 1,000,000 JSONL rows (make bench-batch)
-    python -m bench.batch --rows 20000    # a quick look
+    python -m bench.batch --rows 200000   # a quicker look
 
-Writes the rows to JSONL files, then scores them three ways and reports rows/s:
+Writes the rows to JSONL files, then scores the same files, in this process, with:
 
-- ``loop``: one process reads every file, answers batches of ``LOOP_BATCH`` rows with
-  ``irisserve.batch.answers.answer_bodies`` (the call the pipeline makes) and writes the
-  answer lines; no Beam;
-- ``beam-1``: ``python -m irisserve.batch``'s pipeline on Beam's FnApiRunner, in memory, one
-  worker;
-- ``beam-N``: the same with one SDK worker process per core (``multi_processing``).
+- ``irisserve/<runner>``: ``python -m irisserve.batch`` (``cli.main``) on Beam's
+  ``FnApiRunner`` and on ``DirectRunner``, one worker;
+- ``irisserve-loop``: the same chunks through the same calls (``read_chunks``,
+  ``answer_bodies``, ``chunk_lines``) in a plain loop, no Beam: what Beam costs;
+- ``python-peer``: a plain script — ``json.loads`` per line, the bundled ``model.joblib``'s
+  ``predict_proba`` on numpy chunks of 10,000 rows, ``json.dumps`` per answer;
+- ``beam-sklearn/<runner>``: Beam's ``RunInference`` with its ``SklearnModelHandlerNumpy``
+  on the same ``model.joblib`` (``predict_proba``), ``ReadFromText``/``WriteToText``.
 
-A batch-size sweep of ``answer_bodies`` alone, and the model's load time, explain the
-handler's batch bounds and why the model is not shared across processes. The figure for
-N Dataflow workers is an extrapolation (rows/s per core here x cores), written as such.
-Results go to ``bench/results/batch.{json,md}``.
+Each round runs every contender once, in turn (the machine is shared: a round sees the
+same load for all); each figure is the median over ``--rounds``. Seconds are wall clock
+from the call to the last line written (Python's start and imports excluded); CPU seconds
+are this process's (every thread), so rows per CPU second is rows/s per core. Results go to
+``bench/results/batch.{json,md}``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
+import io
 import json
-import os
 import random
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from apache_beam.options.pipeline_options import PipelineOptions
+import joblib  # imported here, not in a run: every run's imports are paid before timing
+import numpy as np
+import sklearn.linear_model  # noqa: F401  (the estimator's module, imported by joblib.load)
 
 from bench.report import machine
+from irisserve.batch import cli
 from irisserve.batch.answers import answer_bodies
-from irisserve.batch.cli import LOCAL_RUNNER
 from irisserve.batch.handler import ArtifactModelHandler
-from irisserve.batch.pipeline import run
-from irisserve.batch.records import Record, read_records
-from irisserve.config import Settings
-from irisserve.jsoncodec import encode
+from irisserve.batch.output import chunk_lines
+from irisserve.batch.records import CHUNK_BYTES, read_chunks
+from irisserve.config import BUNDLED_MODEL_DIR, Settings
 
 __all__ = ["main"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SWEEP = (1, 8, 64, 256, 1024, 4096, 16384)
-#: Rows per batch of the plain loop: about what the handler's byte bounds give Iris rows.
-LOOP_BATCH = 1024
+RUNNERS = ("FnApiRunner", "DirectRunner")
+#: Rows per predict_proba call of the plain Python peer.
+PEER_CHUNK = 10_000
 #: Iris-like ranges, a little wider than training so some rows carry drift warnings.
 RANGES = ((4.0, 8.2), (1.8, 4.6), (0.8, 7.2), (0.0, 2.7))
+#: (contender, peer) pairs whose ratio is reported, with the target for it.
+RATIOS = {
+    ("irisserve/FnApiRunner", "python-peer"): 1.5,
+    ("irisserve/FnApiRunner", "beam-sklearn/FnApiRunner"): 1.5,
+    ("irisserve/DirectRunner", "beam-sklearn/DirectRunner"): 1.5,
+    ("irisserve-loop", "python-peer"): None,
+}
+PER_CORE_TARGET = 100_000
 
 
 def write_inputs(folder: Path, rows: int, files: int, seed: int = 16) -> list[Path]:
@@ -65,60 +80,137 @@ def write_inputs(folder: Path, rows: int, files: int, seed: int = 16) -> list[Pa
     return paths
 
 
-def _records(paths: Sequence[Path]) -> Iterator[Record]:
-    for path in paths:
-        with path.open("rb") as handle:
-            yield from read_records(str(path), handle, "jsonl")
+def irisserve(runner: str) -> Callable[[Sequence[Path], Path], int]:
+    """``python -m irisserve.batch`` on ``runner``; the rows it scored."""
+
+    def command(paths: Sequence[Path], output: Path) -> int:
+        pattern = str(paths[0].parent / "part-*.jsonl")
+        argv = ["--input", pattern, "--output", str(output / "scored"), f"--runner={runner}"]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            status = cli.main(argv)
+        if status:
+            raise RuntimeError(f"the command failed ({status}): {out.getvalue()}")
+        return int(out.getvalue().split(", scored ")[1].split(",")[0])
+
+    return command
 
 
-def plain_loop(paths: Sequence[Path], output: Path, batch: int = LOOP_BATCH) -> float:
-    """Seconds to read, answer and write every row in this process, without Beam."""
-    handler = ArtifactModelHandler()
-    started = time.perf_counter()
-    model, settings = handler.load_model(), handler.settings
-    with output.open("wb") as out:
-        pending: list[Record] = []
-        for record in [*_records(paths), None]:
-            if record is not None:
-                pending.append(record)
-            if len(pending) == batch or (record is None and pending):
-                outcomes = answer_bodies(model, [r.body for r in pending], settings)
-                for item, outcome in zip(pending, outcomes, strict=True):
-                    out.write(encode({**item.source(), **(outcome.answer or {})}) + b"\n")
-                pending = []
-    return time.perf_counter() - started
+def _blocks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while block := handle.read(CHUNK_BYTES):
+            yield block
 
 
-def beam_run(pattern: str, output: Path, workers: int) -> tuple[float, dict[str, int]]:
-    """Seconds for the whole pipeline (start-up included) and its counts."""
-    mode = "in_memory" if workers == 1 else "multi_processing"
-    options = PipelineOptions(
-        [
-            f"--runner={LOCAL_RUNNER}",
-            f"--direct_running_mode={mode}",
-            f"--direct_num_workers={workers}",
-        ]
-    )
-    started = time.perf_counter()
-    counts = run(options, pattern, str(output / "scored"), "jsonl", ArtifactModelHandler())
-    seconds = time.perf_counter() - started
-    if counts.scored != counts.read or counts.rejected:
-        raise RuntimeError(f"every generated row is valid, yet: {counts.summary()}")
-    return seconds, {"read": counts.read, "scored": counts.scored, "loads": counts.model_loads}
-
-
-def sweep(paths: Sequence[Path], rows: int) -> dict[str, float]:
-    """rows/s of ``answer_bodies`` alone for each batch size, on the first ``rows`` rows."""
+def irisserve_loop(paths: Sequence[Path], output: Path) -> int:
+    """The pipeline's calls on the pipeline's chunks, in a plain loop (the collector frozen
+    first, as the pipeline's worker does: this process holds Beam's objects too)."""
+    gc.freeze()
     handler = ArtifactModelHandler()
     model, settings = handler.load_model(), handler.settings
-    bodies = [record.body for _, record in zip(range(rows), _records(paths), strict=False)]
-    figures = {}
-    for size in SWEEP:
-        started = time.perf_counter()
-        for start in range(0, len(bodies), size):
-            answer_bodies(model, bodies[start : start + size], settings)
-        figures[str(size)] = round(len(bodies) / (time.perf_counter() - started))
-    return figures
+    scored = 0
+    with (output / "loop.jsonl").open("wb") as out:
+        for path in paths:
+            for chunk in read_chunks(str(path), _blocks(path), "jsonl"):
+                lines = chunk_lines(chunk, answer_bodies(model, chunk.bodies, settings))
+                out.write(lines.answers + b"\n")
+                scored += lines.scored
+    return scored
+
+
+def _answer(row_id: Any, probabilities: list[float], names: list[str]) -> str:
+    """The peers' answer line: the row's id, class index and probabilities by class name."""
+    label = max(range(len(probabilities)), key=probabilities.__getitem__)
+    named = dict(zip(names, probabilities, strict=True))
+    return json.dumps({"id": row_id, "prediction": label, "probabilities": named})
+
+
+def python_peer(paths: Sequence[Path], output: Path) -> int:
+    """A plain script: json.loads, predict_proba on chunks of 10,000, json.dumps."""
+    estimator, names = joblib.load(BUNDLED_MODEL_DIR / "model.joblib"), _class_names()
+    scored = 0
+    with (output / "peer.jsonl").open("w") as out:
+        for path in paths:
+            with path.open() as handle:
+                bodies = [json.loads(line) for line in handle]
+            for start in range(0, len(bodies), PEER_CHUNK):
+                part = bodies[start : start + PEER_CHUNK]
+                rows = np.array([body["features"] for body in part], dtype=np.float64)
+                probabilities = estimator.predict_proba(rows).tolist()
+                for body, row in zip(part, probabilities, strict=True):
+                    out.write(_answer(body["id"], row, names) + "\n")
+                scored += len(part)
+    return scored
+
+
+def _class_names() -> list[str]:
+    names: list[str] = json.loads((BUNDLED_MODEL_DIR / "manifest.json").read_text())["class_names"]
+    return names
+
+
+def beam_sklearn(runner: str) -> Callable[[Sequence[Path], Path], int]:
+    """Beam's RunInference + SklearnModelHandlerNumpy (predict_proba), keyed by id."""
+
+    def pipeline(paths: Sequence[Path], output: Path) -> int:
+        import apache_beam as beam
+        from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
+        from apache_beam.ml.inference.sklearn_inference import (
+            ModelFileType,
+            SklearnModelHandlerNumpy,
+        )
+        from apache_beam.options.pipeline_options import PipelineOptions
+
+        def proba(model: Any, batch: Sequence[Any], inference_args: Any = None) -> Any:
+            return model.predict_proba(np.stack(batch, axis=0))
+
+        def keyed(line: str) -> tuple[Any, Any]:
+            body = json.loads(line)
+            return body["id"], np.asarray(body["features"], dtype=np.float64)
+
+        handler = SklearnModelHandlerNumpy(
+            model_uri=str(BUNDLED_MODEL_DIR / "model.joblib"),
+            model_file_type=ModelFileType.JOBLIB,
+            inference_fn=proba,
+        )
+        names = _class_names()
+        pattern = str(paths[0].parent / "part-*.jsonl")
+        with beam.Pipeline(options=PipelineOptions([f"--runner={runner}"])) as run:
+            _ = (
+                run
+                | beam.io.ReadFromText(pattern)
+                | beam.Map(keyed)
+                | RunInference(KeyedModelHandler(handler))
+                | beam.MapTuple(lambda key, r: _answer(key, r.inference.tolist(), names))
+                | beam.io.WriteToText(str(output / "sklearn"), file_name_suffix=".jsonl")
+            )
+        return sum(len(part.read_bytes().splitlines()) for part in output.glob("sklearn-*.jsonl"))
+
+    return pipeline
+
+
+def contenders() -> dict[str, Callable[[Sequence[Path], Path], int]]:
+    """Every run, by name."""
+    found: dict[str, Callable[[Sequence[Path], Path], int]] = {}
+    for runner in RUNNERS:
+        found[f"irisserve/{runner}"] = irisserve(runner)
+    found["irisserve-loop"] = irisserve_loop
+    found["python-peer"] = python_peer
+    for runner in RUNNERS:
+        found[f"beam-sklearn/{runner}"] = beam_sklearn(runner)
+    return found
+
+
+def timed(
+    run: Callable[[Sequence[Path], Path], int], paths: Sequence[Path], output: Path
+) -> tuple[float, float, int]:
+    """Wall and CPU seconds of one run, and the rows it scored. The collector starts clean
+    (irisserve's worker freezes it) so no run inherits another's heap."""
+    gc.unfreeze()
+    gc.collect()
+    output.mkdir(parents=True)
+    wall, cpu = time.perf_counter(), time.process_time()
+    rows = run(paths, output)
+    return time.perf_counter() - wall, time.process_time() - cpu, rows
 
 
 def load_ms(repeats: int = 20) -> float:
@@ -128,31 +220,62 @@ def load_ms(repeats: int = 20) -> float:
         started = time.perf_counter()
         ArtifactModelHandler(settings=Settings()).load_model()
         times.append((time.perf_counter() - started) * 1000)
-    return round(sorted(times)[len(times) // 2], 3)
+    return round(statistics.median(times), 3)
+
+
+def summarise(rows: int, measured: dict[str, list[tuple[float, float]]]) -> dict[str, Any]:
+    """Medians per run, the ratios to each peer and the per-core figure against targets."""
+    runs = {}
+    for name, samples in measured.items():
+        seconds = statistics.median(wall for wall, _ in samples)
+        cpu = statistics.median(cpu for _, cpu in samples)
+        runs[name] = {
+            "seconds": [round(wall, 3) for wall, _ in samples],
+            "median_seconds": round(seconds, 6),
+            "median_cpu_seconds": round(cpu, 6),
+            "rows_per_s": round(rows / seconds),
+            "rows_per_cpu_s": round(rows / cpu),
+        }
+    ratios = [
+        {
+            "run": run,
+            "peer": peer,
+            "ratio": round(runs[run]["rows_per_s"] / runs[peer]["rows_per_s"], 2),
+            "target": target,
+        }
+        for (run, peer), target in RATIOS.items()
+        if run in runs and peer in runs
+    ]
+    per_core = runs.get("irisserve/FnApiRunner", {}).get("rows_per_cpu_s")
+    return {"runs": runs, "ratios": ratios, "per_core": per_core}
 
 
 def to_markdown(data: dict[str, Any]) -> str:
     """The results as a short Markdown page."""
     lines = [
-        f"# Batch scoring: {data['rows']:,} JSONL rows",
+        f"# Batch scoring: {data['rows']:,} JSONL rows in {data['files']} files",
         "",
         f"Machine: {data['machine']['nproc']} x {data['machine']['cpu']}, "
-        f"load average {' '.join(data['machine']['loadavg'])}.",
+        f"load average {' '.join(data['machine']['loadavg'])} (at the end); "
+        f"median of {data['rounds']} rounds, each running every contender once.",
         "",
-        "| run | seconds | rows/s |",
-        "| --- | ---: | ---: |",
+        "| run | seconds (each round) | rows/s | rows per CPU second |",
+        "| --- | --- | ---: | ---: |",
     ]
-    for name, run_data in data["runs"].items():
-        lines.append(f"| {name} | {run_data['seconds']:.1f} | {run_data['rows_per_s']:,} |")
-    sweep_cells = ", ".join(f"{k}: {v:,}" for k, v in data["batch_sweep_rows_per_s"].items())
-    lines += [
-        "",
-        f"answer_bodies alone, rows/s by batch size: {sweep_cells}.",
-        f"Model verify + load: {data['model_load_ms']} ms per worker process.",
-        "",
-        f"Extrapolation (not measured): {data['extrapolation']['text']}",
-        "",
-    ]
+    for name, run in data["runs"].items():
+        rounds = ", ".join(f"{s:.2f}" for s in run["seconds"])
+        lines.append(f"| {name} | {rounds} | {run['rows_per_s']:,} | {run['rows_per_cpu_s']:,} |")
+    lines += ["", "| ratio of rows/s | value | target |", "| --- | ---: | ---: |"]
+    for item in data["ratios"]:
+        target = "-" if item["target"] is None else f"≥ {item['target']}x"
+        lines.append(f"| {item['run']} / {item['peer']} | {item['ratio']}x | {target} |")
+    if data["per_core"] is not None:
+        lines += [
+            "",
+            f"irisserve/FnApiRunner per core: {data['per_core']:,} rows per CPU second "
+            f"(target ≥ {PER_CORE_TARGET:,}).",
+        ]
+    lines += ["", f"Model verify + load: {data['model_load_ms']} ms per worker process.", ""]
     return "\n".join(lines)
 
 
@@ -161,46 +284,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parse = argparse.ArgumentParser(prog="python -m bench.batch", description=__doc__)
     parse.add_argument("--rows", type=int, default=1_000_000)
     parse.add_argument("--files", type=int, default=8)
-    parse.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parse.add_argument("--sweep-rows", type=int, default=100_000)
+    parse.add_argument("--rounds", type=int, default=3)
+    parse.add_argument("--only", nargs="*", help="run only these contenders (default: all)")
     parse.add_argument("--output", type=Path, default=RESULTS)
-    parse.add_argument("--dataflow-workers", type=int, default=10)
-    parse.add_argument("--dataflow-vcpus", type=int, default=4)
     args = parse.parse_args(argv)
+    runs = contenders()
+    chosen = {name: runs[name] for name in args.only or runs}
+    measured: dict[str, list[tuple[float, float]]] = {name: [] for name in chosen}
     with tempfile.TemporaryDirectory(prefix="irisserve-bench-batch-") as temporary:
         folder = Path(temporary)
-        paths = write_inputs(folder, args.rows, args.files)
-        pattern = str(folder / "part-*.jsonl")
-        runs: dict[str, dict[str, Any]] = {}
-        seconds = plain_loop(paths, folder / "loop.jsonl")
-        runs["loop"] = {"seconds": seconds}
-        for workers in sorted({1, args.workers}):
-            seconds, counts = beam_run(pattern, folder / f"beam-{workers}", workers)
-            runs[f"beam-{workers}"] = {"seconds": seconds, **counts}
-        figures = sweep(paths, min(args.sweep_rows, args.rows))
-    for run_data in runs.values():
-        run_data["rows_per_s"] = round(args.rows / run_data["seconds"])
-    best = max(runs[f"beam-{w}"]["rows_per_s"] / w for w in sorted({1, args.workers}))
-    cores = args.dataflow_workers * args.dataflow_vcpus
+        (folder / "in").mkdir()
+        paths = write_inputs(folder / "in", args.rows, args.files)
+        for round_number in range(args.rounds):
+            for name, run in chosen.items():
+                out = folder / f"out-{round_number}-{name.replace('/', '-')}"
+                wall, cpu, rows = timed(run, paths, out)
+                if rows != args.rows:
+                    raise RuntimeError(f"{name} scored {rows} of {args.rows} rows")
+                measured[name].append((wall, cpu))
+                print(f"round {round_number + 1} {name}: {wall:.2f} s", file=sys.stderr)
     data = {
         "rows": args.rows,
         "files": args.files,
+        "rounds": args.rounds,
+        "chunk_bytes": CHUNK_BYTES,
         "machine": machine(),
-        "runs": runs,
-        "batch_sweep_rows_per_s": figures,
+        **summarise(args.rows, measured),
         "model_load_ms": load_ms(),
-        "extrapolation": {
-            "rows_per_s_per_core": round(best),
-            "workers": args.dataflow_workers,
-            "vcpus_per_worker": args.dataflow_vcpus,
-            "rows_per_s": round(best * cores),
-            "text": (
-                f"{round(best):,} rows/s per core here x {args.dataflow_workers} Dataflow "
-                f"workers x {args.dataflow_vcpus} vCPUs = ~{round(best * cores):,} rows/s, "
-                "assuming scoring stays CPU-bound per core and input splits over at least "
-                "as many files as cores (a file is read by one worker)"
-            ),
-        },
     }
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "batch.json").write_text(json.dumps(data, indent=2) + "\n")

@@ -1,9 +1,10 @@
 """Batch scoring with Apache Beam: the function's artifact, validation and answers.
 
 - ``handler``: the ``RunInference`` model handler, scored like the function
-- ``pipeline``: files → records → RunInference → answers and errors, with counts
-- ``records``: input lines into records, JSONL native bodies or CSV rows (pure)
+- ``pipeline``: files → chunks of rows → RunInference → answers and errors, with counts
+- ``records``: input bytes into chunks of rows, JSONL native bodies or CSV rows (pure)
 - ``answers``: each body answered as the function answers it alone (pure)
+- ``output``: a scored chunk into its answer and error lines (pure)
 - ``_model_dir``: open an artifact folder from any path Beam's ``FileSystems`` reads
 - ``cli``, ``__main__``: ``python -m irisserve.batch``
 

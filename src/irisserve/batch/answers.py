@@ -2,8 +2,9 @@
 
 A body is one row, ``{"features": [...]}`` or ``{"features": {name: value}}``: it is
 validated by ``irisserve.schema`` as ``POST /predict`` validates it, the valid rows of a
-batch are scored together by ``irisserve.protocols.scored`` and each answer is built by
-``irisserve.protocols.predictions``, so a row's answer (or error message) is the function's.
+batch are scored together by ``irisserve.protocols.scored`` and their answers are built by
+``irisserve.protocols.predictions`` in one pass, each the object the function answers for
+that row alone, so a row's answer (or error message) is the function's.
 This module is the batch package's one coupling to the library's request path.
 """
 
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from irisserve.artifact.model import Model
 from irisserve.config import Settings
 from irisserve.errors import InvalidInput
-from irisserve.protocols.predictions import predictions_payload
+from irisserve.protocols.predictions import prediction_objects
 from irisserve.protocols.scored import Scored, score
 from irisserve.schema import Cell, parse_body
 from irisserve.serving.errortable import error_status
@@ -25,24 +26,27 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["Outcome", "answer_bodies", "rejected"]
+__all__ = ["Outcome", "Refusal", "answer_bodies", "rejected"]
 
 #: Validated rows of a batch: lists, or a float64 array (a large all-numeric batch).
 _Batch: TypeAlias = "list[list[Cell]] | npt.NDArray[np.float64]"
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """One row's fate: the function's answer to it, or the function's error (message, code)."""
+class Refusal:
+    """Why the function refuses a row: its error message and code."""
 
-    answer: dict[str, Any] | None = None
-    error: str | None = None
-    code: str | None = None
+    error: str
+    code: str
 
 
-def rejected(exc: InvalidInput) -> Outcome:
+#: One row's fate: the function's answer to it (a dict), or its refusal.
+Outcome: TypeAlias = "dict[str, Any] | Refusal"
+
+
+def rejected(exc: InvalidInput) -> Refusal:
     """The error the function answers for ``exc``: its message and error code."""
-    return Outcome(error=str(exc), code=error_status(exc)[1])
+    return Refusal(str(exc), error_status(exc)[1])
 
 
 def _row(model: Model, body: Any, settings: Settings) -> list[Cell]:
@@ -57,23 +61,17 @@ def _row(model: Model, body: Any, settings: Settings) -> list[Cell]:
     return row
 
 
-def _answers(model: Model, scored: Scored) -> list[Outcome]:
-    """Each row's answer as the function writes it for that row alone."""
-    predictions, warnings = scored.predictions, scored.drift.warnings
-    return [
-        Outcome(
-            answer=predictions_payload(
-                model,
-                predictions.row(index),
-                single=True,
-                warnings={0: warnings[index]} if index in warnings else None,
-            )
-        )
-        for index in range(len(predictions))
-    ]
+def _answers(model: Model, scored: Scored) -> list[dict[str, Any]]:
+    """Each row's answer as the function writes it for that row alone (``predictions_payload``
+    of one row: its object, then ``model_version``), built for the whole batch at once."""
+    objects = prediction_objects(model, scored.predictions, scored.drift.warnings)
+    version = model.version
+    for answer in objects:
+        answer["model_version"] = version
+    return objects
 
 
-def _score(model: Model, rows: _Batch, settings: Settings) -> list[Outcome]:
+def _score(model: Model, rows: _Batch, settings: Settings) -> Sequence[Outcome]:
     """Score ``rows`` in one batch; when a row's scores overflow, each row alone."""
     try:
         return _answers(model, score(model, rows, settings))

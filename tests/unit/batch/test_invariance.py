@@ -89,7 +89,7 @@ def pubsub(client: Any, rows: list[list[float]]) -> Probabilities:
 def batch_pipeline(client: Any, rows: list[list[float]]) -> Probabilities:
     model = state.get_model(state.settings())
     outcomes = answer_bodies(model, [{"features": row} for row in rows], state.settings())
-    return bits([o.answer["probabilities"][c] for c in CLASSES] for o in outcomes if o.answer)
+    return bits([o["probabilities"][c] for c in CLASSES] for o in outcomes if isinstance(o, dict))
 
 
 ROUTES: dict[str, Callable[..., Probabilities]] = {
