@@ -31,10 +31,12 @@ if TYPE_CHECKING:
 
 __all__ = ["DriftReport", "class_counts", "drift", "out_of_range", "unseen_categories"]
 
-#: Models whose bounds are kept (``_bounds``): a process serves one; tests open many.
+#: Models whose bounds and names are kept (``_bounds``, ``_names``; the model's own objects
+#: are kept with them, so an id is never another's): a process serves one; tests open many.
 _CACHED_MODELS = 8
 _NUMBERS = (int, float)
 _BOUNDS: dict[tuple[Any, ...], tuple[Any, tuple[list[float], list[float], list[int]]]] = {}
+_NAMES: dict[int, tuple[Any, tuple[list[str], bool]]] = {}
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,18 @@ def _message(name: str, stats: FeatureStatistics, margin: float) -> str:
     )
 
 
+def _names(features: Sequence[Feature]) -> tuple[list[str], bool]:
+    """The features' names, and whether any is categorical. Computed once per model."""
+    cached = _NAMES.get(id(features))
+    if cached is not None and cached[0] is features:
+        return cached[1]
+    found = [f.name for f in features], any(f.type == CATEGORICAL for f in features)
+    if len(_NAMES) >= _CACHED_MODELS:
+        _NAMES.clear()
+    _NAMES[id(features)] = (features, found)
+    return found
+
+
 def unseen_categories(
     rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64], features: Sequence[Feature]
 ) -> DriftReport:
@@ -205,7 +219,10 @@ def drift(
     margin: float,
 ) -> DriftReport:
     """Both signals at once: numeric values out of range and unseen categories."""
-    ranges = out_of_range(rows, [f.name for f in features], statistics, margin)
+    names, categorical = _names(features)
+    ranges = out_of_range(rows, names, statistics, margin)
+    if not categorical:
+        return ranges
     unseen = unseen_categories(rows, features)
     if not unseen.unseen:
         return ranges
