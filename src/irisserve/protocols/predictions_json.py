@@ -20,10 +20,10 @@ import orjson
 from irisserve import jsoncodec
 from irisserve.artifact.manifest import REGRESSION
 from irisserve.artifact.model import Model
-from irisserve.protocols.predictions import Warnings, predictions_payload
+from irisserve.protocols.predictions import Warnings, prediction_objects, predictions_payload
 from irisserve.scorers.contract import Scores
 
-__all__ = ["predictions_body"]
+__all__ = ["objects_json", "predictions_body"]
 
 #: A column's texts and the fixed text that follows each of them in a row's object.
 _Piece = tuple[list[bytes], bytes]
@@ -58,7 +58,9 @@ def _layout(model: Model, scores: Scores) -> tuple[list[bytes], list[_Piece]]:
             raise ValueError(f"{width} probabilities for {len(names)} classes")
         keys = [_dump(name) + b":" for name in names]
         flat = _texts(probabilities.ravel())
-        confidence = probabilities[range(len(labels)), labels]
+        import numpy as np  # the batch's arrays are numpy's
+
+        confidence = probabilities.ravel().take(np.arange(len(labels)) * width + labels)
         columns: list[_Piece] = [(_texts(confidence), b',"probabilities":{' + keys[0])]
         columns += [(flat[j::width], b"," + keys[j + 1]) for j in range(width - 1)]
         columns.append((flat[width - 1 :: width], b"}},"))
@@ -96,17 +98,37 @@ def _whole_batch(model: Model, predictions: Scores) -> bool:
     return column is not None and not isinstance(column, list) and len(set(names)) == len(names)
 
 
+def _written(model: Model, predictions: Scores, warnings: Warnings | None) -> bytes | None:
+    """The objects' JSON array written here, or None where ``jsoncodec.encode`` must write
+    the whole document (lists, or what only the standard library writes)."""
+    if not len(predictions) or not _whole_batch(model, predictions):
+        return None
+    try:
+        first, columns = _layout(model, predictions)
+        return b"[" + _interleaved(first, columns, warnings or {}) + b"]"
+    except orjson.JSONEncodeError:
+        return None
+
+
+def objects_json(model: Model, predictions: Scores, warnings: Warnings | None = None) -> bytes:
+    """``jsoncodec.encode(prediction_objects(model, predictions, warnings))``, the same bytes
+    (the native batch answer's ``predictions``, and V1's)."""
+    written = _written(model, predictions, warnings)
+    if written is None:
+        return jsoncodec.encode(prediction_objects(model, predictions, warnings))
+    return written
+
+
 def predictions_body(
     model: Model, predictions: Scores, single: bool, warnings: Warnings | None = None
 ) -> bytes:
-    """The response body of ``predictions_payload``, as ``jsoncodec.encode`` writes it."""
-    if not single and len(predictions) and _whole_batch(model, predictions):
+    """``jsoncodec.encode(predictions_payload(...))``, the same bytes."""
+    written = None if single else _written(model, predictions, warnings)
+    if written is not None:
         try:
-            first, columns = _layout(model, predictions)
-            objects = _interleaved(first, columns, warnings or {})
             version = _dump(model.version)
-        except orjson.JSONEncodeError:  # what only the standard library writes: all of it
+        except orjson.JSONEncodeError:
             pass
         else:
-            return b'{"predictions":[' + objects + b'],"model_version":' + version + b"}"
+            return b'{"predictions":' + written + b',"model_version":' + version + b"}"
     return jsoncodec.encode(predictions_payload(model, predictions, single, warnings))

@@ -11,8 +11,8 @@ import pytest
 
 from irisserve import jsoncodec
 from irisserve.artifact.manifest import Task
-from irisserve.protocols.predictions import predictions_payload
-from irisserve.protocols.predictions_json import predictions_body
+from irisserve.protocols.predictions import prediction_objects, predictions_payload
+from irisserve.protocols.predictions_json import objects_json, predictions_body
 from irisserve.scorers.contract import Scores
 from tests.unit.protocols.arrays import as_arrays
 from tests.unit.protocols.test_predictions import CLASSIFIER, LARGE_SCORES, bundled_with, floats
@@ -33,6 +33,8 @@ def test_the_body_is_the_encoded_payload(
         for form in (scores, as_arrays(scores)):
             expected = jsoncodec.encode(predictions_payload(model, form, False, flagged))
             assert predictions_body(model, form, False, flagged) == expected
+            objects = jsoncodec.encode(prediction_objects(model, form, flagged))
+            assert objects_json(model, form, flagged) == objects
         one = scores.row(0)
         alone = None if not flagged else {0: flagged[0]}
         expected = jsoncodec.encode(predictions_payload(model, one, True, alone))
@@ -55,4 +57,6 @@ def test_what_orjson_cannot_write_is_written_as_encode_writes_it(
     warnings = {2: [{"feature": "x", "value": warning, "message": warning}]}
     expected = jsoncodec.encode(predictions_payload(model, scores, False, warnings))
     assert predictions_body(model, scores, False, warnings) == expected
+    objects = jsoncodec.encode(prediction_objects(model, scores, warnings))
+    assert objects_json(model, scores, warnings) == objects
     assert b"\\u" in expected or b"1180591620717411303424" in expected  # the library wrote it
