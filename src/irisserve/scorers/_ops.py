@@ -88,10 +88,7 @@ class RowOps:
 
     def take(self, forest: Forest, leaves: list[int], width: int, column: int) -> list[float]:
         """Per tree, ``values[leaf, column]`` of the forest's ``(nodes, width)`` leaf values."""
-        values = forest.arrays["values"].flat  # a float64 memoryview: its items are floats
-        if width == 1:
-            return list(map(values.__getitem__, leaves))
-        return [values[leaf * width + column] for leaf in leaves]
+        return list(map(forest.leaf_values(width, column).__getitem__, leaves))
 
 
 class BatchOps:
