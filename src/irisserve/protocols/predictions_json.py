@@ -8,7 +8,8 @@ the text of every float as ``encode`` writes it) and split into one text per row
 rows are the fixed pieces (the label's prefix, the keys) and those texts interleaved by
 slice assignment, then joined — the same bytes as ``encode`` gives
 (``tests/unit/protocols/test_predictions_json.py``). A few rows (Python lists), a single
-row, or class values orjson cannot write go through ``encode`` as before.
+row, class names that repeat, or a class value or warning orjson cannot write go through
+``encode`` as before.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ def _layout(model: Model, scores: Scores) -> tuple[list[bytes], list[_Piece]]:
     if model.task.type == REGRESSION:
         return [b'{"prediction":'] * len(scores), [(_texts(scores.values), b"},")]
     classes, names = model.task.classes or [], model.class_names
-    labels: Any = scores.labels  # arrays here (``_whole_batch``)
+    import numpy as np  # the batch's arrays are numpy's (``_whole_batch``)
+
+    labels: Any = scores.labels
     probabilities: Any = scores.probabilities
     decision: Any = scores.decision
     heads = [
@@ -58,8 +61,6 @@ def _layout(model: Model, scores: Scores) -> tuple[list[bytes], list[_Piece]]:
             raise ValueError(f"{width} probabilities for {len(names)} classes")
         keys = [_dump(name) + b":" for name in names]
         flat = _texts(probabilities.ravel())
-        import numpy as np  # the batch's arrays are numpy's
-
         confidence = probabilities.ravel().take(np.arange(len(labels)) * width + labels)
         columns: list[_Piece] = [(_texts(confidence), b',"probabilities":{' + keys[0])]
         columns += [(flat[j::width], b"," + keys[j + 1]) for j in range(width - 1)]
