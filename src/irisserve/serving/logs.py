@@ -40,11 +40,12 @@ _AS_STR = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 def emit(severity: str, message: str, **fields: Any) -> None:
     """Write one structured log line to stdout."""
     entry = {"severity": severity, "message": message, **fields}
+    line: str | None
     try:
         line = orjson.dumps(entry, default=str, option=_AS_STR).decode()
     except orjson.JSONEncodeError:
-        line = "\u00ff"  # not ASCII: written by json
-    if not line.isascii():
+        line = None
+    if line is None or not line.isascii():
         line = _encoder.encode(entry)
     line += "\n"
     try:
