@@ -31,6 +31,13 @@ if TYPE_CHECKING:
 
 __all__ = ["DriftReport", "class_counts", "drift", "out_of_range", "unseen_categories"]
 
+#: Models whose bounds and names are kept (``_bounds``, ``_names``; the model's own objects
+#: are kept with them, so an id is never another's): a process serves one; tests open many.
+_CACHED_MODELS = 8
+_NUMBERS = (int, float)
+_BOUNDS: dict[tuple[Any, ...], tuple[Any, tuple[list[float], list[float], list[int]]]] = {}
+_NAMES: dict[int, tuple[Any, tuple[list[str], bool]]] = {}
+
 
 @dataclass(frozen=True)
 class DriftReport:
@@ -50,25 +57,36 @@ class DriftReport:
 
 def _bounds(
     feature_names: Sequence[str], statistics: Mapping[str, FeatureStatistics], margin: float
-) -> tuple[list[float], list[float]]:
-    """The accepted interval of each column; a feature without statistics is never flagged."""
+) -> tuple[list[float], list[float], list[int]]:
+    """The accepted interval of each column, and the columns that have one; a feature without
+    statistics is never flagged. Computed once per model (``_BOUNDS``)."""
+    key = (tuple(feature_names), id(statistics), margin)
+    cached = _BOUNDS.get(key)
+    if cached is not None and cached[0] is statistics:
+        return cached[1]
     low, high = [-math.inf] * len(feature_names), [math.inf] * len(feature_names)
     for column, name in enumerate(feature_names):
         stats = statistics.get(name)
         if stats is not None:
             slack = margin * (stats.max - stats.min)
             low[column], high[column] = stats.min - slack, stats.max + slack
-    return low, high
+    columns = [c for c in range(len(low)) if low[c] != -math.inf or high[c] != math.inf]
+    if len(_BOUNDS) >= _CACHED_MODELS:
+        _BOUNDS.clear()
+    _BOUNDS[key] = (statistics, (low, high, columns))
+    return low, high, columns
 
 
 def _flagged(
-    rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64], low: list[float], high: list[float]
+    rows: Sequence[Sequence[Cell]] | npt.NDArray[np.float64],
+    low: list[float],
+    high: list[float],
+    columns: list[int],
 ) -> list[tuple[int, int, float]]:
     """(row, column, value) of every value out of range, row by row, columns in order.
 
-    Only columns with statistics are checked (numeric ones); a missing value never is.
+    Only ``columns`` (those with statistics: numeric ones) are checked; a missing value never is.
     """
-    columns = [c for c in range(len(low)) if low[c] != -math.inf or high[c] != math.inf]
     if isinstance(rows, Sequence):
         checked = _float_columns(rows, columns)
         if checked is None:
@@ -76,7 +94,7 @@ def _flagged(
                 (r, c, value)
                 for r, row in enumerate(rows)
                 for c in columns
-                if isinstance(value := row[c], int | float) and not low[c] <= value <= high[c]
+                if isinstance(value := row[c], _NUMBERS) and not low[c] <= value <= high[c]
             ]
         rows, low, high = checked, [low[c] for c in columns], [high[c] for c in columns]
     else:
@@ -111,8 +129,7 @@ def out_of_range(
     margin: float,
 ) -> DriftReport:
     """Flag the values of ``rows`` (``n`` rows of ``n_features``) outside the widened ranges."""
-    low, high = _bounds(feature_names, statistics, margin)
-    flagged = _flagged(rows, low, high)
+    flagged = _flagged(rows, *_bounds(feature_names, statistics, margin))
     if not flagged:
         return DriftReport(warnings={}, counts={}, rows=0)
     templates: dict[int, tuple[str, float, float, str]] = {}
@@ -142,6 +159,18 @@ def _message(name: str, stats: FeatureStatistics, margin: float) -> str:
         f"{name} is outside its training range [{stats.min!r}, {stats.max!r}] by more than "
         f"{margin * 100:g}% of that range; the prediction is an extrapolation"
     )
+
+
+def _names(features: Sequence[Feature]) -> tuple[list[str], bool]:
+    """The features' names, and whether any is categorical. Computed once per model."""
+    cached = _NAMES.get(id(features))
+    if cached is not None and cached[0] is features:
+        return cached[1]
+    found = [f.name for f in features], any(f.type == CATEGORICAL for f in features)
+    if len(_NAMES) >= _CACHED_MODELS:
+        _NAMES.clear()
+    _NAMES[id(features)] = (features, found)
+    return found
 
 
 def unseen_categories(
@@ -190,7 +219,10 @@ def drift(
     margin: float,
 ) -> DriftReport:
     """Both signals at once: numeric values out of range and unseen categories."""
-    ranges = out_of_range(rows, [f.name for f in features], statistics, margin)
+    names, categorical = _names(features)
+    ranges = out_of_range(rows, names, statistics, margin)
+    if not categorical:
+        return ranges
     unseen = unseen_categories(rows, features)
     if not unseen.unseen:
         return ranges

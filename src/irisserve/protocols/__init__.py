@@ -3,6 +3,7 @@
 - ``native``: the native routes, ``GET /``, ``POST /predict``, ``GET /model-info``
 - ``v1``: KServe V1 / Vertex AI ``{"instances": [...]}`` routes
 - ``predictions``: the native JSON prediction objects, as the seed API documented them
+- ``predictions_json``: a batch's native answer written from its score columns, no objects
 - ``scored``: score validated rows the same way for every caller: predictions, drift, logs
 - ``_served``: what the KServe (V1 and V2) routes share: the model a path names, readiness
 - ``v2/``: the Open Inference Protocol (KServe V2); ``events/``: Pub/Sub push and CloudEvents

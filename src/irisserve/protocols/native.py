@@ -11,12 +11,12 @@ from dataclasses import asdict
 
 import flask
 
-from irisserve.protocols.predictions import predictions_payload
+from irisserve.protocols.predictions_json import predictions_body
 from irisserve.protocols.scored import score
 from irisserve.schema import parse_body
 from irisserve.serving import state
 from irisserve.serving.context import Context
-from irisserve.serving.responses import json_response
+from irisserve.serving.responses import json_body_response, json_response
 from irisserve.serving.routing import Route
 
 __all__ = ["ROUTES", "SERVICE"]
@@ -73,8 +73,8 @@ def _predict(ctx: Context) -> flask.Response:
     rows = parse_body(body, model.schema, ctx.settings.max_batch_rows)
     scored = score(model, rows.data, ctx.settings)
     ctx.log.update(scored.log_fields())
-    return json_response(
-        predictions_payload(model, scored.predictions, rows.single, scored.drift.warnings)
+    return json_body_response(
+        predictions_body(model, scored.predictions, rows.single, scored.drift.warnings)
     )
 
 

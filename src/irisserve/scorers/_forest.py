@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from functools import cached_property
 from operator import lt
-from typing import Any
+from typing import Any, cast
 
 from irisserve.scorers._npz import Array
 from irisserve.scorers._spec import need
@@ -95,6 +95,7 @@ class Forest:
     def __init__(self, arrays: dict[str, Array], n_features: int, float32: bool) -> None:
         self.arrays, self.n_features, self.float32 = arrays, n_features, float32
         self._numpy: dict[str, Any] = {}
+        self._leaf_values: dict[tuple[int, int], list[float]] = {}
         walked = [arrays[name].flat.tolist() for name in _WALKED]
         self.left, self.right, self.feature, self.threshold = walked
         self.roots: list[int] = arrays["roots"].flat.tolist()
@@ -155,6 +156,15 @@ class Forest:
             if (self.arrays["known_bitsets"].flat[known * 8 + word] >> bit) & 1:
                 return False
         return bool(self.general[0][node])
+
+    def leaf_values(self, width: int, column: int) -> list[float]:
+        """Column ``column`` of the ``(nodes, width)`` leaf values, as a list (made on the
+        first row that asks: a list is indexed several times faster than the memoryview)."""
+        key = (width, column)
+        if key not in self._leaf_values:
+            column_values = self.arrays["values"].flat[column::width].tolist()  # floats
+            self._leaf_values[key] = cast(list[float], column_values)
+        return self._leaf_values[key]
 
     def numpy(self, name: str) -> Any:
         """A node array as numpy (cached)."""

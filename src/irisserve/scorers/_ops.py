@@ -88,10 +88,7 @@ class RowOps:
 
     def take(self, forest: Forest, leaves: list[int], width: int, column: int) -> list[float]:
         """Per tree, ``values[leaf, column]`` of the forest's ``(nodes, width)`` leaf values."""
-        values = forest.arrays["values"].flat  # a float64 memoryview: its items are floats
-        if width == 1:
-            return list(map(values.__getitem__, leaves))
-        return [values[leaf * width + column] for leaf in leaves]
+        return list(map(forest.leaf_values(width, column).__getitem__, leaves))
 
 
 class BatchOps:
@@ -134,9 +131,18 @@ class BatchOps:
         return self.np.full(self.n_rows, value, dtype=self.np.float64)
 
     def exp(self, column: Any) -> Any:
-        """``math.exp`` of each element (numpy's own ``exp`` rounds differently by CPU)."""
+        """``math.exp`` of each element (numpy's own ``exp`` rounds differently by CPU).
+
+        ``exp(±0)`` is exactly 1 (C99), so zeros — a softmax's largest score minus itself,
+        a third of a 3-class batch's — take 1.0 without the call.
+        """
         function: Callable[[float], float] = math.exp if not (column > _EXP_SAFE).any() else exp
-        return self.np.fromiter(map(function, column.tolist()), self.np.float64, len(column))
+        nonzero = column != 0
+        if nonzero.all():
+            return self.np.fromiter(map(function, column.tolist()), self.np.float64, len(column))
+        result = self.np.ones(len(column))
+        result[nonzero] = list(map(function, column[nonzero].tolist()))
+        return result
 
     def index(self, value: int) -> Any:
         """A column of integer ``value``."""

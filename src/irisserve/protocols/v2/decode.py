@@ -23,7 +23,6 @@ JSON header, whose length ``Inference-Header-Content-Length`` gives, each sized 
 
 from __future__ import annotations
 
-import array
 import itertools
 import math
 import struct
@@ -33,7 +32,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 from irisserve.artifact.manifest import NUMERIC, REGRESSION
 from irisserve.artifact.model import Model
 from irisserve.errors import BatchTooLarge, InvalidInput
-from irisserve.schema import PURE_PYTHON_ROWS, Cell, InputSchema, describe_value
+from irisserve.schema import PURE_PYTHON_ROWS, Cell, InputSchema, describe_value, float_array
 
 if TYPE_CHECKING:  # numpy is imported where it is used: off the HTTP function's cold path
     import numpy as np
@@ -359,25 +358,6 @@ def _rounded(flat: list[Any], tensor: _Tensor) -> list[float]:
     return rounded
 
 
-def _float_array(flat: list[Any]) -> npt.NDArray[np.float64] | None:
-    """The decoded JSON ``flat`` as float64, read in C, when every element is a number;
-    otherwise None, and the caller looks for the element that is not. ``array`` refuses
-    strings, null, lists, objects and integers beyond float64; it reads true and false as
-    1.0 and 0.0, so booleans are looked for among the ones and zeros (or everywhere, when
-    they are most of the data: no slower than that)."""
-    import numpy as np
-
-    try:
-        values = np.frombuffer(array.array("d", flat), dtype=np.float64)
-    except (TypeError, OverflowError):
-        return None
-    suspects = np.flatnonzero((values == 0) | (values == 1))
-    checked = flat if 4 * len(suspects) > len(flat) else map(flat.__getitem__, suspects.tolist())
-    if not set(map(type, checked)) <= _FLOAT_TYPES:
-        return None
-    return values
-
-
 def _check_types(flat: list[Any], tensor: _Tensor) -> None:
     """Refuse the first element that is not a number (an integer for an integer datatype)."""
     floating = tensor.floating
@@ -394,7 +374,7 @@ def _check_types(flat: list[Any], tensor: _Tensor) -> None:
 def _json_values(data: Any, tensor: _Tensor) -> list[float] | npt.NDArray[np.float64]:
     flat = _flat_json(data, tensor)
     floating, few = tensor.floating, tensor.rows <= PURE_PYTHON_ROWS
-    numbers = None if few or not floating else _float_array(flat)
+    numbers = None if few or not floating else float_array(flat)
     if numbers is None:
         _check_types(flat, tensor)
         if floating and few:
