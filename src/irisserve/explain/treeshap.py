@@ -36,10 +36,8 @@ class _Group:
     zero: Any  # (paths, depth) float: their cover shares
     value: Any  # (paths, width) float: the leaf's values (already scaled)
     output: Any  # (paths, width) int: the output each value adds to
-    step_path: Any  # (steps,) the path of each split on a path...
-    step_slot: Any  # (steps,) ...the distinct feature it belongs to...
-    step_node: Any  # (steps,) ...its node...
-    step_left: Any  # (steps,) ...and whether the path goes left there
+    split_node: Any  # (depth, paths, splits) each slot's split nodes (-1: none more)...
+    split_left: Any  # (depth, paths, splits) ...and whether the path goes left there
 
 
 def _paths(
@@ -118,13 +116,13 @@ def _group(depth: int, paths: list[Any], values: Any, offset: list[int]) -> _Gro
     import numpy as np
 
     width = values.shape[1]
-    steps = [
-        (p, slot, node, went_left)
-        for p, (_, _, slots) in enumerate(paths)
-        for slot, (_, _, splits) in enumerate(slots)
-        for node, went_left in splits
-    ]
-    step = np.array(steps, dtype=np.int64).reshape(-1, 4)
+    most = max(len(splits) for _, _, slots in paths for _, _, splits in slots)
+    split_node = np.full((depth, len(paths), most), -1, dtype=np.int64)
+    split_left = np.ones((depth, len(paths), most), dtype=bool)
+    for p, (_, _, slots) in enumerate(paths):
+        for slot, (_, _, splits) in enumerate(slots):
+            for k, (node, went_left) in enumerate(splits):
+                split_node[slot, p, k], split_left[slot, p, k] = node, went_left
     leaves = np.array([leaf for _, leaf, _ in paths], dtype=np.int64)
     first = np.array([offset[tree] for tree, _, _ in paths], dtype=np.int64)
     return _Group(
@@ -133,10 +131,8 @@ def _group(depth: int, paths: list[Any], values: Any, offset: list[int]) -> _Gro
         zero=np.array([[z for _, z, _ in s] for _, _, s in paths], dtype=np.float64),
         value=values[leaves],
         output=first[:, None] + np.arange(width)[None, :],
-        step_path=step[:, 0],
-        step_slot=step[:, 1],
-        step_node=step[:, 2],
-        step_left=step[:, 3].astype(bool),
+        split_node=split_node,
+        split_left=split_left,
     )
 
 
@@ -154,7 +150,7 @@ def _goes_left(forest: Any, block: Any) -> Any:
         category = forest.numpy("category")
         nodes = np.flatnonzero(category >= 0)
         left[nodes] = _categorical_left(forest, nodes, values[nodes], missing_left[nodes])
-    return left
+    return np.vstack([left, np.ones((1, left.shape[1]), dtype=bool)])  # index -1: padding
 
 
 def _categorical_left(forest: Any, nodes: Any, values: Any, missing_left: Any) -> Any:
@@ -199,27 +195,35 @@ def _explain_block(group: _Group, block: slice, goes_left: Any, phi: Any) -> Non
             weights[i] = weights[i] * z * ((length - i) / (length + 1))
     value = group.value[block][:, :, None]  # (paths, width, 1)
     output = group.output[block]
-    for slot in range(depth):  # UNWIND each slot: its Shapley value on every path
+    # UNWIND a slot the row does not follow: sum(w[j] * (depth + 1) / (depth - j)) / z,
+    # the same sum for every slot; one it follows: the recurrence, in its z.
+    skipped = np.zeros((n_paths, n_rows))
+    for j in range(depth - 1, -1, -1):
+        skipped = skipped + weights[j] * ((depth + 1) / (depth - j))
+    found = []
+    for slot in range(depth):
         hot, z = one[slot], zeros[slot]
         following, total = weights[depth], np.zeros((n_paths, n_rows))
         for j in range(depth - 1, -1, -1):
             passed = following * ((depth + 1) / (j + 1))
-            skipped = weights[j] / z * ((depth + 1) / (depth - j))
-            total = total + np.where(hot, passed, skipped)
-            following = weights[j] - passed * z * ((depth - j) / (depth + 1))
+            total = total + passed
+            following = weights[j] - passed * (z * ((depth - j) / (depth + 1)))
+        total = np.where(hot, total, skipped / z)
         share = np.where(hot, 1.0 - z, -z)
         contribution = np.where(share == 0.0, 0.0, total * share)  # 0 * inf: no share
-        np.add.at(phi, (feature[:, slot, None], output), contribution[:, None, :] * value)
+        found.append(contribution[:, None, :] * value)  # (paths, width, rows)
+    # Added in (slot, path, output) order: ``bincount`` sums its input in order, so each
+    # row's sums are the same whatever rows are beside it.
+    n_outputs = phi.shape[1]
+    target = feature.T[:, :, None] * n_outputs + output[None, :, :]  # (depth, paths, width)
+    cells = target[..., None] * n_rows + np.arange(n_rows)
+    size = phi.shape[0] * n_outputs * n_rows
+    phi += np.bincount(cells.ravel(), np.stack(found).ravel(), size).reshape(phi.shape)
 
 
 def _one_fractions(group: _Group, block: slice, goes_left: Any, n_paths: int) -> Any:
-    """``(depth, paths, rows)``: whether the row follows the path at every split of a slot."""
-    import numpy as np
-
-    start = block.start
-    chosen = (group.step_path >= start) & (group.step_path < start + n_paths)
-    path, slot = group.step_path[chosen] - start, group.step_slot[chosen]
-    follows = goes_left[group.step_node[chosen]] == group.step_left[chosen][:, None]
-    one = np.ones((group.depth, n_paths, goes_left.shape[1]), dtype=bool)
-    np.logical_and.at(one, (slot, path), follows)
-    return one
+    """``(depth, paths, rows)``: whether the row follows the path at every split of a slot
+    (``goes_left``'s last row, for the padding, is all true)."""
+    nodes, left = group.split_node[:, block], group.split_left[:, block]
+    follows = goes_left[nodes] == left[..., None]  # (depth, paths, splits, rows)
+    return follows.all(axis=2)
