@@ -4,13 +4,14 @@
 - ``pipeline``: files → records → RunInference → answers and errors, with counts
 - ``records``: input lines into records, JSONL native bodies or CSV rows (pure)
 - ``answers``: each body answered as the function answers it alone (pure)
+- ``explain``: ``--explain``, each scored row's answer with its exact attributions
 - ``_model_dir``: open an artifact folder from any path Beam's ``FileSystems`` reads
 - ``cli``, ``__main__``: ``python -m irisserve.batch``
 
 Install ``irisserve[beam]``; run ``python -m irisserve.batch`` (see docs/batch.md).
 Who may import it: nothing else in the library (nothing on the function's path); users and
-``bench/batch.py``. It imports ``artifact``, ``schema``, ``protocols`` and, of ``serving``,
-only ``errortable``.
+``bench/batch.py``. It imports ``artifact``, ``schema``, ``protocols``, ``explain`` and, of
+``serving``, only ``errortable``.
 """
 
 __all__: list[str] = []
