@@ -106,6 +106,7 @@ def test_a_cold_prediction_does_not_touch_the_api_page() -> None:
     seen = json.loads(done.stdout.splitlines()[-1])
     assert [item for item in seen["prediction"] if "swagger" in item] == []
     assert [item for item in seen["prediction"] if _shows_a_module(item, DEFERRED)] == []
+    assert [item for item in seen["prediction"] if item.endswith("explain.npz")] == []
     assert any(_shows_a_module(item, ("irisserve.serving.apidocs",)) for item in seen["docs"])
     docs = [item for item in seen["docs"] if "swagger" in item]
     assert any(item.endswith("flask_swagger_ui/dist/VERSION") for item in docs), docs

@@ -2,7 +2,8 @@
 
 Fresh artifacts (packaged with ``explain.npz``) are explained exactly: the answers add up to
 the model's own margin and equal shap's; the bundled artifact, packaged before explanations,
-is refused with a 409 telling the user to repackage; bad bodies are refused as /predict
+as main packaged it (before ``explain.npz``) is refused with a 409 telling the user to
+repackage, and the bundled one, repackaged, is explained; bad bodies are refused as /predict
 refuses them; a model outside the fast path is explained by shap, or refused with a 501
 naming the extra when shap cannot be imported.
 """
@@ -22,6 +23,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.neighbors import KNeighborsClassifier
 
 from irisserve.packaging import write_artifact
+from tests.helpers.old_artifact import old_artifact
 from tests.helpers.processes import FunctionProcess
 from tests.helpers.support import IRIS_FEATURES, SETOSA, VIRGINICA
 
@@ -127,8 +129,9 @@ def test_bad_bodies_are_refused_as_predict_refuses_them(
         assert (explained.status, explained.json()) == (predicted.status, predicted.json())
 
 
-def test_an_artifact_packaged_before_explanations_is_refused_with_a_409() -> None:
-    with FunctionProcess() as bundled:  # the bundled artifact, packaged on main
+def test_an_artifact_packaged_before_explanations_is_refused_with_a_409(tmp_path: Path) -> None:
+    env = {"IRISSERVE_MODEL_DIR": str(old_artifact(tmp_path / "old"))}
+    with FunctionProcess(env=env) as bundled:  # the bundled artifact, as main packaged it
         assert bundled.post_json("/predict", {"features": SETOSA}).status == 200
         reply = bundled.post_json("/explain", {"features": SETOSA})
         assert reply.status == 409
@@ -176,3 +179,13 @@ def test_without_shap_a_model_outside_the_fast_path_is_a_501(
     assert reply.status == 501
     assert reply.json()["code"] == "not_implemented"
     assert "irisserve[explain]" in reply.json()["error"]
+
+
+def test_the_bundled_artifact_is_explained() -> None:
+    with FunctionProcess() as bundled:
+        reply = bundled.post_json("/explain", {"features": SETOSA})
+        predicted = bundled.post_json("/predict", {"features": SETOSA}).json()
+    assert reply.status == 200, reply.body
+    (entry,) = reply.json()["explanations"]
+    assert (entry["space"], entry["outputs"]) == ("log_odds", ["setosa", "versicolor", "virginica"])
+    assert entry["prediction"] == predicted["prediction"]

@@ -17,6 +17,7 @@ from sklearn.ensemble import RandomForestClassifier
 from irisserve.artifact.folder import open_artifact
 from irisserve.packaging import write_artifact
 from irisserve.protocols.explain import explanation_objects
+from tests.helpers.old_artifact import old_artifact
 from tests.helpers.support import IRIS_FEATURES, SETOSA, VIRGINICA
 
 from .test_cli import command
@@ -76,6 +77,8 @@ def test_explain_refuses_an_artifact_packaged_before_explanations(tmp_path: Path
         str(tmp_path / "rows.jsonl"),
         "--output",
         str(tmp_path / "out"),
+        "--model-dir",
+        str(old_artifact(tmp_path / "old")),
         "--explain",
     )
     assert done.returncode == 1
