@@ -95,7 +95,9 @@ def cold(folders: dict[str, tuple[Path, int]], rounds: int, log_dir: Path) -> di
     for name, (folder, width) in folders.items():
         body = json.dumps({"features": [0.1] * width}).encode()
         env = {"IRISSERVE_MODEL_DIR": str(folder), "IRISSERVE_EAGER_LOAD": "0"}
-        variants.append((Variant(name, name, MAIN, env), Probe("POST", "/explain", body)))
+        for path in ("/predict", "/explain"):  # the same artifact's first predict: the control
+            label = f"{name}{path.replace('/', '_')}"
+            variants.append((Variant(label, label, MAIN, env), Probe("POST", path, body)))
     found: dict[str, list[float]] = {variant.name: [] for variant, _ in variants}
     for _ in range(rounds):
         for variant, probe in variants:
@@ -113,24 +115,27 @@ def main() -> None:
     parser.add_argument("--trees", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cold-only", action="store_true", help="skip the 1,000-row batch")
     args = parser.parse_args()
     compile_sources()
     forest, folder = _forest(args.trees, args.seed)
     rows = np.random.default_rng(args.seed + 1).normal(size=(args.rows, FEATURES)) * 1.5
-    batch = in_process(forest, folder, rows, args.rounds)
+    batch = {} if args.cold_only else in_process(forest, folder, rows, args.rounds)
     with tempfile.TemporaryDirectory() as logs:
-        folders = {"explain_iris": (_iris_forest(args.trees, args.seed), 4)}
-        folders["explain_batch_forest"] = (folder, FEATURES)
+        folders = {"iris_forest": (_iris_forest(args.trees, args.seed), 4)}
+        folders["batch_forest"] = (folder, FEATURES)
         starts = cold(folders, args.rounds, Path(logs))
     nodes = sum(tree.tree_.node_count for tree in forest.estimators_)
     result = {"rows": args.rows, "trees": args.trees, "nodes": nodes, "batch": batch}
     result |= {"cold": starts, "rounds": args.rounds}
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    path = RESULTS.with_name("explain-cold.json") if args.cold_only else RESULTS
+    path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"| {args.rows} rows, {args.trees} trees ({nodes} nodes) | median s |")
     print("|---|---|")
-    for name, value in batch["seconds"].items():
+    for name, value in batch.get("seconds", {}).items():
         print(f"| {name} | {value:.4f} |")
-    print(f"| max difference from shap | {batch['max_difference']:.2e} |")
+    if batch:
+        print(f"| max difference from shap | {batch['max_difference']:.2e} |")
     for name, value in starts["seconds"].items():
         ratio = starts["ratio_to_floor"][name]
         print(f"| cold start to first 200: {name} | {value:.4f} ({ratio:.2f}x the floor) |")

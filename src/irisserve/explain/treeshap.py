@@ -172,17 +172,36 @@ def _categorical_left(forest: Any, nodes: Any, values: Any, missing_left: Any) -
 def _explain_group(group: _Group, goes_left: Any, phi: Any) -> None:
     for start in range(0, len(group.feature), _PATHS_AT_ONCE):
         block = slice(start, start + _PATHS_AT_ONCE)
-        _explain_block(group, block, goes_left, phi)
+        one = _one_fractions(group, block, goes_left)  # (depth, paths, rows) bool
+        if one.shape[2] > 1 << group.depth:  # more rows than ways to follow the path
+            contributions = _looked_up(group, block, one)
+        else:
+            contributions = _shapley(group.depth, group.zero[block], one)
+        _add(group, block, contributions, phi)
 
 
-def _explain_block(group: _Group, block: slice, goes_left: Any, phi: Any) -> None:
-    """EXTEND every distinct feature onto the paths, then UNWIND each to get its value."""
+def _looked_up(group: _Group, block: slice, one: Any) -> Any:
+    """``_shapley`` of every way a row can follow the block's paths (``2 ** depth``, computed
+    with the same operations, so the same bits), then each row's."""
     import numpy as np
 
-    depth, n_rows = group.depth, goes_left.shape[1]
-    feature, zero = group.feature[block], group.zero[block]
-    n_paths = len(feature)
-    one = _one_fractions(group, block, goes_left, n_paths)  # (depth, paths, rows) bool
+    depth, n_paths = group.depth, one.shape[1]
+    ways = np.arange(1 << depth)
+    follows = (ways[None, :] >> np.arange(depth)[:, None]) & 1 == 1  # (depth, ways)
+    every = np.broadcast_to(follows[:, None, :], (depth, n_paths, len(ways)))
+    table = _shapley(depth, group.zero[block], every)  # (depth, paths, ways)
+    way = np.zeros(one.shape[1:], dtype=np.int64)
+    for slot in range(depth):
+        way |= one[slot].astype(np.int64) << slot
+    return np.take_along_axis(table, np.broadcast_to(way, one.shape), axis=2)
+
+
+def _shapley(depth: int, zero: Any, one: Any) -> Any:
+    """``(depth, paths, rows)``: each slot's Shapley value on each path, per unit leaf value:
+    EXTEND every distinct feature onto the paths, then UNWIND each."""
+    import numpy as np
+
+    n_paths, n_rows = one.shape[1:]
     zeros = [zero[:, slot, None] for slot in range(depth)]  # (paths, 1) each
     weights = [np.ones((n_paths, n_rows))]
     for length in range(1, depth + 1):  # EXTEND with slot ``length - 1``
@@ -193,8 +212,6 @@ def _explain_block(group: _Group, block: slice, goes_left: Any, phi: Any) -> Non
                 (i + 1) / (length + 1)
             )
             weights[i] = weights[i] * z * ((length - i) / (length + 1))
-    value = group.value[block][:, :, None]  # (paths, width, 1)
-    output = group.output[block]
     # UNWIND a slot the row does not follow: sum(w[j] * (depth + 1) / (depth - j)) / z,
     # the same sum for every slot; one it follows: the recurrence, in its z.
     skipped = np.zeros((n_paths, n_rows))
@@ -210,18 +227,26 @@ def _explain_block(group: _Group, block: slice, goes_left: Any, phi: Any) -> Non
             following = weights[j] - passed * (z * ((depth - j) / (depth + 1)))
         total = np.where(hot, total, skipped / z)
         share = np.where(hot, 1.0 - z, -z)
-        contribution = np.where(share == 0.0, 0.0, total * share)  # 0 * inf: no share
-        found.append(contribution[:, None, :] * value)  # (paths, width, rows)
-    # Added in (slot, path, output) order: ``bincount`` sums its input in order, so each
-    # row's sums are the same whatever rows are beside it.
-    n_outputs = phi.shape[1]
-    target = feature.T[:, :, None] * n_outputs + output[None, :, :]  # (depth, paths, width)
+        found.append(np.where(share == 0.0, 0.0, total * share))  # 0 * inf: no share
+    return np.stack(found)
+
+
+def _add(group: _Group, block: slice, contributions: Any, phi: Any) -> None:
+    """Add each slot's value times the leaf's onto its feature and outputs, in (slot, path,
+    output) order: ``bincount`` sums its input in order, so each row's sums are the same
+    whatever rows are beside it."""
+    import numpy as np
+
+    n_rows, n_outputs = contributions.shape[2], phi.shape[1]
+    value = group.value[block][None, :, :, None]  # (1, paths, width, 1)
+    found = contributions[:, :, None, :] * value  # (depth, paths, width, rows)
+    target = group.feature[block].T[:, :, None] * n_outputs + group.output[block][None]
     cells = target[..., None] * n_rows + np.arange(n_rows)
     size = phi.shape[0] * n_outputs * n_rows
-    phi += np.bincount(cells.ravel(), np.stack(found).ravel(), size).reshape(phi.shape)
+    phi += np.bincount(cells.ravel(), found.ravel(), size).reshape(phi.shape)
 
 
-def _one_fractions(group: _Group, block: slice, goes_left: Any, n_paths: int) -> Any:
+def _one_fractions(group: _Group, block: slice, goes_left: Any) -> Any:
     """``(depth, paths, rows)``: whether the row follows the path at every split of a slot
     (``goes_left``'s last row, for the padding, is all true)."""
     nodes, left = group.split_node[:, block], group.split_left[:, block]
