@@ -5,9 +5,11 @@ prod(z_j, j not in S)`` over the path's distinct features, where ``z_j`` is the 
 training cover that follows the path at ``j``'s splits and ``o_j`` is 1 when the row
 does. Tree SHAP's values are the sum of these games' Shapley values, which its EXTEND and
 UNWIND recurrences give in ``O(depth²)``. Here they run for many (path, row) pairs at once
-in numpy: paths grouped by their number of distinct features, in fixed blocks, each
-operation elementwise, and every contribution added in path order (``numpy.add.at``), so a
-row's values do not depend on the rows explained beside it. The node arrays are
+in numpy: paths grouped by their number of distinct features ``d``, in fixed blocks, each
+operation elementwise, and every contribution added in path order (``numpy.bincount``), so a
+row's values do not depend on the rows explained beside it. A row only chooses which of the
+``2 ** d`` ways to follow a path it takes, so a block with more rows than ways computes all
+the ways once (the same operations, so the same bits) and looks each row's up. The node arrays are
 ``irisserve.scorers._forest``'s layout; a row takes a node's branch as the scorer does
 (float32 rounding, ``missing_left``, categorical bitsets). Any model given as those
 arrays plus a cover per node (training samples, or their weights) can be explained.
