@@ -13,7 +13,7 @@ BEAM_BIN := $(BEAM_VENV)/bin
 BEAM_STAMP := $(BEAM_VENV)/.installed
 
 .PHONY: install install-beam serve test screenshot lint train lock bench bench-batch \
-	bench-peers bench-scorers load capacity clean deploy
+	bench-peers bench-scorers bench-explain load capacity clean deploy
 
 # $(call make-venv,DIR,LOCK): a venv in DIR from the lock LOCK, this package installed editable.
 define make-venv
@@ -97,6 +97,9 @@ bench-peers: $(STAMP) $(PEERS_STAMP) ## irisserve beside MLServer, same requests
 bench-scorers: $(STAMP) ## Pickle-free scorers vs scikit-learn per family: in-process, then served beside the floor (bench/results/scorers.*)
 	$(BIN)/python -m bench.scorers $(SCORERS_ARGS)
 	$(BIN)/python -m bench.served $(SERVED_ARGS)
+
+bench-explain: $(STAMP) ## 1,000-row explain of a 100-tree forest beside shap; cold first /explain vs the floor (bench/results/explain.json)
+	$(BIN)/python -m bench.explain $(EXPLAIN_ARGS)
 
 load: $(STAMP) ## Bounded 60 s load test against a real process (needs wrk)
 	$(BIN)/python -m bench.load $(LOAD_ARGS)

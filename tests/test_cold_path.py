@@ -20,7 +20,15 @@ HEAVY = ("numpy", "scipy", "sklearn", "joblib", "skops", "google.cloud.pubsub", 
 #: Batch scoring (the ``beam`` extra) is never on the function's path, installed or not.
 BATCH = ("irisserve.batch", "apache_beam")
 #: Imported on the first request under their paths (``irisserve.serving.wsgi.DEFERRED_ROUTES``).
+#: Explanations (``POST /explain``, V1's ``:explain``): never imported before an explain request.
+EXPLAIN = ("irisserve.protocols.explain", "irisserve.explain")
 DEFERRED = (
+    "irisserve.protocols.explain",
+    "irisserve.explain.explainer",
+    "irisserve.explain.treeshap",
+    "irisserve.explain.linear",
+    "irisserve.explain.export",
+    "irisserve.explain.fallback",
     "irisserve.protocols.v2.routes",
     "irisserve.serving.openapi",
     "irisserve.serving.apidocs",
@@ -41,6 +49,7 @@ def test_importing_the_entry_points_stays_light() -> None:
     assert "irisserve.protocols.v2.decode" not in imported  # V2 requests only
     assert "irisserve.protocols.v2.encode" not in imported
     assert sorted(name for name in imported if name in DEFERRED) == []
+    assert sorted(name for name in imported if name.startswith(EXPLAIN)) == []
     heavy = sorted(name for name in imported if name.startswith(HEAVY))
     assert heavy == []
     assert sorted(name for name in imported if name.startswith(BATCH)) == []
@@ -97,6 +106,7 @@ def test_a_cold_prediction_does_not_touch_the_api_page() -> None:
     seen = json.loads(done.stdout.splitlines()[-1])
     assert [item for item in seen["prediction"] if "swagger" in item] == []
     assert [item for item in seen["prediction"] if _shows_a_module(item, DEFERRED)] == []
+    assert [item for item in seen["prediction"] if item.endswith("explain.npz")] == []
     assert any(_shows_a_module(item, ("irisserve.serving.apidocs",)) for item in seen["docs"])
     docs = [item for item in seen["docs"] if "swagger" in item]
     assert any(item.endswith("flask_swagger_ui/dist/VERSION") for item in docs), docs
@@ -151,6 +161,6 @@ from functions_framework import create_app
 client = create_app("predict", {str(MAIN)!r}).test_client()
 answer = client.post({path!r}, data={data!r}, headers={headers!r})
 assert answer.status_code == 200, answer.data
-print(sorted(name for name in sys.modules if name.startswith({HEAVY!r})))
+print(sorted(name for name in sys.modules if name.startswith({HEAVY + EXPLAIN!r})))
 """
     assert run_python(script).strip().splitlines()[-1] == "[]"

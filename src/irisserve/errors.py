@@ -17,9 +17,11 @@ __all__ = [
     "MalformedEnvelope",
     "MalformedJSON",
     "MethodNotAllowed",
+    "MissingExtra",
     "ModelLoadTimeout",
     "ModelUnavailable",
     "NotBase64",
+    "NotExplainable",
     "NotFound",
     "PayloadTooLarge",
     "PublishFailed",
@@ -109,3 +111,11 @@ class PublishFailed(RuntimeError):
 
 class ConfigurationError(ValueError):
     """An ``IRISSERVE_*`` environment variable holds a value that cannot be used."""
+
+
+class NotExplainable(ValueError):
+    """The artifact lacks what explaining its model needs (packaged before explanations)."""
+
+
+class MissingExtra(RuntimeError):
+    """The request needs an optional extra (``irisserve[explain]``) this process lacks."""

@@ -64,7 +64,7 @@ def test_the_export_matches_scikit_learn_exactly(two_runs: tuple[Path, Path]) ->
     assert export["labels_equal"] is True
     assert export["batch_invariant"] is True
     assert export["max_difference"] <= 1e-12
-    assert set(manifest.files) == {"model.joblib", "scorer.json"}
+    assert set(manifest.files) == {"model.joblib", "scorer.json", "explain.npz"}
     assert open_artifact(two_runs[0]).backend == "fast"
 
 

@@ -36,10 +36,11 @@ ALLOWED: dict[str, frozenset[str]] = {
         "irisserve.drift": ("schema", "artifact"),
         "irisserve.scorers": ("errors", "schema", "artifact"),
         "irisserve.artifact": ("errors", "config", "schema", "scorers"),
+        "irisserve.explain": ("errors", "artifact", "scorers"),
         "irisserve.serving": ("errors", "config", "jsoncodec", "artifact", "protocols"),
         "irisserve.protocols": (
             *("errors", "config", "jsoncodec", "schema", "drift", "artifact", "scorers"),
-            *("serving", "protocols.events"),
+            *("serving", "protocols.events", "explain"),
         ),
         "irisserve.protocols.events": (
             *("errors", "config", "jsoncodec", "schema", "artifact", "serving", "protocols"),
@@ -48,9 +49,10 @@ ALLOWED: dict[str, frozenset[str]] = {
             *("irisserve", "errors", "jsoncodec", "schema", "artifact", "scorers", "serving"),
             "protocols",
         ),
-        "irisserve.packaging": ("errors", "schema", "artifact", "scorers"),
+        "irisserve.packaging": ("errors", "schema", "artifact", "scorers", "explain"),
         "irisserve.batch": (
             *("errors", "config", "jsoncodec", "schema", "artifact", "serving", "protocols"),
+            "explain",
         ),
     }.items()
 }

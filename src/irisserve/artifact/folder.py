@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from irisserve.artifact.deferred import DEFERRED_FILES, DeferredFiles
 from irisserve.artifact.manifest import Manifest, read_manifest, verify_files
 from irisserve.artifact.model import Model
 from irisserve.artifact.skops import SKOPS_NAME, load_estimator
@@ -149,7 +150,8 @@ def open_artifact(
     wanted = BACKEND_FILES[backend]
     if wanted not in manifest.files:
         raise ArtifactIntegrityError(f"the manifest lists no {wanted} for the {backend} backend")
-    verified = verify_files(directory, manifest)
+    verified = verify_files(directory, manifest, skip=DEFERRED_FILES)
+    deferred = {n: s for n, s in manifest.files.items() if n in DEFERRED_FILES}
     scorer: Scorer
     if backend == "fast":
         from irisserve.scorers import fast
@@ -159,4 +161,9 @@ def open_artifact(
         scorer = sklearn_scorer(load_estimator(verified[wanted]), manifest)
     else:
         scorer = sklearn_scorer(_unpickle(verified[wanted], manifest), manifest)
-    return Model(manifest=manifest, scorer=scorer, backend=backend)
+    return Model(
+        manifest=manifest,
+        scorer=scorer,
+        backend=backend,
+        deferred=DeferredFiles(deferred, directory),
+    )

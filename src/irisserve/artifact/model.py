@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from irisserve.artifact.deferred import DeferredFiles
 from irisserve.artifact.manifest import Feature, Manifest, Task
 from irisserve.errors import InvalidInput
 from irisserve.schema import InputSchema
@@ -79,6 +80,8 @@ class Model:
     manifest: Manifest
     scorer: Scorer
     backend: str
+    deferred: DeferredFiles = field(default_factory=DeferredFiles, compare=False)
+    """Files read on the first request that needs them (``explain.npz``)."""
 
     @property
     def version(self) -> str:

@@ -32,6 +32,7 @@ def open_configured(settings: Settings) -> tuple[Model, dict[str, Any]]:
             pinned_sha256=settings.model_sha256,
         )
         model = open_artifact(Path(folder), settings.scorer, settings.model_sha256)
+        model.deferred.preload()  # the folder goes; its deferred files stay unparsed
     return model, {
         "manifest_sha256": fetched.manifest_sha256,
         "generations": fetched.generations,

@@ -5,6 +5,7 @@
 - ``records``: input bytes into chunks of rows, JSONL native bodies or CSV rows (pure)
 - ``answers``: each body answered as the function answers it alone (pure)
 - ``output``: a scored chunk into its answer and error lines (pure)
+- ``explain``: ``--explain``, each scored row's answer with its exact attributions
 - ``_model_dir``: open an artifact folder from any path Beam's ``FileSystems`` reads
 - ``cli``, ``__main__``: ``python -m irisserve.batch``
 

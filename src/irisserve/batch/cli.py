@@ -18,7 +18,7 @@ from irisserve.batch.handler import ArtifactModelHandler
 from irisserve.batch.pipeline import run
 from irisserve.batch.records import FORMATS
 from irisserve.config import Settings
-from irisserve.errors import ConfigurationError, ModelUnavailable
+from irisserve.errors import ConfigurationError, MissingExtra, ModelUnavailable, NotExplainable
 
 __all__ = ["LOCAL_RUNNER", "main", "parser"]
 
@@ -41,7 +41,20 @@ def parser() -> argparse.ArgumentParser:
         help="artifact folder (local, gs://, ...); default IRISSERVE_MODEL_DIR or the bundled one",
     )
     parse.add_argument("--format", choices=sorted(FORMATS), default="jsonl")
+    parse.add_argument(
+        "--explain",
+        action="store_true",
+        help="add each scored row's exact feature attributions (as POST /explain answers)",
+    )
     return parse
+
+
+def _handler(explain: bool) -> type[ArtifactModelHandler]:
+    if not explain:
+        return ArtifactModelHandler
+    from irisserve.batch.explain import ExplainingModelHandler  # --explain only
+
+    return ExplainingModelHandler
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,11 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     standard = options.view_as(StandardOptions)
     standard.runner = standard.runner or LOCAL_RUNNER
     try:
-        handler = ArtifactModelHandler(args.model_dir, settings)
+        handler = _handler(args.explain)(args.model_dir, settings)
         model = handler.load_model()  # fail here, not on every worker
         print(f"model {model.version} ({model.backend}) verified", file=sys.stderr)
         counts = run(options, args.input, args.output, args.format, handler)
-    except ModelUnavailable as exc:
+    except (ModelUnavailable, NotExplainable, MissingExtra) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # a failed pipeline: Beam wraps the worker's exception

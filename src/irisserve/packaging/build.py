@@ -2,11 +2,12 @@
 
 The folder holds ``model.joblib`` (and ``model.skops`` with ``skops=True``), the pickle-free
 export (``irisserve.scorers``: ``scorer.json``, and ``scorer.npz`` for trees) where it answers
-exactly, and ``manifest.json`` with every sha256, the library versions, the input schema
-and the task. Before anything is written to the
-output folder, the folder is loaded back through the serving code and must answer what the
-estimator answers (``irisserve.packaging.verify``); otherwise nothing is written and the
-error says by how much they differ. Needs pandas (``irisserve[package]``); serving never does.
+exactly, with what explaining it needs (``explain.npz``: ``irisserve.explain.export``), and
+``manifest.json`` with every sha256, the library versions, the input schema and the task.
+Before anything is written to the output folder, the folder is loaded back through the
+serving code and must answer what the estimator answers (``irisserve.packaging.verify``);
+otherwise nothing is written and the error says by how much they differ. Needs pandas
+(``irisserve[package]``); serving never does.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from irisserve.artifact.manifest import (
     write_manifest,
 )
 from irisserve.artifact.skops import SKOPS_NAME, dumps
+from irisserve.explain.export import EXPLAIN_NAME, explain_file
 from irisserve.packaging import inputs, supported
 from irisserve.packaging._positional import positional
 from irisserve.packaging.check import checked_export, random_rows
@@ -127,6 +129,8 @@ def write_artifact(
     probes = random_rows(rows, PROBE_ROWS, seed or 0, unseen)
     fast, fast_found = checked_export(estimator, rows + probes)
     files |= fast
+    if fast:  # what explanations need beside the fast export, read on the first explain
+        files[EXPLAIN_NAME] = explain_file(estimator, fast, rows)
     manifest = Manifest(
         schema_version=SCHEMA_VERSION,
         model_name=name,
@@ -199,5 +203,5 @@ def _write_verified(
         output.mkdir(parents=True, exist_ok=True)
         for file in [*files, MANIFEST_NAME]:
             shutil.copyfile(folder / file, output / file)
-    for stale in {JOBLIB_NAME, SKOPS_NAME, *FAST_FILES} - set(files):
+    for stale in {JOBLIB_NAME, SKOPS_NAME, EXPLAIN_NAME, *FAST_FILES} - set(files):
         (output / stale).unlink(missing_ok=True)

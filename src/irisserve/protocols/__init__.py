@@ -2,6 +2,7 @@
 
 - ``native``: the native routes, ``GET /``, ``POST /predict``, ``GET /model-info``
 - ``v1``: KServe V1 / Vertex AI ``{"instances": [...]}`` routes
+- ``explain``: ``POST /explain`` and V1's ``:explain`` (KServe or Vertex AI answers)
 - ``predictions``: the native JSON prediction objects, as the seed API documented them
 - ``predictions_json``: a batch's native answer written from its score columns, no objects
 - ``scored``: score validated rows the same way for every caller: predictions, drift, logs
@@ -10,7 +11,7 @@
 
 Every answer is written with ``irisserve.jsoncodec``, the one encoder.
 
-Who may import it: ``irisserve.serving.wsgi`` (``native``; ``v1`` and ``v2.routes`` by name,
-on their first request), ``irisserve.batch`` (``predictions``, ``scored``: the function's
+Who may import it: ``irisserve.serving.wsgi`` (``native``; ``v1``, ``v2.routes`` and ``explain`` by
+name, on their first request), ``irisserve.batch`` (``predictions``, ``scored``: the function's
 answers). Never ``schema``, ``artifact``, ``scorers`` or ``packaging``.
 """

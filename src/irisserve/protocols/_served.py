@@ -1,16 +1,30 @@
-"""What the KServe routes share: the model a path names, and its readiness answer."""
+"""What the KServe routes share: the model a path names, its readiness, a V1 body's rows."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import flask
 
 from irisserve.artifact.model import Model
-from irisserve.errors import NotFound
+from irisserve.errors import InvalidInput, NotFound
 from irisserve.serving import state
 from irisserve.serving.context import Context
 from irisserve.serving.responses import json_response
 
-__all__ = ["check_serves", "model_ready", "path_model"]
+__all__ = ["check_serves", "model_ready", "path_model", "v1_instances"]
+
+_V1_KEYS = ("instances", "parameters")
+
+
+def v1_instances(body: Any) -> Any:
+    """The ``instances`` of a V1 body (``InvalidInput`` for any other shape)."""
+    if not isinstance(body, dict) or "instances" not in body:
+        raise InvalidInput('the body must be a JSON object with "instances": [row, ...]')
+    extra = sorted(key for key in body if key not in _V1_KEYS)
+    if extra:
+        raise InvalidInput(f'unknown key {extra[0]!r}: the body takes "instances" and "parameters"')
+    return body["instances"]
 
 
 def check_serves(model: Model, name: str | None, version: str | None, source: str) -> None:

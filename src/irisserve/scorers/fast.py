@@ -51,17 +51,29 @@ class FastScorer:
         if isinstance(rows, list) and 0 < len(rows) <= PURE_PYTHON_ROWS:
             ops = RowOps()
             return _row_scores([self._predict(list(r), ops) for r in rows])
-        n_rows = len(rows)
-        batch = BatchOps(n_rows)
-        if isinstance(rows, list):
-            columns: list[Any] = [list(c) for c in zip(*rows, strict=True)] if rows else []
-            columns = columns or [[] for _ in range(self.width)]
-        else:
-            array: Any = rows
-            columns = list(batch.np.ascontiguousarray(array.T, dtype=batch.np.float64))
+        batch = BatchOps(len(rows))
+        columns = self._columns(rows, batch)
         # Overflowing scores come out non-finite, silently: the model layer refuses those rows.
         with batch.np.errstate(all="ignore"):
             return _batch_scores(self._predict(columns, batch))
+
+    def _columns(self, rows: Sequence[Sequence[Any]] | Any, batch: BatchOps) -> list[Column]:
+        """A batch's input columns: lists of cells, or float64 arrays."""
+        if isinstance(rows, list):
+            columns: list[Any] = [list(c) for c in zip(*rows, strict=True)] if rows else []
+            return columns or [[] for _ in range(self.width)]
+        array: Any = rows
+        return list(batch.np.ascontiguousarray(array.T, dtype=batch.np.float64))
+
+    def model_columns(self, rows: Sequence[Sequence[Any]] | Any) -> Any:
+        """``(rows, columns)`` float64: validated rows through the steps, as the model reads
+        them (NaN for missing), computed as a batch's scores are (explanations read them)."""
+        batch = BatchOps(len(rows))
+        columns = self._columns(rows, batch)
+        for step in self.steps:
+            columns = step.apply(columns, batch)
+        matrix = [batch.number(c) for c in columns]
+        return batch.np.column_stack(matrix).reshape(len(rows), len(matrix))
 
 
 def _row_scores(outputs: list[Output]) -> Scores:

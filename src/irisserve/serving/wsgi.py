@@ -26,10 +26,11 @@ __all__ = ["DEFERRED_ROUTES", "handle", "warm_up"]
 
 #: Path prefix → the module whose ``ROUTES`` serve the paths under it, imported on the
 #: first request there: a cold start that serves predictions never imports the KServe
-#: protocols, the OpenAPI document or the API page.
+#: protocols, the explanations, the OpenAPI document or the API page.
 DEFERRED_ROUTES: dict[str, str] = {
     "/v1/": "irisserve.protocols.v1",
     "/v2": "irisserve.protocols.v2.routes",
+    "/explain": "irisserve.protocols.explain",
     "/openapi.json": "irisserve.serving.openapi",
     "/docs": "irisserve.serving.apidocs",
 }

@@ -25,7 +25,7 @@ def test_bundled_manifest_has_everything_the_card_asks_for() -> None:
     manifest = read_manifest(BUNDLED)
     assert manifest.schema_version == SCHEMA_VERSION
     assert manifest.model_version == "1.0.0"
-    assert set(manifest.files) == {"model.joblib", "scorer.json"}
+    assert set(manifest.files) == {"model.joblib", "scorer.json", "explain.npz"}
     assert set(manifest.libraries) == {"python", "scikit-learn", "numpy", "joblib"}
     assert len(manifest.training_data["sha256"]) == 64
     assert manifest.hyperparameters["solver"] == "lbfgs"

@@ -48,7 +48,7 @@ def replace_skops(folder: Path, data: bytes) -> None:
 
 def test_training_lists_the_skops_file_in_the_manifest(trained: Path) -> None:
     files = json.loads((trained / "manifest.json").read_text())["files"]
-    assert set(files) == {"model.joblib", "scorer.json", SKOPS_NAME}
+    assert set(files) == {"model.joblib", "scorer.json", "explain.npz", SKOPS_NAME}
     assert files[SKOPS_NAME] == sha256_bytes((trained / SKOPS_NAME).read_bytes())
 
 

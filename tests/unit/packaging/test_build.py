@@ -41,7 +41,8 @@ def test_the_manifest_holds_schema_task_and_every_sha256(tmp_path: Path) -> None
     )
     assert read_manifest(tmp_path) == manifest
     assert manifest.files == {
-        name: sha256_file(tmp_path / name) for name in ("model.joblib", "scorer.json")
+        name: sha256_file(tmp_path / name)
+        for name in ("model.joblib", "scorer.json", "explain.npz")
     }
     assert manifest.fast_export is not None
     assert manifest.fast_export["served"]
@@ -86,7 +87,7 @@ def test_a_multinomial_logistic_regression_gets_the_fast_export(tmp_path: Path, 
     manifest = write_artifact(
         estimator, x, tmp_path, name="iris", version="1", class_names=["a", "b", "c"]
     )
-    assert set(manifest.files) == {"model.joblib", "scorer.json"}
+    assert set(manifest.files) == {"model.joblib", "scorer.json", "explain.npz"}
     assert manifest.fast_export is not None
     assert manifest.fast_export["served"]
     assert "linear_export" not in (tmp_path / "manifest.json").read_text()
@@ -109,7 +110,9 @@ def test_skops_is_written_and_verified(tmp_path: Path) -> None:
     manifest = write_artifact(
         fitted.estimator, fitted.train, tmp_path, name="m", version="1", skops=True
     )
-    assert set(manifest.files) == {"model.joblib", "model.skops", "scorer.json", "scorer.npz"}
+    assert set(manifest.files) == {
+        *("model.joblib", "model.skops", "scorer.json", "scorer.npz", "explain.npz")
+    }
     assert "skops" in manifest.libraries
     assert open_artifact(tmp_path, "skops").backend == "skops"
 

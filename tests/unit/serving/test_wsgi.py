@@ -51,7 +51,7 @@ def test_model_info(client: FlaskClient) -> None:
     assert body["output_classes"] == 3
     assert body["class_names"] == ["setosa", "versicolor", "virginica"]
     assert body["feature_names"][0] == "sepal_length"
-    assert set(body["artifact_sha256"]) == {"model.joblib", "scorer.json"}
+    assert set(body["artifact_sha256"]) == {"model.joblib", "scorer.json", "explain.npz"}
     assert body["libraries"]["scikit-learn"]
     assert 0.9 <= body["metrics"]["accuracy"] <= 1.0
 
