@@ -9,11 +9,11 @@ from __future__ import annotations
 import flask
 
 from irisserve.protocols._served import model_ready, path_model, v1_instances
-from irisserve.protocols.predictions import prediction_objects
+from irisserve.protocols.predictions_json import objects_json
 from irisserve.protocols.scored import score
 from irisserve.schema import parse_instances
 from irisserve.serving.context import Context
-from irisserve.serving.responses import json_response
+from irisserve.serving.responses import json_body_response
 from irisserve.serving.routing import Route
 
 __all__ = ["ROUTES"]
@@ -25,8 +25,8 @@ def _v1_predict(ctx: Context) -> flask.Response:
     rows = parse_instances(v1_instances(body), model.schema, ctx.settings.max_batch_rows)
     scored = score(model, rows, ctx.settings)
     ctx.log.update(scored.log_fields())
-    objects = prediction_objects(model, scored.predictions, scored.drift.warnings)
-    return json_response({"predictions": objects})
+    objects = objects_json(model, scored.predictions, scored.drift.warnings)
+    return json_body_response(b'{"predictions":' + objects + b"}")
 
 
 def _v1_explain(ctx: Context) -> flask.Response:
