@@ -42,6 +42,9 @@ REGRESSION = "regression"
 UNKNOWN_POLICIES = ("error", "ignore")
 #: How a classifier scores beside its label.
 CLASS_SCORES = ("predict_proba", "decision_function", None)
+#: A library's scikit-learn wrappers (their class-name prefix) → the library, as the Open
+#: Inference Protocol's model ``platform`` names it.
+_FRAMEWORKS = {"XGB": "xgboost", "LGBM": "lightgbm"}
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,19 @@ class Manifest:
             return self.task
         classes = list(range(len(self.class_names)))
         return Task(CLASSIFICATION, classes=classes, scores="predict_proba")
+
+    @property
+    def framework(self) -> str:
+        """What the model is: ``xgboost`` or ``lightgbm`` when its final estimator is one
+        of that library's scikit-learn wrappers (and the library is recorded), else
+        ``sklearn``."""
+        final = self.model_type.removesuffix(")").rsplit("(", 1)[-1].rsplit(", ", 1)[-1]
+        for prefix, library in _FRAMEWORKS.items():
+            if final.startswith(prefix) and any(
+                name.split("-")[0] == library for name in self.libraries
+            ):
+                return library
+        return "sklearn"
 
     def to_json(self) -> str:
         """Serialise deterministically: sorted keys, two-space indent, trailing newline."""
