@@ -11,6 +11,7 @@ error says by how much they differ. Needs pandas (``irisserve[package]``); servi
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import shutil
@@ -55,9 +56,12 @@ def created_at() -> str:
 
 
 def _hyperparameters(estimator: Any) -> dict[str, Any]:
+    """The plain JSON parameters (an XGBoost model's ``missing=nan`` is no JSON number)."""
     params = estimator.get_params(deep=False)
     return {
-        k: v for k, v in sorted(params.items()) if v is None or type(v) in (bool, int, float, str)
+        k: v
+        for k, v in sorted(params.items())
+        if v is None or type(v) in (bool, int, str) or (type(v) is float and math.isfinite(v))
     }
 
 
