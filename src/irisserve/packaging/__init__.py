@@ -4,6 +4,7 @@
 - ``inputs``: the input schema and the task from an estimator and its rows (pandas)
 - ``verify``: does the folder, opened as serving opens it, answer like the estimator?
 - ``check``: does each pickle-free export answer like its estimator, row for row?
+- ``boosterfile``: a saved XGBoost or LightGBM booster, as its scikit-learn wrapper
 - ``supported``: refuse text input and multi-output models with a sentence
 - ``libraries``: every library the pickled estimator needs, for the manifest
 - ``metrics``: the metrics a manifest records
