@@ -20,6 +20,7 @@ __all__ = [
     "NUMERIC",
     "REGRESSION",
     "SCHEMA_VERSION",
+    "TEXT",
     "Feature",
     "FeatureStatistics",
     "Manifest",
@@ -36,6 +37,10 @@ SCHEMA_VERSION = 1
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
+#: Free text (a string a text vectorizer reads): no categories, any string accepted.
+TEXT = "text"
+#: The kinds of feature an input schema holds.
+FEATURE_TYPES = (NUMERIC, CATEGORICAL, TEXT)
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
 #: What a categorical feature's estimator does with a category it never saw.
@@ -62,7 +67,9 @@ class Feature:
     """One input column, in the estimator's column order.
 
     ``type`` is ``numeric`` (finite numbers; statistics in the manifest's
-    ``feature_statistics``) or ``categorical`` (one of ``categories``, as trained).
+    ``feature_statistics``), ``categorical`` (one of ``categories``, as trained) or
+    ``text`` (any string, read by a text vectorizer; no categories, so no training text
+    is recorded, and ``unknown`` is ``ignore``: every text is scored, with no warning).
     ``nullable``: the estimator accepts a missing value here (it imputes or handles it).
     ``unknown``: ``error`` when the estimator refuses a category it never saw,
     ``ignore`` when it scores one (served with a drift warning).
@@ -214,10 +221,10 @@ def _task(raw: Any) -> Task | None:
 def _schema_ok(manifest: Manifest) -> bool:
     features = manifest.features
     return [f.name for f in features] == manifest.feature_names and all(
-        f.type in (NUMERIC, CATEGORICAL)
+        f.type in FEATURE_TYPES
         and isinstance(f.nullable, bool)
         and f.unknown in UNKNOWN_POLICIES
-        and (f.type == NUMERIC) == (f.categories is None)
+        and (f.type == CATEGORICAL) == (f.categories is not None)
         and (
             f.categories is None
             or (

@@ -32,7 +32,7 @@ from irisserve.artifact.manifest import (
     write_manifest,
 )
 from irisserve.artifact.skops import SKOPS_NAME, dumps
-from irisserve.packaging import inputs, supported
+from irisserve.packaging import inputs, supported, text
 from irisserve.packaging._positional import positional
 from irisserve.packaging.check import checked_export, random_rows
 from irisserve.packaging.environment import blas_description, with_interned_names
@@ -104,20 +104,24 @@ def write_artifact(
     """Write the artifact folder of a fitted ``estimator`` trained on ``x``; return its manifest.
 
     ``x`` is a pandas DataFrame or a 2-D array (its columns named by the estimator's
-    ``feature_names_in_``, else ``x0``, ``x1``...); ``y``, when given, gives the metrics
-    (unless ``metrics`` does) and a regressor's target range. ``class_names`` names the
-    classes (default: ``str`` of each); ``output_name`` names a regressor's output (default:
-    ``y``'s name). The rest overrides what the manifest records about training.
+    ``feature_names_in_``, else ``x0``, ``x1``...), or for a model that takes one text per
+    row its texts (served as one column, ``text``: ``irisserve.packaging.text``); ``y``,
+    when given, gives the metrics (unless ``metrics`` does) and a regressor's target range.
+    ``class_names`` names the classes (default: ``str`` of each); ``output_name`` names a
+    regressor's output (default: ``y``'s name). The rest overrides what the manifest
+    records about training.
     Raises ``PackagingError`` when the estimator cannot be packaged or served exactly.
     """
     inputs.check_estimator(estimator)
-    supported.check_text(estimator)
+    model_type = _model_type(estimator)
+    estimator, x = text.one_column(estimator, x)
     data = inputs.frame(estimator, x)
+    texts = frozenset(text.text_columns(estimator, list(data.columns)))
     # What the estimator was fitted on (a DataFrame or an array) gives its own answers.
     fitted_on = data if hasattr(estimator, "feature_names_in_") else data.to_numpy()
     supported.check_outputs(estimator, fitted_on)
     original, estimator = estimator, positional(estimator)
-    kinds = inputs.features(data)
+    kinds = inputs.features(data, texts)
     output_name = output_name or str(getattr(y, "name", None) or "prediction")
     target = inputs.task(estimator, output_name, y)
     rows = inputs.cells(data, kinds)
@@ -135,7 +139,7 @@ def write_artifact(
         schema_version=SCHEMA_VERSION,
         model_name=name,
         model_version=version,
-        model_type=_model_type(estimator),
+        model_type=model_type,
         created_at=created_at(),
         files={file: sha256_bytes(content) for file, content in files.items()},
         platform={
