@@ -23,7 +23,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FEATURES", "BoosterRow", "booster_of", "markdown", "measure", "models"]
+__all__ = [
+    "FEATURES",
+    "BoosterRow",
+    "booster_of",
+    "library_predict",
+    "markdown",
+    "measure",
+    "models",
+]
 
 FEATURES = 30
 
@@ -74,7 +82,7 @@ def booster_of(estimator: Any) -> Any:
     return estimator.get_booster() if hasattr(estimator, "get_booster") else estimator.booster_
 
 
-def _library_predict(estimator: Any, threads: int | None) -> Callable[[Any], Any]:
+def library_predict(estimator: Any, threads: int | None) -> Callable[[Any], Any]:
     """The booster's own prediction (the positive class's probability), on ``threads``
     threads (None: the library's default, every core)."""
     booster = booster_of(estimator)
@@ -158,7 +166,7 @@ def measure(family: str, estimator: Any, training: Any, batch: Any, repeats: int
         model = open_artifact(folder)
         one = batch[:1].tolist()
         served = model.predict_rows(batch)
-        library_all, library_one = _library_predict(estimator, None), _library_predict(estimator, 1)
+        library_all, library_one = library_predict(estimator, None), library_predict(estimator, 1)
         expected = np.asarray(library_all(batch))
         difference = np.abs(np.asarray(served.probabilities)[:, 1] - expected).max()
         irisserve_cold, irisserve_rss = _cold(folder, one[0], "irisserve", repeats)
