@@ -4,6 +4,8 @@
 - ``estimator``: ``SklearnScorer``, a fitted estimator or pipeline (joblib or skops)
 - ``fast``: pickle-free exports and their scorers: export, load, ``FastScorer``
 - ``preprocessing``, ``linear``, ``trees``, ``hist``: one module per family of steps
+- ``boosters``: XGBoost and LightGBM models, from the libraries' own dumps
+  (``_xgboost``, ``_lightgbm``; ``_float32``: XGBoost's float32 sums, ``expf`` and links)
 - ``output``: what a step answers, as columns (a value per row, or an array per batch)
 - ``_spec``: the export's vocabulary: the refusal exception, strict JSON readers
 - ``_ops``: the operations that differ between one row in Python and a batch in numpy

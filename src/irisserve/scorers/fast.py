@@ -99,6 +99,7 @@ def _batch_scores(output: Output) -> Scores:
 def export(estimator: Any) -> dict[str, bytes]:
     """The export files of a fitted estimator or pipeline; ``NotExportable`` if none."""
     from irisserve.scorers._npz import write_npz
+    from irisserve.scorers.boosters import export_booster
     from irisserve.scorers.hist import export_hist
     from irisserve.scorers.linear import export_linear
     from irisserve.scorers.preprocessing import export_steps
@@ -120,6 +121,8 @@ def export(estimator: Any) -> dict[str, bytes]:
         spec = linear
     elif (trees := export_trees(model)) is not None:
         spec, arrays = trees
+    elif (boosted := export_booster(model)) is not None:
+        spec, arrays = boosted
     else:
         raise NotExportable(f"{name} has no pickle-free export")
     document = {"format": _FORMAT, "n_features": int(estimator.n_features_in_)}

@@ -5,11 +5,13 @@ rounded to float32 before the threshold comparisons, forest probabilities and va
 summed tree by tree from zero in the estimators' order then divided by their number, and
 gradient boosting's raw score ``init + learning_rate * leaf`` added stage by stage
 (``learning_rate * leaf`` is computed once at export, the same IEEE product).
-Histogram gradient boosting (``hist``) shares the boosting scorer.
+Histogram gradient boosting (``hist``) and XGBoost's and LightGBM's models (``boosters``)
+share the boosting scorer.
 """
 
 from __future__ import annotations
 
+import math
 from functools import reduce
 from operator import add
 from typing import Any
@@ -17,7 +19,7 @@ from typing import Any
 from irisserve.scorers._forest import Forest, join_parts
 from irisserve.scorers._link import argmax, expit, softmax
 from irisserve.scorers._ops import Column
-from irisserve.scorers._spec import NotExportable, floats, need
+from irisserve.scorers._spec import NotExportable, floats, integers, need
 from irisserve.scorers.output import Output
 
 __all__ = ["Boosting", "Trees", "export_trees", "node_arrays"]
@@ -149,20 +151,54 @@ class Trees:
 
 
 class Boosting:
-    """Gradient boosting: ``init``, plus each stage's leaf value, then the link."""
+    """Gradient boosting: ``init``, plus each stage's leaf value, then the link.
+
+    ``float32_sum`` (XGBoost): the sum and the link in float32 (``_float32``), labels
+    from the probabilities; ``label_by_probability`` (LightGBM): labels the first
+    largest probability, as the library's ``argmax`` of ``predict_proba``; ``truncate``
+    (LightGBM's categorical features): those columns' values rounded toward zero first;
+    ``invalid`` (XGBoost's): a feature's values that are no category (negative, 256 or
+    more, as float32) replaced by a code no split sends right.
+    """
 
     def __init__(
-        self, forest: Forest, init: list[float], link: str, classifier: bool, label_if_zero: int
+        self,
+        forest: Forest,
+        init: list[float],
+        link: str,
+        classifier: bool,
+        label_if_zero: int,
+        *,
+        float32_sum: bool = False,
+        label_by_probability: bool = False,
+        truncate: tuple[int, ...] = (),
+        invalid: dict[int, int] | None = None,
     ) -> None:
         self.forest, self.init, self.link = forest, init, link
         self.classifier, self.label_if_zero = classifier, label_if_zero
+        self.float32_sum = float32_sum
+        self.label_by_probability = label_by_probability or float32_sum
+        self.truncate, self.invalid = truncate, invalid or {}
 
     def predict(self, columns: list[Column], ops: Any) -> Output:
         """Raw scores through the loss's link."""
+        if self.truncate or self.invalid:
+            columns = list(columns)
+            for feature in self.truncate:
+                columns[feature] = _toward_zero(ops.number(columns[feature]))
+            for feature, code in self.invalid.items():
+                columns[feature] = _no_category(ops.number(columns[feature]), code, ops)
         picked = ops.take(self.forest, ops.leaves(self.forest, columns), 1, 0)
         outputs = len(self.init)
         # each output's trees (every ``outputs``-th one), added stage by stage
+        if self.float32_sum:
+            from irisserve.scorers import _float32  # XGBoost's models only
+
+            raw = [_float32.sum_trees(v, picked[k::outputs]) for k, v in enumerate(self.init)]
+            return self._output(raw, ops, _float32.sigmoid, _float32.softmax, _float32.round32)
         raw = [reduce(add, picked[k::outputs], ops.constant(v)) for k, v in enumerate(self.init)]
+        if self.label_by_probability:
+            return self._output(raw, ops, expit, softmax, _same)
         if not self.classifier:
             return Output(values=ops.exp(raw[0]) if self.link == "exp" else raw[0])
         if self.link == "softmax":
@@ -170,6 +206,44 @@ class Boosting:
         positive = expit(raw[0], ops)
         label = ops.where(raw[0] > 0, 1, ops.where(raw[0] == 0, self.label_if_zero, 0))
         return Output(labels=label, probabilities=[1.0 - positive, positive])
+
+    def _output(
+        self, raw: list[Column], ops: Any, sigmoid: Any, normalise: Any, rounded: Any
+    ) -> Output:
+        """Values, or probabilities with the first largest one's index as the label
+        (``sigmoid``, ``normalise``: the library's logistic and softmax; ``rounded``: its
+        rounding of ``1 - p``)."""
+        if not self.classifier:
+            transforms = {"exp": ops.exp, "logistic": lambda x: sigmoid(x, ops)}
+            return Output(values=transforms.get(self.link, _same)(raw[0]))
+        if self.link == "softmax":
+            probabilities = normalise(raw, ops)
+        else:
+            positive = sigmoid(raw[0], ops)
+            probabilities = [rounded(1.0 - positive), positive]
+        return Output(labels=argmax(probabilities, ops), probabilities=probabilities)
+
+
+def _same(column: Column) -> Column:
+    return column
+
+
+def _no_category(column: Column, code: int, ops: Any) -> Column:
+    """A column as float32, its values outside [0, 256) but NaN replaced by ``code``."""
+    from irisserve.scorers._float32 import round32
+
+    rounded = round32(column)
+    outside = (rounded < 0) | (rounded >= 256)  # NaN: False either way
+    return ops.where(outside, float(code), rounded)
+
+
+def _toward_zero(column: Column) -> Column:
+    """A float rounded toward zero (NaN and infinities kept), or an array of them."""
+    if isinstance(column, float):
+        return float(math.trunc(column)) if math.isfinite(column) else column
+    import numpy as np
+
+    return np.trunc(column)
 
 
 def load_model(spec: dict[str, Any], forest: Forest) -> Trees | Boosting:
@@ -186,4 +260,26 @@ def load_model(spec: dict[str, Any], forest: Forest) -> Trees | Boosting:
     need(n_values == n_nodes, "values must hold one number per node")
     need(spec["link"] in ("identity", "exp", "logistic", "softmax"), "unknown link")
     need(spec["label_if_zero"] in (0, 1), "label_if_zero must be 0 or 1")
-    return Boosting(forest, init, spec["link"], bool(spec["classifier"]), spec["label_if_zero"])
+    link, classifier = spec["link"], bool(spec["classifier"])
+    options = _library_options(spec, forest.n_features)
+    return Boosting(forest, init, link, classifier, spec["label_if_zero"], **options)
+
+
+def _library_options(spec: dict[str, Any], n_features: int) -> dict[str, Any]:
+    """The optional fields of XGBoost's and LightGBM's boosting specs (absent: off)."""
+    options = {name: spec.get(name, False) for name in ("float32_sum", "label_by_probability")}
+    need(
+        all(type(o) is bool for o in options.values()),
+        "float32_sum, label_by_probability: booleans",
+    )
+    need(not options["float32_sum"] or spec["link"] != "exp", "float32_sum has no exp link")
+    truncate = tuple(integers(spec.get("truncate", []), "truncate", n_features))
+    invalid = spec.get("invalid", [])
+    need(isinstance(invalid, list), "invalid must be a list")
+    pairs = [integers(pair, "invalid", max(256, n_features)) for pair in invalid]
+    need(
+        all(len(p) == 2 and p[0] < n_features and p[1] < 256 for p in pairs),
+        "invalid must hold [feature, code] pairs",
+    )
+    codes = {pair[0]: pair[1] for pair in pairs}
+    return options | {"truncate": truncate, "invalid": codes}
