@@ -712,17 +712,21 @@ def staged_requirements(run: Deployment) -> list[str]:
 
 
 def xgboost_artifact(folder: Path) -> Path:
-    """A pickled XGBoost classifier (served by the sklearn backend) packaged in ``folder``."""
+    """A pickled XGBoost classifier (``multi:softmax`` has no pickle-free export: the
+    sklearn backend serves it) packaged in ``folder``."""
     import pandas as pd
     from sklearn.datasets import make_classification
     from xgboost import XGBClassifier
 
     from irisserve.packaging import write_artifact
 
-    x, y = make_classification(n_samples=120, n_features=4, random_state=0)
+    x, y = make_classification(
+        n_samples=120, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
+    )
     rows = pd.DataFrame(x, columns=["a", "b", "c", "d"])
-    model = XGBClassifier(n_estimators=5, max_depth=2, n_jobs=1).fit(rows, y)
-    write_artifact(model, rows, folder, name="xgb", version="1.0.0", y=pd.Series(y))
+    model = XGBClassifier(n_estimators=5, max_depth=2, n_jobs=1, objective="multi:softmax")
+    write_artifact(model.fit(rows, y), rows, folder, name="xgb", version="1.0.0", y=pd.Series(y))
+    assert "scorer.json" not in read_manifest(folder).files
     return folder
 
 
