@@ -35,6 +35,7 @@ from bench import boosters, harness, report, scorers
 from bench.processes import VARIANTS, Probe, Variant
 from irisserve.artifact.folder import FAST_NAME
 from irisserve.artifact.manifest import read_manifest
+from irisserve.config import Settings
 from irisserve.packaging import write_artifact
 from tests.helpers.processes import MAIN
 
@@ -72,7 +73,10 @@ class Family:
         self.library: dict[str, float] = {}
         rows = batch.tolist()
         self.predict = Probe("POST", "/predict", json.dumps({"features": rows[0]}).encode())
-        self.batch = Probe("POST", "/predict", json.dumps({"instances": rows}).encode())
+        body = json.dumps({"instances": rows}).encode()
+        self.batch = Probe("POST", "/predict", body)
+        #: The body limit, raised for a batch over the default (10,000 rows of 30 features).
+        self.max_body = max(Settings().max_body_bytes, len(body) + 1024)
 
     def variants(self) -> tuple[Variant, ...]:
         """The folder served with each of its backends (lazy load)."""
@@ -85,6 +89,7 @@ class Family:
                     "IRISSERVE_MODEL_DIR": str(self.folder),
                     "IRISSERVE_SCORER": scorer,
                     "IRISSERVE_EAGER_LOAD": "0",
+                    "IRISSERVE_MAX_BODY_BYTES": str(self.max_body),
                 },
                 predict=self.predict,
                 batch=self.batch,
