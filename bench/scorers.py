@@ -7,6 +7,9 @@ prints for each: 10,000-row batch rates (fast path vs scikit-learn's own predict
 predict), the single-row time of each, the largest relative difference, and — in a
 fresh Python process — the time from the first import to the first answer (import, load,
 one row) and the process's peak RSS, for the export and for ``joblib.load`` + scikit-learn.
+Then the same for an XGBoost and a LightGBM classifier (``bench.boosters``: a few hundred
+trees, 30 features) as irisserve serves them (saying which backend did), beside the
+library's own booster with every thread and with one.
 Figures depend on the machine: nothing here is asserted.
 """
 
@@ -36,6 +39,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from bench import boosters
 from bench.processes import compile_sources
 from irisserve.scorers.fast import FastScorer, export, load
 
@@ -206,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000, help="rows in the batch")
     parser.add_argument("--trees", type=int, default=100, help="trees / stages / iterations")
+    parser.add_argument("--booster-trees", type=int, default=300, help="XGBoost/LightGBM trees")
     parser.add_argument("--repeats", type=int, default=5, help="best of this many runs")
     parser.add_argument("--json", action="store_true", help="print JSON instead")
     args = parser.parse_args(argv)
@@ -217,7 +222,16 @@ def main(argv: list[str] | None = None) -> int:
         if batch.dtype != object:
             batch += rng.normal(scale=0.01, size=batch.shape)  # rows not seen in training
         results.append(measure(family, estimator, batch, args.repeats))
-    print(json.dumps([asdict(r) for r in results], indent=2) if args.json else markdown(results))
+    booster_rows = []
+    for family, estimator, table in boosters.models(args.booster_trees):
+        batch = table[rng.integers(0, len(table), args.rows)]
+        batch = batch + rng.normal(scale=0.01, size=batch.shape)
+        booster_rows.append(boosters.measure(family, estimator, table, batch, args.repeats))
+    if args.json:
+        found = {"families": results, "boosters": booster_rows}
+        print(json.dumps({k: [asdict(r) for r in v] for k, v in found.items()}, indent=2))
+    else:
+        print(f"{markdown(results)}\n\n{boosters.markdown(booster_rows)}")
     return 0
 
 

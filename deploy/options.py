@@ -91,6 +91,9 @@ class Options:
     create_log_metrics: bool
     stage_dir: Path
     dry_run: bool
+    #: ``NAME==VERSION`` pins staged after the lock's: the libraries beyond the lock that
+    #: the backend serving the model needs (``deploy.stage.check_options`` finds them).
+    libraries: tuple[str, ...] = ()
 
 
 class _Parser(argparse.ArgumentParser):

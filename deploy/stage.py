@@ -2,7 +2,9 @@
 
 ``main.py`` (the entry points), ``model/`` (the artifact, unless it is loaded from
 ``gs://``), ``wheels/`` (irisserve built from this checkout), a ``requirements.txt``
-pinned exactly as ``requirements/serve.txt`` and a ``.gcloudignore``.
+pinned exactly as ``requirements/serve.txt``, then every library beyond the lock that the
+backend serving the model needs (a pickled XGBoost or LightGBM model: that library, at the
+version that packaged it; ``irisserve.artifact.requirements``), and a ``.gcloudignore``.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from deploy.options import REPO, STAGE_MARKER, Options, UsageError, pinned
-from irisserve.artifact.manifest import read_manifest, verify_files
+from irisserve.artifact.folder import auto_backend
+from irisserve.artifact.manifest import Manifest, read_manifest, verify_files
+from irisserve.artifact.requirements import needed
 from irisserve.artifact.storage import fetch_artifact
 from irisserve.config import GcsLocation
 from irisserve.errors import (
@@ -41,13 +46,46 @@ __pycache__/
 """
 
 
-def _pinned_sklearn() -> str:
-    found = re.search(r"(?m)^scikit-learn==([^\s;]*)", LOCK.read_text())
-    return found[1] if found else ""
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def check_model(folder: Path, shown: str | None = None) -> None:
-    """The artifact must match its manifest, and be trained by the scikit-learn the lock pins.
+def _lock_pins() -> dict[str, str]:
+    """Distribution (normalised) → the version the lock pins."""
+    found = re.findall(r"(?m)^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)", LOCK.read_text())
+    return {_normalized(name): pin for name, pin in found}
+
+
+def _backend(manifest: Manifest, env: tuple[str, ...]) -> str:
+    """The backend the function will serve with: ``IRISSERVE_SCORER`` if set, else auto's."""
+    settings = dict(pair.split("=", 1) for pair in env)
+    scorer = settings.get("IRISSERVE_SCORER", "auto").strip().lower() or "auto"
+    return auto_backend(manifest) if scorer == "auto" else scorer
+
+
+def _extra_pins(manifest: Manifest, backend: str, name: str) -> tuple[str, ...]:
+    """``NAME==VERSION`` for each library ``backend`` needs that the lock lacks; a library
+    the lock pins at another version than the manifest records is refused."""
+    lock = _lock_pins()
+    extra = []
+    for library, wanted in needed(manifest, backend).items():
+        locked = lock.get(_normalized(library))
+        if locked is None:
+            extra.append(f"{library}=={wanted}")
+        elif locked != wanted:
+            raise UsageError(
+                f"--model-dir '{name}' was packaged with {library} {wanted}, "
+                f"requirements/serve.txt pins {locked}: repackage it or re-lock"
+            )
+    return tuple(extra)
+
+
+def check_model(
+    folder: Path, shown: str | None = None, env: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """The artifact must match its manifest, and be trained by the scikit-learn the lock
+    pins; return the pins of the libraries beyond the lock that serving it needs (under
+    the ``IRISSERVE_SCORER`` that ``env`` sets, else ``auto``'s backend).
 
     ``shown`` names it in messages (default: the folder).
     """
@@ -58,12 +96,13 @@ def check_model(folder: Path, shown: str | None = None) -> None:
     except (ArtifactMissing, ArtifactIntegrityError) as exc:
         raise UsageError(f"--model-dir '{name}': {exc}") from None
     trained = manifest.libraries.get("scikit-learn", "unknown")
-    locked = _pinned_sklearn()
+    locked = _lock_pins().get("scikit-learn", "")
     if trained != locked:
         raise UsageError(
             f"--model-dir '{name}' was trained with scikit-learn {trained}, "
             f"requirements/serve.txt pins {locked}: retrain or re-lock"
         )
+    return _extra_pins(manifest, _backend(manifest, env), name)
 
 
 def _pin_from_bucket(options: Options, location: GcsLocation) -> Options:
@@ -76,15 +115,16 @@ def _pin_from_bucket(options: Options, location: GcsLocation) -> Options:
                 f"--model-dir '{location}' could not be read to pin it ({exc}); or give "
                 "--model-sha256 HEX, or --no-pin"
             ) from None
-        check_model(Path(folder), str(location))
-    return pinned(options, fetched.manifest_sha256)
+        libraries = check_model(Path(folder), str(location), options.env)
+    return replace(pinned(options, fetched.manifest_sha256), libraries=libraries)
 
 
 def check_options(options: Options) -> Options:
-    """Check the model a deployment will serve; a gs:// one read now is also pinned."""
+    """Check the model a deployment will serve, and add the libraries beyond the lock it
+    needs; a gs:// one read now is also pinned."""
     if isinstance(options.model_dir, Path):
-        check_model(options.model_dir)
-    elif options.pin_from_bucket:
+        return replace(options, libraries=check_model(options.model_dir, env=options.env))
+    if options.pin_from_bucket:
         return _pin_from_bucket(options, options.model_dir)
     return options
 
@@ -107,8 +147,9 @@ def _build_wheel(options: Options, out: Path) -> Path:
     return wheels[0]
 
 
-def _requirements(wheel: Path) -> str:
-    """The lock's pins without comments, then the wheel by its path relative to the folder."""
+def _requirements(wheel: Path, libraries: tuple[str, ...]) -> str:
+    """The lock's pins without comments, the model's ``libraries`` beyond them, then the
+    wheel by its path relative to the folder."""
     pins = [re.sub(r"\s*#.*$", "", line) for line in LOCK.read_text().splitlines()]
     return "".join(
         [
@@ -116,6 +157,12 @@ def _requirements(wheel: Path) -> str:
             "# pip resolves ./wheels relative to the folder it runs in; the buildpack runs it "
             "here.\n",
             *(f"{pin}\n" for pin in pins if pin.strip()),
+            *(
+                ["# The model's libraries beyond the lock, as its manifest records them.\n"]
+                if libraries
+                else []
+            ),
+            *(f"{pin}\n" for pin in libraries),
             f"./wheels/{wheel.name}\n",
         ]
     )
@@ -131,5 +178,5 @@ def stage(options: Options) -> None:
     if isinstance(options.model_dir, Path):
         shutil.copytree(options.model_dir, folder / "model")
     wheel = _build_wheel(options, folder / "wheels")
-    (folder / "requirements.txt").write_text(_requirements(wheel))
+    (folder / "requirements.txt").write_text(_requirements(wheel, options.libraries))
     (folder / ".gcloudignore").write_text(_GCLOUDIGNORE)

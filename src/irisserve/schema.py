@@ -4,7 +4,7 @@ Every rejection is an ``InvalidInput`` whose message names the exact place, e.g.
 ``instances[3][2]: expected a finite number, got "abc"`` or
 ``instances[3].embarked: "X" is not one of C, Q, S``. A row is a list of ``Cell`` values
 in schema order: floats for numeric features, the category as trained for categorical
-ones, ``None`` where the schema allows a missing value.
+ones, the string itself for text ones, ``None`` where the schema allows a missing value.
 
 One row or a batch of up to ``PURE_PYTHON_ROWS`` rows stays Python lists, scored without
 importing numpy; a larger batch of an all-numeric schema becomes a float64 array (NaN for
@@ -31,7 +31,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from irisserve.artifact.manifest import NUMERIC, Feature
+from irisserve.artifact.manifest import CATEGORICAL, NUMERIC, TEXT, Feature
 from irisserve.errors import BatchTooLarge, InvalidInput
 
 if TYPE_CHECKING:
@@ -56,7 +56,8 @@ PURE_PYTHON_ROWS = 8
 Cell = float | int | str | None
 """One validated input value, in schema (``feature_names_in_``) order: a finite float for a
 numeric feature; the category as trained (str, or an int/float for numeric categories) for a
-categorical one; None for a missing value (only where the schema allows it)."""
+categorical one; the string for a text one; None for a missing value (only where the schema
+allows it)."""
 
 _NUMBER_TYPES = (int, float)
 _CATEGORY_TYPES = (str, int, float)
@@ -148,6 +149,17 @@ def _categorical(feature: Feature) -> Callable[[Any, str], Cell]:
     return check
 
 
+def _text(feature: Feature) -> Callable[[Any, str], Cell]:
+    nullable = feature.nullable
+
+    def check(value: Any, where: str) -> Cell:
+        if type(value) is str or (value is None and nullable):
+            return value
+        raise InvalidInput(f"{where}: expected a text (a string), got {describe_value(value)}")
+
+    return check
+
+
 _Column = Callable[[tuple[Any, ...]], Sequence[Cell] | None]
 """A whole column of a batch, checked at once: its cells (``values`` itself when they
 need no conversion), or ``None`` when any cell needs the per-cell check (which finds and
@@ -204,6 +216,23 @@ def _categorical_column(feature: Feature) -> _Column:
             return None
 
     return column
+
+
+def _text_column(feature: Feature) -> _Column:
+    allowed = _allowed((str,), feature.nullable)
+
+    def column(values: tuple[Any, ...]) -> Sequence[Cell] | None:
+        return values if set(map(type, values)) <= allowed else None
+
+    return column
+
+
+#: Each kind of feature → its one-cell check and its whole-column check.
+_CHECKS = {
+    NUMERIC: (_numeric, _numeric_column),
+    CATEGORICAL: (_categorical, _categorical_column),
+    TEXT: (_text, _text_column),
+}
 
 
 def _in_order(rows: list[Any], names: list[str]) -> Sequence[Sequence[Any]] | None:
@@ -321,13 +350,10 @@ class InputSchema:
         self.index = {name: i for i, name in enumerate(self.names)}
         #: Every feature numeric: a large batch may become a float64 array.
         self.all_numeric = all(feature.type == NUMERIC for feature in self.features)
-        self.checks = [_numeric(f) if f.type == NUMERIC else _categorical(f) for f in self.features]
+        self.checks = [_CHECKS[f.type][0](f) for f in self.features]
         #: The columns that take null: the only places a large numeric batch may hold NaN.
         self.nullable = [f.nullable for f in self.features]
-        self._columns = [
-            _numeric_column(f) if f.type == NUMERIC else _categorical_column(f)
-            for f in self.features
-        ]
+        self._columns = [_CHECKS[f.type][1](f) for f in self.features]
         self._what = "numbers" if self.all_numeric else "values"
 
     @classmethod

@@ -6,12 +6,14 @@ import json
 
 import pytest
 
-from bench import scorers
+from bench import boosters, scorers
 
 
 def test_every_family_is_measured_and_exact(capsys: pytest.CaptureFixture[str]) -> None:
-    assert scorers.main(["--rows=300", "--trees=3", "--repeats=1", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    argv = ["--rows=300", "--trees=3", "--booster-trees=5", "--repeats=1", "--json"]
+    assert scorers.main(argv) == 0
+    found = json.loads(capsys.readouterr().out)
+    rows = found["families"]
     assert len(rows) == 4
     for row in rows:
         assert row["labels_equal"] is True
@@ -24,3 +26,15 @@ def test_every_family_is_measured_and_exact(capsys: pytest.CaptureFixture[str]) 
     assert lines[0].startswith("| family |")
     assert lines[0].count("|") == 12
     assert len(lines) == 6
+    boosted = found["boosters"]
+    assert [row["family"].split()[0] for row in boosted] == ["XGBClassifier", "LGBMClassifier"]
+    for row in boosted:
+        assert row["backend"] in ("fast", "sklearn")
+        assert row["max_difference"] <= 1e-12
+        assert row["irisserve_rows_per_s"] > 0
+        assert row["library_1_thread_rows_per_s"] > 0
+        assert row["irisserve_rss_mib"] > 0
+        assert row["library_cold_ms"] > 0
+    booster_lines = boosters.markdown([boosters.BoosterRow(**row) for row in boosted])
+    assert booster_lines.splitlines()[0].count("|") == 13
+    assert len(booster_lines.splitlines()) == 4

@@ -50,3 +50,20 @@ def test_the_pipelines_numbers_are_packaged_as_numbers(tmp_path: Path) -> None:
         *((f"x{i}", "numeric") for i in range(4)),
         ("x4", "categorical"),
     ]
+
+
+def test_a_booster_is_served_by_the_backends_its_folder_has_beside_its_library(
+    tmp_path: Path,
+) -> None:
+    argv = ["--quick", "--booster-trees=5", "--families=xgboost", "--no-plot"]
+    argv += [f"--models={tmp_path / 'models'}", f"--output={tmp_path / 'out'}"]
+    assert served.main(argv) == 0
+    result = json.loads((tmp_path / "out" / "scorers.json").read_text())
+    backends = result["served_by"]["xgboost"]
+    files = json.loads((tmp_path / "models" / "xgboost-5" / "manifest.json").read_text())["files"]
+    assert backends == (["fast", "sklearn"] if "scorer.json" in files else ["sklearn"])
+    assert list(result["variants"]) == ["floor", *(f"xgboost-{b}" for b in backends)]
+    assert result["variants"]["xgboost-sklearn"]["metrics"]["warm_p50_ms"]["median"] > 0
+    rates = result["library_in_process_rows_per_s"]["xgboost"]
+    assert set(rates) == {"every thread", "1 thread"}
+    assert all(rate > 0 for rate in rates.values())

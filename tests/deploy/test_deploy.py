@@ -22,7 +22,7 @@ from typing import Any
 import flask.testing
 import pytest
 
-from irisserve.artifact.manifest import sha256_file
+from irisserve.artifact.manifest import read_manifest, sha256_file
 from tests.helpers.gcs_emulator import GcsEmulator, emulator_in, new_bucket
 from tests.helpers.processes import MAIN
 from tests.helpers.support import (
@@ -33,6 +33,7 @@ from tests.helpers.support import (
     FunctionProcess,
     break_artifact,
     copy_bundled,
+    edit_manifest,
     gcloud_help_flags,
     require_tools,
 )
@@ -702,6 +703,88 @@ def test_another_model_folder_is_staged_and_served_from_model(
     assert deployed_env(run.calls[1])["IRISSERVE_MODEL_DIR"] == "model"
     for path in artifact_dir.iterdir():
         assert (run.stage / "model" / path.name).read_bytes() == path.read_bytes()
+
+
+def staged_requirements(run: Deployment) -> list[str]:
+    """The staged requirements.txt's lines, comments left out."""
+    text = (run.stage / "requirements.txt").read_text()
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def xgboost_artifact(folder: Path) -> Path:
+    """A pickled XGBoost classifier (``multi:softmax`` has no pickle-free export: the
+    sklearn backend serves it) packaged in ``folder``."""
+    import pandas as pd
+    from sklearn.datasets import make_classification
+    from xgboost import XGBClassifier
+
+    from irisserve.packaging import write_artifact
+
+    x, y = make_classification(
+        n_samples=120, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
+    )
+    rows = pd.DataFrame(x, columns=["a", "b", "c", "d"])
+    model = XGBClassifier(n_estimators=5, max_depth=2, n_jobs=1, objective="multi:softmax")
+    write_artifact(model.fit(rows, y), rows, folder, name="xgb", version="1.0.0", y=pd.Series(y))
+    assert "scorer.json" not in read_manifest(folder).files
+    return folder
+
+
+def test_a_pickled_xgboost_model_deploys_with_xgboost_pinned_to_its_version(
+    wheel: Path, tmp_path: Path
+) -> None:
+    model = xgboost_artifact(tmp_path / "xgb")
+    recorded = read_manifest(model).libraries["xgboost-cpu"]
+    run = run_deploy(
+        tmp_path,
+        "--project",
+        PROJECT,
+        "--wheel",
+        str(wheel),
+        "--model-dir",
+        str(model),
+        "--dry-run",
+    )
+    assert run.code == 0, run.stderr
+    assert staged_requirements(run) == [
+        *lock_pins(),
+        f"xgboost-cpu=={recorded}",
+        f"./wheels/{wheel.name}",
+    ]
+
+
+def test_a_pickle_free_artifact_stages_nothing_extra_unless_told_to_unpickle(
+    artifact_dir: Path, wheel: Path, tmp_path: Path
+) -> None:
+    libraries = read_manifest(artifact_dir).libraries
+    edit_manifest(artifact_dir, libraries={**libraries, "lightgbm": "4.7.0"})
+    args = ["--project", PROJECT, "--wheel", str(wheel), "--model-dir", str(artifact_dir)]
+    fast = run_deploy(tmp_path / "fast", *args, "--dry-run")
+    assert fast.code == 0, fast.stderr
+    assert staged_requirements(fast) == [*lock_pins(), f"./wheels/{wheel.name}"]
+    unpickled = run_deploy(
+        tmp_path / "sklearn", *args, "--env", "IRISSERVE_SCORER=sklearn", "--dry-run"
+    )
+    assert unpickled.code == 0, unpickled.stderr
+    assert staged_requirements(unpickled)[-2:] == ["lightgbm==4.7.0", f"./wheels/{wheel.name}"]
+
+
+def test_a_library_the_lock_pins_at_another_version_is_refused(
+    artifact_dir: Path, tmp_path: Path
+) -> None:
+    libraries = read_manifest(artifact_dir).libraries
+    edit_manifest(artifact_dir, libraries={**libraries, "scipy": "0.19.0"})
+    run = run_deploy(
+        tmp_path,
+        "--project",
+        PROJECT,
+        "--model-dir",
+        str(artifact_dir),
+        "--env",
+        "IRISSERVE_SCORER=sklearn",
+    )
+    assert_refused(run, 2, "was packaged with scipy 0.19.0, requirements/serve.txt pins")
+    assert run.calls == []
 
 
 def test_no_active_account_stops_before_staging(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ as objects mixing numbers, strings and nulls get exactly what the estimator answ
 through native ``/predict`` (one row and a batch), KServe V1 and a Pub/Sub push; bad
 input for every kind of field gets a 4xx JSON error and the next request is served.
 ``python -m irisserve.packaging`` ends saying which backend serves the model (and why not
-the fast path), refuses text and multi-output models with a sentence; a library missing
+the fast path), refuses multi-output models with a sentence; a library missing
 where the model is served is named in a 503.
 """
 
@@ -24,10 +24,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.pipeline import make_pipeline
+from sklearn.linear_model import LinearRegression
 
 from irisserve.artifact.folder import open_artifact
 from irisserve.packaging import write_artifact
@@ -325,21 +322,6 @@ def test_the_command_ends_saying_which_backend_serves_the_model(
     assert open_artifact(tmp_path / "out").backend == last_line.split()[2]
 
 
-def _text_pipeline() -> tuple[Any, pd.DataFrame]:
-    texts = pd.DataFrame({"review": ["good film", "bad film", "great", "awful"] * 5})
-    labels = pd.Series([1, 0, 1, 0] * 5, name="y")
-    return make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(texts["review"], labels), (
-        texts.assign(y=labels)
-    )
-
-
-def _text_column() -> tuple[Any, pd.DataFrame]:
-    frame = pd.DataFrame({"review": ["good film", "bad film", "great", "awful"] * 5})
-    frame["n"], labels = np.arange(20.0), pd.Series([1, 0, 1, 0] * 5, name="y")
-    columns = ColumnTransformer([("words", TfidfVectorizer(), "review")], remainder="passthrough")
-    return make_pipeline(columns, LogisticRegression()).fit(frame, labels), frame.assign(y=labels)
-
-
 def _two_targets() -> tuple[Any, pd.DataFrame]:
     x = pd.DataFrame(np.random.default_rng(0).normal(size=(30, 3)), columns=["a", "b", "c"])
     targets = pd.DataFrame({"y": x.sum(axis=1), "z": x["a"]})
@@ -349,8 +331,6 @@ def _two_targets() -> tuple[Any, pd.DataFrame]:
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (_text_pipeline, "error: Pipeline takes one text per row (TfidfVectorizer): text input"),
-        (_text_column, "error: column 'review' is free text (TfidfVectorizer in the Column"),
         (_two_targets, "error: LinearRegression predicts 2 values per row (shape (1, 2))"),
     ],
 )

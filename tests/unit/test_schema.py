@@ -424,3 +424,34 @@ def test_a_nan_float_in_a_nullable_column_of_a_large_batch_is_refused_as_alone(b
         == "instances[5][0]: expected a finite number, got " + ("nan" if math.isnan(bad) else "inf")
     )
     assert np.isnan(parse_instances(rows[:5] + rows[6:], schema, 100)[-1][0])
+
+
+WORDS = InputSchema(
+    [Feature("review", "text", unknown="ignore"), Feature("n"), Feature("note", "text", True)]
+)
+
+
+@pytest.mark.parametrize("rows", [1, 3, 20], ids=["one", "few", "many"])
+def test_a_text_feature_takes_any_string_as_it_is(rows: int) -> None:
+    batch = [["a sentence never seen", 2, None], {"review": "", "n": 1.5, "note": "ok"}] * rows
+    parsed = parse_instances(batch[:rows], WORDS, 100)
+    assert parsed == [["a sentence never seen", 2.0, None], ["", 1.5, "ok"]] * (rows // 2) + (
+        [["a sentence never seen", 2.0, None]] if rows % 2 else []
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ([3, 1, "x"], "instances[0][0]: expected a text (a string), got 3"),
+        ([None, 1, "x"], "instances[0][0]: expected a text (a string), got null"),
+        (
+            {"review": ["a"], "n": 1, "note": None},
+            'instances[0].review: expected a text (a string), got ["a"]',
+        ),
+    ],
+)
+def test_a_text_feature_refuses_what_is_not_a_string(row: Any, message: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_instances([row, ["fine", 1, None]], WORDS, 100)
+    assert str(refused.value) == message

@@ -1,7 +1,9 @@
 """Open an artifact folder: verify it, then deserialise it into a ``Model``.
 
 Nothing is deserialised before every file's sha256 matches the manifest, and a
-pickle is never opened under a scikit-learn version other than the one that wrote it.
+pickle is never opened under a scikit-learn version other than the one that wrote it, nor
+without every other library it needs at the version the manifest records
+(``irisserve.artifact.requirements``).
 ``auto`` never unpickles when the artifact holds a format that cannot run code.
 """
 
@@ -10,13 +12,13 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from irisserve.artifact.deferred import DEFERRED_FILES, DeferredFiles
 from irisserve.artifact.manifest import Manifest, read_manifest, verify_files
 from irisserve.artifact.model import Model
+from irisserve.artifact.requirements import check_installed, installed_version
 from irisserve.artifact.skops import SKOPS_NAME, load_estimator
 from irisserve.errors import ArtifactIntegrityError, ArtifactMissing, IncompatibleArtifact
 from irisserve.scorers.contract import Scorer
@@ -47,13 +49,6 @@ BACKEND_FILES = {
 _REMOVED_LINEAR = "linear.json"
 
 
-def _installed_version(distribution: str) -> str | None:
-    try:
-        return version(distribution)
-    except PackageNotFoundError:
-        return None
-
-
 def _sklearn_wheel_is(trained: str) -> bool:
     """True when the one ``scikit_learn-*.dist-info`` folder beside ``sklearn`` is the
     ``trained`` version's: a directory listing, where ``importlib.metadata`` scans every
@@ -74,7 +69,7 @@ def check_compatible(manifest: Manifest) -> None:
     trained = manifest.libraries.get("scikit-learn")
     if isinstance(trained, str) and _sklearn_wheel_is(trained):
         return
-    installed = _installed_version("scikit-learn")
+    installed = installed_version("scikit-learn")
     if trained != installed:
         raise IncompatibleArtifact(
             f"artifact was trained with scikit-learn {trained}, this process has {installed}: "
@@ -150,6 +145,7 @@ def open_artifact(
     wanted = BACKEND_FILES[backend]
     if wanted not in manifest.files:
         raise ArtifactIntegrityError(f"the manifest lists no {wanted} for the {backend} backend")
+    check_installed(manifest, backend)
     verified = verify_files(directory, manifest, skip=DEFERRED_FILES)
     deferred = {n: s for n, s in manifest.files.items() if n in DEFERRED_FILES}
     scorer: Scorer

@@ -20,6 +20,7 @@ __all__ = [
     "NUMERIC",
     "REGRESSION",
     "SCHEMA_VERSION",
+    "TEXT",
     "Feature",
     "FeatureStatistics",
     "Manifest",
@@ -36,12 +37,19 @@ SCHEMA_VERSION = 1
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
+#: Free text (a string a text vectorizer reads): no categories, any string accepted.
+TEXT = "text"
+#: The kinds of feature an input schema holds.
+FEATURE_TYPES = (NUMERIC, CATEGORICAL, TEXT)
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
 #: What a categorical feature's estimator does with a category it never saw.
 UNKNOWN_POLICIES = ("error", "ignore")
 #: How a classifier scores beside its label.
 CLASS_SCORES = ("predict_proba", "decision_function", None)
+#: A library's scikit-learn wrappers (their class-name prefix) → the library, as the Open
+#: Inference Protocol's model ``platform`` names it.
+_FRAMEWORKS = {"XGB": "xgboost", "LGBM": "lightgbm"}
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,9 @@ class Feature:
     """One input column, in the estimator's column order.
 
     ``type`` is ``numeric`` (finite numbers; statistics in the manifest's
-    ``feature_statistics``) or ``categorical`` (one of ``categories``, as trained).
+    ``feature_statistics``), ``categorical`` (one of ``categories``, as trained) or
+    ``text`` (any string, read by a text vectorizer; no categories, so no training text
+    is recorded, and ``unknown`` is ``ignore``: every text is scored, with no warning).
     ``nullable``: the estimator accepts a missing value here (it imputes or handles it).
     ``unknown``: ``error`` when the estimator refuses a category it never saw,
     ``ignore`` when it scores one (served with a drift warning).
@@ -125,6 +135,19 @@ class Manifest:
             return self.task
         classes = list(range(len(self.class_names)))
         return Task(CLASSIFICATION, classes=classes, scores="predict_proba")
+
+    @property
+    def framework(self) -> str:
+        """What the model is: ``xgboost`` or ``lightgbm`` when its final estimator is one
+        of that library's scikit-learn wrappers (and the library is recorded), else
+        ``sklearn``."""
+        final = self.model_type.removesuffix(")").rsplit("(", 1)[-1].rsplit(", ", 1)[-1]
+        for prefix, library in _FRAMEWORKS.items():
+            if final.startswith(prefix) and any(
+                name.split("-")[0] == library for name in self.libraries
+            ):
+                return library
+        return "sklearn"
 
     def to_json(self) -> str:
         """Serialise deterministically: sorted keys, two-space indent, trailing newline."""
@@ -198,10 +221,10 @@ def _task(raw: Any) -> Task | None:
 def _schema_ok(manifest: Manifest) -> bool:
     features = manifest.features
     return [f.name for f in features] == manifest.feature_names and all(
-        f.type in (NUMERIC, CATEGORICAL)
+        f.type in FEATURE_TYPES
         and isinstance(f.nullable, bool)
         and f.unknown in UNKNOWN_POLICIES
-        and (f.type == NUMERIC) == (f.categories is None)
+        and (f.type == CATEGORICAL) == (f.categories is not None)
         and (
             f.categories is None
             or (

@@ -4,7 +4,9 @@
 - ``inputs``: the input schema and the task from an estimator and its rows (pandas)
 - ``verify``: does the folder, opened as serving opens it, answer like the estimator?
 - ``check``: does each pickle-free export answer like its estimator, row for row?
-- ``supported``: refuse text input and multi-output models with a sentence
+- ``boosterfile``: a saved XGBoost or LightGBM booster, as its scikit-learn wrapper
+- ``text``: the columns text vectorizers read; a one-text-per-row model as one column
+- ``supported``: refuse multi-output models with a sentence
 - ``libraries``: every library the pickled estimator needs, for the manifest
 - ``metrics``: the metrics a manifest records
 - ``tolerance``: how close to scikit-learn a served answer must be, per output's scale

@@ -12,6 +12,7 @@ otherwise nothing is written and the error says by how much they differ. Needs p
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import shutil
@@ -33,7 +34,7 @@ from irisserve.artifact.manifest import (
 )
 from irisserve.artifact.skops import SKOPS_NAME, dumps
 from irisserve.explain.export import EXPLAIN_NAME, explain_file
-from irisserve.packaging import inputs, supported
+from irisserve.packaging import inputs, supported, text
 from irisserve.packaging._positional import positional
 from irisserve.packaging.check import checked_export, random_rows
 from irisserve.packaging.environment import blas_description, with_interned_names
@@ -57,9 +58,12 @@ def created_at() -> str:
 
 
 def _hyperparameters(estimator: Any) -> dict[str, Any]:
+    """The plain JSON parameters (an XGBoost model's ``missing=nan`` is no JSON number)."""
     params = estimator.get_params(deep=False)
     return {
-        k: v for k, v in sorted(params.items()) if v is None or type(v) in (bool, int, float, str)
+        k: v
+        for k, v in sorted(params.items())
+        if v is None or type(v) in (bool, int, str) or (type(v) is float and math.isfinite(v))
     }
 
 
@@ -102,20 +106,24 @@ def write_artifact(
     """Write the artifact folder of a fitted ``estimator`` trained on ``x``; return its manifest.
 
     ``x`` is a pandas DataFrame or a 2-D array (its columns named by the estimator's
-    ``feature_names_in_``, else ``x0``, ``x1``...); ``y``, when given, gives the metrics
-    (unless ``metrics`` does) and a regressor's target range. ``class_names`` names the
-    classes (default: ``str`` of each); ``output_name`` names a regressor's output (default:
-    ``y``'s name). The rest overrides what the manifest records about training.
+    ``feature_names_in_``, else ``x0``, ``x1``...), or for a model that takes one text per
+    row its texts (served as one column, ``text``: ``irisserve.packaging.text``); ``y``,
+    when given, gives the metrics (unless ``metrics`` does) and a regressor's target range.
+    ``class_names`` names the classes (default: ``str`` of each); ``output_name`` names a
+    regressor's output (default: ``y``'s name). The rest overrides what the manifest
+    records about training.
     Raises ``PackagingError`` when the estimator cannot be packaged or served exactly.
     """
     inputs.check_estimator(estimator)
-    supported.check_text(estimator)
+    model_type = _model_type(estimator)
+    estimator, x = text.one_column(estimator, x)
     data = inputs.frame(estimator, x)
+    texts = frozenset(text.text_columns(estimator, list(data.columns)))
     # What the estimator was fitted on (a DataFrame or an array) gives its own answers.
     fitted_on = data if hasattr(estimator, "feature_names_in_") else data.to_numpy()
     supported.check_outputs(estimator, fitted_on)
     original, estimator = estimator, positional(estimator)
-    kinds = inputs.features(data)
+    kinds = inputs.features(data, texts)
     output_name = output_name or str(getattr(y, "name", None) or "prediction")
     target = inputs.task(estimator, output_name, y)
     rows = inputs.cells(data, kinds)
@@ -135,7 +143,7 @@ def write_artifact(
         schema_version=SCHEMA_VERSION,
         model_name=name,
         model_version=version,
-        model_type=_model_type(estimator),
+        model_type=model_type,
         created_at=created_at(),
         files={file: sha256_bytes(content) for file, content in files.items()},
         platform={

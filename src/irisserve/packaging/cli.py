@@ -3,9 +3,12 @@
     python -m irisserve.packaging MODEL --data TRAIN.csv [--target COLUMN] --output DIR \\
         [--name NAME] [--version VERSION] [--skops]
 
-``MODEL`` is a joblib file of a fitted estimator or ``Pipeline``; ``TRAIN.csv`` holds the
-rows it was trained on, with a header (the ``--target`` column is dropped from the inputs
-and used for metrics). The Python API is ``irisserve.packaging.write_artifact``.
+``MODEL`` is a joblib file of a fitted estimator or ``Pipeline``, or a saved booster: an
+XGBoost JSON or UBJSON model, a LightGBM text model (``irisserve.packaging.boosterfile``,
+recognised by its first bytes). ``TRAIN.csv`` holds the rows it was trained on, with a
+header (the ``--target`` column is dropped from the inputs and used for metrics; a
+booster file without feature names takes the CSV's, in its order).
+The Python API is ``irisserve.packaging.write_artifact``.
 
 The folder holds ``model.joblib`` (and ``model.skops`` with ``--skops``), the pickle-free
 export (``scorer.json``, and ``scorer.npz`` for trees) where it answers exactly, and
@@ -26,6 +29,7 @@ from pathlib import Path
 
 from irisserve.artifact.folder import BACKEND_FILES, auto_backend
 from irisserve.artifact.manifest import Manifest
+from irisserve.packaging import boosterfile
 from irisserve.packaging.build import write_artifact
 from irisserve.packaging.errors import PackagingError
 
@@ -37,7 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m irisserve.packaging", description=(__doc__ or "").split("\n\n")[0]
     )
-    parser.add_argument("model", type=Path, help="joblib file of a fitted estimator or Pipeline")
+    parser.add_argument(
+        "model",
+        type=Path,
+        help="joblib file of a fitted estimator or Pipeline, or an XGBoost (JSON, UBJSON) "
+        "or LightGBM (text) model file",
+    )
     parser.add_argument(
         "--data", type=Path, required=True, help="CSV of the training rows, with a header"
     )
@@ -51,7 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
 
     try:
-        estimator = joblib.load(args.model)
+        estimator = (
+            boosterfile.load(args.model)
+            if boosterfile.kind(args.model)
+            else joblib.load(args.model)
+        )
         data = pd.read_csv(args.data)
         if args.target is not None and args.target not in data.columns:
             raise PackagingError(f"{args.data} has no column {args.target!r}")

@@ -1,8 +1,9 @@
 """Describe a fitted estimator and its training rows: the input schema and the task.
 
 Packaging-time only (it imports pandas, which serving never does). Each column, in the
-estimator's order (``feature_names_in_``), is numeric (with its training statistics) or
-categorical (with the categories seen in training); whether it accepts a missing value,
+estimator's order (``feature_names_in_``), is numeric (with its training statistics),
+categorical (with the categories seen in training) or text (a column a text vectorizer
+reads: strings, none recorded); whether it accepts a missing value,
 and whether an unseen category is refused or scored, is found by asking the estimator
 itself (``probe``), through the scorer that will serve it.
 """
@@ -19,6 +20,7 @@ from irisserve.artifact.manifest import (
     CLASSIFICATION,
     NUMERIC,
     REGRESSION,
+    TEXT,
     Feature,
     FeatureStatistics,
     Task,
@@ -118,9 +120,26 @@ def _feature(name: str, column: Any) -> Feature:
     return Feature(name, CATEGORICAL, categories=values)
 
 
-def features(data: Any) -> list[Feature]:
-    """Each column's kind (numeric or categorical); nullable and unknown come from ``probe``."""
-    return [_feature(str(name), data[name]) for name in data.columns]
+def _text(name: str, column: Any) -> Feature:
+    """A text column: strings (or missing values), none of them recorded."""
+    import pandas as pd
+
+    kinds = sorted({type(v).__name__ for v in column if not pd.isna(v)} - {"str"})
+    if kinds:
+        raise PackagingError(
+            f"column {name!r} is read by a text vectorizer, but holds {kinds[0]} values: "
+            "a text column must hold strings"
+        )
+    return Feature(name, TEXT, unknown="ignore")
+
+
+def features(data: Any, text: frozenset[str] = frozenset()) -> list[Feature]:
+    """Each column's kind (numeric or categorical; text for the ``text`` columns); nullable
+    and unknown come from ``probe``."""
+    return [
+        _text(str(name), data[name]) if name in text else _feature(str(name), data[name])
+        for name in data.columns
+    ]
 
 
 def statistics(data: Any, schema: Sequence[Feature]) -> dict[str, FeatureStatistics]:
@@ -221,7 +240,7 @@ def probe(
     for column, feature in enumerate(schema):
         missing = [*base[:column], None, *base[column + 1 :]]
         nullable = _accepts(scorer, missing)
-        unknown = "error"
+        unknown = feature.unknown if feature.type == TEXT else "error"
         if feature.type == CATEGORICAL:
             categories = feature.categories or []
             unseen: Cell = (

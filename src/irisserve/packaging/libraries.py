@@ -21,8 +21,9 @@ __all__ = ["libraries", "modules"]
 class _Discard:
     """A file that keeps nothing."""
 
-    def write(self, data: bytes) -> int:
-        return len(data)
+    def write(self, data: bytes | pickle.PickleBuffer) -> int:
+        # Protocol 5 hands a large contiguous buffer over as a PickleBuffer, which has no len().
+        return memoryview(data).nbytes
 
 
 class _ModuleRecorder(pickle.Pickler):

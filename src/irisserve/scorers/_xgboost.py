@@ -176,7 +176,8 @@ def _library_margin(model: Any) -> float:
     document["learner"]["attributes"] = {}
     booster = xgboost.Booster(model_file=bytearray(json.dumps(document).encode()))
     row = xgboost.DMatrix(np.full((1, int(model.n_features_in_)), np.nan))
-    return float(booster.predict(row, output_margin=True)[0])
+    # validate_features=False: a model fitted on a DataFrame names its features; the row does not.
+    return float(booster.predict(row, output_margin=True, validate_features=False)[0])
 
 
 def _base_margin(

@@ -19,7 +19,7 @@ from typing import Any
 import flask
 
 from irisserve import jsoncodec
-from irisserve.artifact.manifest import NUMERIC, REGRESSION, Feature
+from irisserve.artifact.manifest import NUMERIC, REGRESSION, TEXT, Feature
 from irisserve.artifact.model import Model
 from irisserve.errors import ModelUnavailable
 from irisserve.serving import state
@@ -41,6 +41,8 @@ def _value(feature: Feature) -> dict[str, Any]:
     """The JSON Schema of one feature's value."""
     if feature.type == NUMERIC:
         schema: dict[str, Any] = {"type": "number", "description": "A finite number."}
+    elif feature.type == TEXT:
+        schema = {"type": "string", "description": "A text, scored whatever its words."}
     elif feature.unknown == "ignore":
         schema = {
             "type": "string"

@@ -138,7 +138,7 @@ def test_a_manifest_without_schema_or_task_is_all_numbers_and_probabilities() ->
         {"input_schema": [{"name": "x", "type": "numeric"}]},
         {
             "input_schema": [
-                {"name": n, "type": "text"}
+                {"name": n, "type": "date"}
                 for n in ["sepal_length", "sepal_width", "petal_length", "petal_width"]
             ]
         },
@@ -171,3 +171,24 @@ def test_a_pinned_sha256_accepts_only_that_manifest(artifact_dir: Path) -> None:
     changed = sha256_file(artifact_dir / "manifest.json")
     with pytest.raises(UntrustedArtifact, match=f"has sha256 {changed}.*pins {pinned}"):
         read_manifest(artifact_dir, pinned)
+
+
+@pytest.mark.parametrize(
+    ("model_type", "libraries", "framework"),
+    [
+        ("LogisticRegression", {}, "sklearn"),
+        ("XGBClassifier", {"xgboost-cpu": "3.2.0"}, "xgboost"),
+        ("Pipeline(StandardScaler, XGBRegressor)", {"xgboost": "3.2.0"}, "xgboost"),
+        ("Pipeline(ColumnTransformer, LGBMClassifier)", {"lightgbm": "4.7.0"}, "lightgbm"),
+        ("LGBMRegressor", {}, "sklearn"),  # a class of that name, but no lightgbm recorded
+        ("Pipeline(XGBClassifier, LogisticRegression)", {"xgboost": "3.2.0"}, "sklearn"),
+    ],
+)
+def test_framework_is_the_library_of_the_final_estimator(
+    model_type: str, libraries: dict[str, str], framework: str
+) -> None:
+    manifest = read_manifest(BUNDLED)
+    changed = replace(
+        manifest, model_type=model_type, libraries={**manifest.libraries, **libraries}
+    )
+    assert changed.framework == framework

@@ -1,4 +1,5 @@
-"""irisserve.packaging refuses text and multi-output models with a sentence, and records
+"""irisserve.packaging serves text as text features, refuses multi-output models with a
+sentence, and records
 every library the pickled estimator needs."""
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from sklearn.multioutput import MultiOutputRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from irisserve.artifact.manifest import read_manifest
+from irisserve.artifact.folder import open_artifact
+from irisserve.artifact.manifest import Feature, read_manifest
 from irisserve.packaging import PackagingError, write_artifact
 from irisserve.packaging.libraries import modules
 from tests.helpers.own_models import local_module_model
@@ -39,23 +41,51 @@ def refusal(estimator: Any, x: Any, folder: Path) -> str:
 
 @pytest.mark.parametrize("vectorizer", [TfidfVectorizer, CountVectorizer, HashingVectorizer])
 @pytest.mark.parametrize("as_frame", [True, False])
-def test_a_text_pipeline_is_refused_with_a_sentence(
+def test_a_text_pipeline_is_served_as_one_text_column(
     tmp_path: Path, vectorizer: type, as_frame: bool
 ) -> None:
     model = make_pipeline(vectorizer(), LogisticRegression()).fit(TEXTS["review"], LABELS)
-    message = refusal(model, TEXTS if as_frame else TEXTS["review"], tmp_path)
-    assert f"Pipeline takes one text per row ({vectorizer.__name__})" in message
-    assert "text input is not served yet" in message
+    manifest = write_artifact(
+        model, TEXTS if as_frame else TEXTS["review"], tmp_path, name="m", version="1"
+    )
+    assert manifest.input_schema == [Feature("text", "text", unknown="ignore")]
+    assert manifest.model_type == f"Pipeline({vectorizer.__name__}, LogisticRegression)"
+    assert "good film" not in (tmp_path / "manifest.json").read_text()
+    served = open_artifact(tmp_path)
+    sentences = ["a film never seen", "", "bad bad bad"]
+    scores = served.predict_rows([[s] for s in sentences])
+    assert scores.probabilities == model.predict_proba(sentences).tolist()
 
 
-def test_a_text_column_is_refused_not_described_as_a_category(tmp_path: Path) -> None:
+def test_a_text_column_is_a_text_feature_not_a_category(tmp_path: Path) -> None:
+    frame = TEXTS.assign(n=np.arange(30.0))
+    columns = ColumnTransformer([("words", TfidfVectorizer(), 0)], remainder="passthrough")
+    model = make_pipeline(columns, LogisticRegression()).fit(frame.to_numpy(), LABELS)
+    manifest = write_artifact(model, frame, tmp_path, name="m", version="1")
+    assert [(f.name, f.type, f.categories) for f in manifest.features] == [
+        ("review", "text", None),
+        ("n", "numeric", None),
+    ]
+    assert "good film" not in (tmp_path / "manifest.json").read_text()
+
+
+def test_a_text_model_given_several_columns_or_a_vectorizer_given_several_is_refused(
+    tmp_path: Path,
+) -> None:
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(TEXTS["review"], LABELS)
+    message = refusal(model, TEXTS.assign(other=TEXTS["review"]), tmp_path)
+    assert message == (
+        "Pipeline takes one text per row: the training rows must be its texts (one column), "
+        "not 2 columns"
+    )
     frame = TEXTS.assign(n=np.arange(30.0))
     columns = ColumnTransformer([("words", TfidfVectorizer(), "review")], remainder="passthrough")
     model = make_pipeline(columns, LogisticRegression()).fit(frame, LABELS)
-    message = refusal(model, frame, tmp_path)
-    assert message.startswith(
-        "column 'review' is free text (TfidfVectorizer in the ColumnTransformer step 'words'): "
-        "text columns are not served yet"
+    column = model[0].transformers_[0]
+    model[0].transformers_[0] = (column[0], column[1], ["review"])
+    assert refusal(model, frame, tmp_path).startswith(
+        "TfidfVectorizer in the ColumnTransformer step 'words' reads ['review']: irisserve "
+        "serves a text vectorizer that reads one column"
     )
 
 

@@ -262,3 +262,16 @@ def test_pandas_categories_that_xgboost_re_encodes_are_refused() -> None:
     model.fit(frame, (frame["c"] == "x").to_numpy().astype(int))
     with pytest.raises(NotExportable, match="re-encodes pandas categories"):
         export(model)
+
+
+@pytest.mark.parametrize(
+    ("model", "target"),
+    [(xgb.XGBClassifier(), BINARY), (xgb.XGBRegressor(objective="reg:logistic"), BINARY * 0.8)],
+    ids=["binary:logistic", "reg:logistic"],
+)
+def test_a_logistic_model_fitted_on_a_data_frame_exports(model: Any, target: Any) -> None:
+    # Its base margin is read from xgboost with an unnamed row: the names must not matter.
+    import pandas as pd
+
+    _small(model).fit(pd.DataFrame(X, columns=["a", "b", "c", "d"]), target)
+    assert_served_exactly(model, ROWS)

@@ -27,7 +27,6 @@ __all__ = ["EXTENSIONS", "INPUT_NAME", "encode_response", "model_metadata"]
 INPUT_NAME = "input-0"
 #: Server metadata ``extensions``.
 EXTENSIONS = ("binary_tensor_data",)
-_PLATFORM = "sklearn"
 #: Numeric output datatype → its ``struct`` code (packed little-endian) and numpy dtype.
 _STRUCT_CODES = {"INT64": "q", "FP64": "d"}
 _DTYPES = {"INT64": "<i8", "FP64": "<f8"}
@@ -101,6 +100,8 @@ def encode_response(
 def model_metadata(model: Model) -> dict[str, Any]:
     """The model metadata document: name, versions, platform, input and output tensors.
 
+    The platform is what the model is (``Manifest.framework``): ``sklearn``, ``xgboost``
+    or ``lightgbm``.
     The inputs are the one ``[rows, n_features]`` FP64 tensor when every feature is a
     number, else one input per feature: BYTES for a categorical one, FP64 for a number.
     """
@@ -120,7 +121,7 @@ def model_metadata(model: Model) -> dict[str, Any]:
     return {
         "name": model.manifest.model_name,
         "versions": [model.version],
-        "platform": _PLATFORM,
+        "platform": model.manifest.framework,
         "inputs": inputs,
         "outputs": [
             {"name": name, "datatype": datatype, "shape": shapes.get(name, [-1])}

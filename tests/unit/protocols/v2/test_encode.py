@@ -180,3 +180,12 @@ def test_model_metadata(model: Model) -> None:
             {"name": "label", "datatype": "BYTES", "shape": [-1]},
         ],
     }
+
+
+def test_model_metadata_names_the_platform_the_manifest_says(model: Model) -> None:
+    manifest = replace(
+        model.manifest,
+        model_type="LGBMClassifier",
+        libraries={**model.manifest.libraries, "lightgbm": "4.7.0"},
+    )
+    assert encode.model_metadata(replace(model, manifest=manifest))["platform"] == "lightgbm"
