@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
-from operator import lt
+from itertools import compress, repeat
+from operator import add, lt, mul, ne, not_
 from typing import Any, cast
 
 from irisserve.scorers._npz import Array
@@ -92,6 +93,12 @@ def _check(forest: Forest) -> None:
         )
 
 
+def _two_copies(row: list[float]) -> list[float]:
+    """``row`` with NaN as -inf, then ``row`` with NaN as +inf."""
+    low = [-math.inf if math.isnan(value) else value for value in row]
+    return low + [math.inf if math.isnan(value) else value for value in row]
+
+
 class Forest:
     """The node arrays of one or more trees, checked, and as the lists a single row walks."""
 
@@ -115,13 +122,32 @@ class Forest:
         missing_left, category = (self.arrays[name].flat.tolist() for name in _GENERAL)
         return missing_left, category
 
+    @cached_property
+    def _sided(self) -> list[int] | None:
+        """Each node's feature, plus ``n_features`` where a missing value goes right (a row
+        with missing values is walked as two copies, see ``leaves``); None if an inner
+        node's threshold is not finite (then that walk would not be exact)."""
+        inner = list(map(ne, self.left, repeat(-1)))
+        if not all(map(math.isfinite, compress(self.threshold, inner))):
+            return None
+        right = map(mul, map(not_, self.general[0]), repeat(self.n_features))
+        return list(map(add, self.feature, right))
+
     def leaves(self, row: list[float]) -> list[int]:
         """The leaf each tree sends one row to (``row`` as the trees compare it)."""
-        if not self.plain or any(map(math.isnan, row)):
+        feature = self.feature
+        if not self.plain:
             return self._general_leaves(row)
+        if any(map(math.isnan, row)):
+            # NaN read as -inf goes left at every finite threshold, as +inf right: a node
+            # reads the copy of the row its missing values go to (exact without infinities).
+            sided = self._sided
+            if sided is None or any(map(math.isinf, row)):
+                return self._general_leaves(row)
+            row, feature = _two_copies(row), sided
         # The plain walk: no missing value and no categorical split, so a node sends the
         # row left exactly when ``value <= threshold``.
-        left, right, feature, threshold = self.left, self.right, self.feature, self.threshold
+        left, right, threshold = self.left, self.right, self.threshold
         found = []
         for root in self.roots:
             node = root
