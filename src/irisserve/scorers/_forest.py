@@ -26,9 +26,9 @@ __all__ = ["NODE_ARRAYS", "Forest", "join_parts"]
 #: How many (tree, row) walks advance together in a batch: enough to amortise numpy's
 #: per-call cost, few enough that their arrays stay in the CPU cache.
 _WALKS_AT_ONCE = 1 << 16
-#: Walks that reached a leaf are set aside every this many levels, in trees deeper than
-#: ``_SHALLOW`` (shallower ones just walk to the end: their leaves loop on themselves).
-_SET_ASIDE, _SHALLOW = 4, 8
+#: Walks that reached a leaf are set aside every this many levels (more often costs more
+#: than walking them on: a leaf loops on itself), so trees this shallow never are.
+_SET_ASIDE = 8
 
 #: The node arrays every export holds, and their npy dtypes.
 NODE_ARRAYS = {
@@ -290,7 +290,7 @@ class Forest:
         offset = np.tile(offsets, len(roots))
         index, values = np.empty_like(current), np.empty(len(current))
         bound, goes_right = np.empty(len(current)), np.empty_like(current)
-        every = _SET_ASIDE if layout["depth"] > _SHALLOW else layout["depth"]
+        last = layout["depth"] - 1
         for level in range(layout["depth"]):
             n = len(current)
             feature.take(current, out=index[:n], mode="clip")
@@ -303,7 +303,7 @@ class Forest:
             current <<= 1  # each node's children are at 2 * node (left) and 2 * node + 1
             current += right
             children.take(current, out=current, mode="clip")
-            if level % every == every - 1:  # set aside the walks that reached a leaf
+            if level % _SET_ASIDE == _SET_ASIDE - 1 and level < last:  # set aside finished
                 done = layout["leaf"].take(current)
                 leaves[position[done]] = current[done]
                 walking = ~done
