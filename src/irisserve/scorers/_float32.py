@@ -124,10 +124,12 @@ def sum_trees(start: float, leaves: Any) -> Any:
         for values in leaves.astype(np.float32):
             total += values
         return total.astype(np.float64)
-    accumulator = array("f", (start,))
+    # a float32 memoryview: its item is stored (rounded) a little faster than array's
+    accumulator = memoryview(bytearray(4)).cast("f")
+    accumulator[0] = start
     for value in leaves:
         accumulator[0] += value  # stored as float32: rounded
-    return accumulator[0]
+    return float(accumulator[0])
 
 
 def sigmoid(margin: Any, ops: Any) -> Any:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
-from operator import lt
+from itertools import compress, repeat
+from operator import add, lt, mul, ne, not_
 from typing import Any, cast
 
 from irisserve.scorers._npz import Array
@@ -25,6 +26,9 @@ __all__ = ["NODE_ARRAYS", "Forest", "join_parts"]
 #: How many (tree, row) walks advance together in a batch: enough to amortise numpy's
 #: per-call cost, few enough that their arrays stay in the CPU cache.
 _WALKS_AT_ONCE = 1 << 16
+#: Walks that reached a leaf are set aside every this many levels (more often costs more
+#: than walking them on: a leaf loops on itself), so trees this shallow never are.
+_SET_ASIDE = 8
 
 #: The node arrays every export holds, and their npy dtypes.
 NODE_ARRAYS = {
@@ -89,6 +93,12 @@ def _check(forest: Forest) -> None:
         )
 
 
+def _two_copies(row: list[float]) -> list[float]:
+    """``row`` with NaN as -inf, then ``row`` with NaN as +inf."""
+    low = [-math.inf if math.isnan(value) else value for value in row]
+    return low + [math.inf if math.isnan(value) else value for value in row]
+
+
 class Forest:
     """The node arrays of one or more trees, checked, and as the lists a single row walks."""
 
@@ -112,13 +122,32 @@ class Forest:
         missing_left, category = (self.arrays[name].flat.tolist() for name in _GENERAL)
         return missing_left, category
 
+    @cached_property
+    def _sided(self) -> list[int] | None:
+        """Each node's feature, plus ``n_features`` where a missing value goes right (a row
+        with missing values is walked as two copies, see ``leaves``); None if an inner
+        node's threshold is not finite (then that walk would not be exact)."""
+        inner = list(map(ne, self.left, repeat(-1)))
+        if not all(map(math.isfinite, compress(self.threshold, inner))):
+            return None
+        right = map(mul, map(not_, self.general[0]), repeat(self.n_features))
+        return list(map(add, self.feature, right))
+
     def leaves(self, row: list[float]) -> list[int]:
         """The leaf each tree sends one row to (``row`` as the trees compare it)."""
-        if not self.plain or any(map(math.isnan, row)):
+        feature = self.feature
+        if not self.plain:
             return self._general_leaves(row)
+        if any(map(math.isnan, row)):
+            # NaN read as -inf goes left at every finite threshold, as +inf right: a node
+            # reads the copy of the row its missing values go to (exact without infinities).
+            sided = self._sided
+            if sided is None or any(map(math.isinf, row)):
+                return self._general_leaves(row)
+            row, feature = _two_copies(row), sided
         # The plain walk: no missing value and no categorical split, so a node sends the
         # row left exactly when ``value <= threshold``.
-        left, right, feature, threshold = self.left, self.right, self.feature, self.threshold
+        left, right, threshold = self.left, self.right, self.threshold
         found = []
         for root in self.roots:
             node = root
@@ -180,26 +209,32 @@ class Forest:
     def _batch_layout(self) -> dict[str, Any]:
         """The node arrays as a batch walks them: leaves made self-loops (both children
         themselves, threshold +inf), so every walk can take the same steps; ``children``
-        the left then the right child of each node; the deepest leaf's ``depth``."""
+        the left then the right child of each node; the deepest leaf's ``depth``;
+        ``sided`` each node's feature, plus ``n_features`` where a missing value goes right
+        (see ``walk_batch``), and whether every inner threshold is ``finite``."""
         import numpy as np
 
-        left, right = self.numpy("left").astype(np.int64), self.numpy("right").astype(np.int64)
+        left, right = self.numpy("left").astype(np.intp), self.numpy("right").astype(np.intp)
         leaf = left == -1
         nodes = np.arange(len(left))
         children = np.column_stack([np.where(leaf, nodes, left), np.where(leaf, nodes, right)])
-        depth, frontier = 0, self.numpy("roots").astype(np.int64)
+        depth, frontier = 0, self.numpy("roots").astype(np.intp)
         while True:
             frontier = frontier[~leaf[frontier]]
             if not frontier.size:
                 break
             frontier = np.concatenate([left[frontier], right[frontier]])
             depth += 1
+        feature = self.numpy("feature").astype(np.intp)
+        missing_right = self.numpy("missing_left") == 0
         return {
             "children": children.ravel(),
             "threshold": np.where(leaf, np.inf, self.numpy("threshold")),
-            "feature": self.numpy("feature").astype(np.int64),
+            "feature": feature,
+            "sided": feature + self.n_features * (missing_right & ~leaf),
+            "finite": bool(np.isfinite(self.numpy("threshold")[~leaf]).all()),
             "leaf": leaf,
-            "missing_right": self.numpy("missing_left") == 0,
+            "missing_right": missing_right,
             "depth": depth,
         }
 
@@ -208,51 +243,84 @@ class Forest:
 
         A few trees at a time (their walks fit in the CPU cache), every walk takes one
         step per level together; walks that reached a leaf are set aside every few levels.
+        Without categorical splits a missing value costs no step of its own: each row is
+        read from two copies, NaN made -inf in the first (it goes left at every finite
+        threshold) and +inf in the second (right), and a node whose missing values go
+        right reads the second (``sided``) — exact while the batch holds no infinity.
         """
         import numpy as np
 
         n_rows, width = matrix.shape
-        values_of = np.ascontiguousarray(matrix).ravel()
-        roots = self.numpy("roots").astype(np.int64)
-        has_missing = bool(np.isnan(values_of).any())
+        layout = self._batch_layout
+        values_of = np.ascontiguousarray(matrix, dtype=np.float64)
+        missing = np.isnan(values_of)
+        general = not self.plain
+        feature = layout["feature"]
+        if not general and missing.any():
+            if layout["finite"] and not np.isinf(values_of).any():
+                values_of = np.hstack(
+                    [np.where(missing, -np.inf, values_of), np.where(missing, np.inf, values_of)]
+                )
+                feature, width = layout["sided"], 2 * width
+            else:
+                general = True
+        values_of = values_of.ravel()
+        roots = self.numpy("roots").astype(np.intp)
         group = max(1, _WALKS_AT_ONCE // max(n_rows, 1))
-        offsets = np.arange(n_rows, dtype=np.int64) * width
-        leaves = [
-            self._walk_group(values_of, offsets, roots[start : start + group], has_missing)
-            for start in range(0, len(roots), group)
-        ]
-        return np.concatenate(leaves).reshape(len(roots), n_rows)
+        offsets = np.arange(n_rows, dtype=np.intp) * width
+        leaves = np.empty((len(roots), n_rows), dtype=np.intp)
+        for start in range(0, len(roots), group):
+            group_leaves = leaves[start : start + group].ravel()
+            group_roots = roots[start : start + group]
+            self._walk_group(
+                values_of, offsets, group_roots, group_leaves, feature=feature, general=general
+            )
+        return leaves
 
-    def _walk_group(self, values_of: Any, offsets: Any, roots: Any, has_missing: bool) -> Any:
+    def _walk_group(
+        self, values_of: Any, offsets: Any, roots: Any, leaves: Any, *, feature: Any, general: bool
+    ) -> None:
         import numpy as np
 
         layout = self._batch_layout
-        children, threshold, feature = layout["children"], layout["threshold"], layout["feature"]
-        leaves = np.empty(len(roots) * len(offsets), dtype=np.int64)
+        children, threshold = layout["children"], layout["threshold"]
         # The walks in progress: node, output position and row offset of each (tree, row).
         current = np.repeat(roots, len(offsets))
         position = np.arange(len(current))
         offset = np.tile(offsets, len(roots))
+        index, values = np.empty_like(current), np.empty(len(current))
+        bound, goes_right = np.empty(len(current)), np.empty_like(current)
+        last = layout["depth"] - 1
         for level in range(layout["depth"]):
-            index = feature.take(current)
-            index += offset
-            values = values_of.take(index)
-            goes_right = values > threshold.take(current)  # NaN: False, fixed below
-            missing = np.isnan(values) if has_missing else None
-            if missing is not None:
-                goes_right = np.where(missing, layout["missing_right"].take(current), goes_right)
-            if not self.plain:
-                self._categorical_batch(current, values, missing, goes_right)
-            current *= 2  # each node's children are at 2 * node (left) and 2 * node + 1
-            current += goes_right
-            current = children.take(current)
-            if level % 4 == 3:  # set aside the walks that reached a leaf
+            n = len(current)
+            feature.take(current, out=index[:n], mode="clip")
+            index[:n] += offset
+            values_of.take(index[:n], out=values[:n], mode="clip")
+            threshold.take(current, out=bound[:n], mode="clip")
+            right = np.greater(values[:n], bound[:n], out=goes_right[:n])  # NaN: 0
+            if general:
+                right = self._general_batch(current, values[:n], right)
+            current <<= 1  # each node's children are at 2 * node (left) and 2 * node + 1
+            current += right
+            children.take(current, out=current, mode="clip")
+            if level % _SET_ASIDE == _SET_ASIDE - 1 and level < last:  # set aside finished
                 done = layout["leaf"].take(current)
                 leaves[position[done]] = current[done]
                 walking = ~done
                 current, position, offset = current[walking], position[walking], offset[walking]
         leaves[position] = current
-        return leaves
+
+    def _general_batch(self, current: Any, values: Any, goes_right: Any) -> Any:
+        """``goes_right`` where values are missing or at a categorical split."""
+        import numpy as np
+
+        missing = np.isnan(values)
+        goes_right = np.where(
+            missing, self._batch_layout["missing_right"].take(current), goes_right
+        )
+        if not self.plain:
+            self._categorical_batch(current, values, missing, goes_right)
+        return goes_right
 
     def _categorical_batch(
         self, nodes: Any, values: Any, missing: Any | None, goes_right: Any

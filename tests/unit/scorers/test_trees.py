@@ -152,3 +152,18 @@ def test_rows_at_every_threshold_walk_like_sklearn(which: int, data: st.DataObje
     estimator = WALKED[which]
     rows = data.draw(_rows(estimator, missing=which == 0))
     assert_rows_walk_exactly(estimator, WALKED_SCORERS[which], np.array(rows))
+
+
+@pytest.mark.parametrize("infinite", [False, True], ids=["nan", "nan-and-inf"])
+def test_a_walk_sends_missing_values_alike_alone_and_in_a_batch(infinite: bool) -> None:
+    # NaN reads -inf or +inf by the node's missing direction; a row or batch that also
+    # holds an infinity takes the walk that checks each NaN. Both walks must agree: an
+    # infinity goes where float32's largest finite value does.
+    forest = WALKED_SCORERS[0].model.forest
+    rows = _with_missing(RNG.normal(size=(500, 4)) * 2).astype(np.float32)
+    if infinite:
+        rows[::7, 1], rows[3::7, 2] = np.inf, -np.inf
+    alone = [forest.leaves(row) for row in rows.astype(np.float64).tolist()]
+    assert forest.walk_batch(rows).T.tolist() == alone
+    largest = np.nan_to_num(rows, nan=np.nan).astype(np.float64).tolist()
+    assert [forest.leaves(row) for row in largest] == alone
