@@ -1,6 +1,7 @@
 """Exact per-row feature attributions (issue #27), off the predict path.
 
 - ``treeshap``: path-dependent Tree SHAP over the flat node arrays and a cover per node
+- ``paths``: every root-to-leaf path of those arrays, read with whole-array operations
 - ``linear``: ``coefficient * (value - training mean)`` in the model's margin
 - ``columns``: the input column behind each of the model's columns
 - ``export``: ``explain.npz`` (covers, training means, sources), written at packaging time

@@ -38,11 +38,29 @@ class Explainer:
         """The attributions of validated rows (lists of cells, or a float64 array)."""
         import numpy as np
 
-        columns = self.engine.explain(self.scorer.model_columns(rows))
+        matrix = _as_trees_read(self.scorer.model, self.scorer.model_columns(rows))
+        columns = self.engine.explain(matrix)
         inputs = np.zeros((self.scorer.width, *columns.shape[1:]))
         for column, source in enumerate(self.source):  # in column order, every row alike
             inputs[source] += columns[column]
         return Explanations(self.outputs, self.space, self.engine.baseline.tolist(), inputs)
+
+
+def _as_trees_read(model: Any, matrix: Any) -> Any:
+    """The model's columns as a booster's trees read them (``trees.Boosting``): LightGBM's
+    categorical ones rounded toward zero, XGBoost's values that are no category (negative,
+    256 or more as float32) replaced by its code for them."""
+    if not isinstance(model, Boosting) or not (model.truncate or model.invalid):
+        return matrix
+    import numpy as np
+
+    matrix = matrix.copy()
+    for feature in model.truncate:
+        matrix[:, feature] = np.trunc(matrix[:, feature])
+    for feature, code in model.invalid.items():
+        rounded = matrix[:, feature].astype(np.float32).astype(np.float64)
+        matrix[:, feature] = np.where((rounded < 0) | (rounded >= 256), float(code), rounded)
+    return matrix
 
 
 def _engine(scorer: FastScorer, arrays: dict[str, Any]) -> tuple[Any, str]:

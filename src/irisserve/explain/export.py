@@ -2,8 +2,10 @@
 
 ``source``: the input column behind each model column; trees add ``cover``, the training
 samples (or their weights) reaching each node, in ``scorer.npz``'s flat node order — what
-``shap.TreeExplainer`` reads (``tree_.weighted_n_node_samples``, or a histogram gradient
-boosting node's ``count``); linear models add ``mean``, each model column's training mean.
+``shap.TreeExplainer`` reads (``tree_.weighted_n_node_samples``, a histogram gradient
+boosting node's ``count``, XGBoost's ``sum_hessian``, LightGBM's ``internal_count`` /
+``leaf_count``: ``scorers.boosters.booster_covers``); linear models add ``mean``, each
+model column's training mean.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from irisserve.explain.columns import sources
+from irisserve.scorers.boosters import booster_covers, library_of
 from irisserve.scorers.fast import FastScorer, load
 from irisserve.scorers.linear import Linear
 
@@ -25,6 +28,8 @@ def _covers(model: Any) -> Any:
     """Every tree's node covers, trees in the order the export concatenates them."""
     import numpy as np
 
+    if library_of(model):
+        return booster_covers(model).astype("<f8")
     name = type(model).__name__
     if name.startswith("HistGradientBoosting"):
         counts = [p.nodes["count"] for iteration in model._predictors for p in iteration]

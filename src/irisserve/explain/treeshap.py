@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from irisserve.explain.paths import paths
+
 __all__ = ["TreeShap"]
 
 #: Paths explained together: fixed, so a row's sums are added in the same order always.
@@ -31,39 +33,15 @@ _PAIRS_AT_ONCE = 1 << 18
 
 @dataclass(frozen=True)
 class _Group:
-    """Paths with ``depth`` distinct features each, in tree order."""
+    """Paths with ``depth`` distinct features each, in leaf order."""
 
     depth: int
     feature: Any  # (paths, depth) int: the distinct features, in path order
     zero: Any  # (paths, depth) float: their cover shares
     value: Any  # (paths, width) float: the leaf's values (already scaled)
-    output: Any  # (paths, width) int: the output each value adds to
+    output: Any  # (paths,) int: the first output the values add to
     split_node: Any  # (depth, paths, splits) each slot's split nodes (-1: none more)...
     split_left: Any  # (depth, paths, splits) ...and whether the path goes left there
-
-
-def _paths(
-    forest: Any, cover: list[float]
-) -> list[tuple[int, int, list[tuple[int, float, list[tuple[int, bool]]]]]]:
-    """Every (tree, leaf, distinct features on its path: (feature, cover share, splits))."""
-    left, right, feature = forest.left, forest.right, forest.feature
-    found = []
-    for tree, root in enumerate(forest.roots):
-        stack: list[tuple[int, tuple[tuple[int, bool], ...]]] = [(root, ())]
-        while stack:
-            node, steps = stack.pop()
-            if left[node] != -1:
-                stack.append((right[node], (*steps, (node, False))))
-                stack.append((left[node], (*steps, (node, True))))
-                continue
-            slots: dict[int, tuple[float, list[tuple[int, bool]]]] = {}
-            for split, went_left in steps:
-                child = left[split] if went_left else right[split]
-                share = cover[child] / cover[split]
-                zero, splits = slots.get(feature[split], (1.0, []))
-                slots[feature[split]] = (share * zero, [*splits, (split, went_left)])
-            found.append((tree, node, [(f, z, s) for f, (z, s) in slots.items()]))
-    return found
 
 
 class TreeShap:
@@ -82,20 +60,31 @@ class TreeShap:
         import numpy as np
 
         self.forest, self.n_outputs = forest, len(init)
-        cover_list = np.asarray(cover, dtype=np.float64).tolist()
+        cover = np.asarray(cover, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            found = paths(forest, cover)
+        first = np.asarray(offset, dtype=np.int64)[found.tree]
         width = values.shape[1]
-        paths = _paths(forest, cover_list)
-        roots = forest.roots
+        # the expected value: each leaf's values weighted by its cover share, in leaf order
+        share = cover[found.leaf] / cover[forest.numpy("roots").astype(np.int64)[found.tree]]
         baseline = np.asarray(init, dtype=np.float64).copy()
-        for tree, leaf, _ in paths:  # the expected value: leaves weighted by cover, in order
-            share = cover_list[leaf] / cover_list[roots[tree]]
-            for k in range(width):
-                baseline[offset[tree] + k] += values[leaf, k] * share
+        np.add.at(baseline, first[:, None] + np.arange(width), values[found.leaf] * share[:, None])
         self.baseline = baseline
         self.groups = [
-            _group(depth, [p for p in paths if len(p[2]) == depth], values, offset)
-            for depth in sorted({len(p[2]) for p in paths} - {0})
+            _Group(
+                depth=depth,
+                feature=found.feature[chosen, :depth],
+                zero=found.zero[chosen, :depth],
+                value=values[found.leaf[chosen]],
+                output=first[chosen],
+                split_node=found.split_node[chosen, :depth].transpose(1, 0, 2),
+                split_left=found.split_left[chosen, :depth].transpose(1, 0, 2),
+            )
+            for depth in sorted(set(found.depth.tolist()) - {0})
+            for chosen in [found.depth == depth]
         ]
+        inner, feature = forest.numpy("left") != -1, forest.numpy("feature")
+        self.by_feature = [np.flatnonzero(inner & (feature == f)) for f in range(forest.n_features)]
 
     def explain(self, matrix: Any) -> Any:
         """``(features, outputs, rows)`` attributions of the rows of ``matrix`` (the
@@ -108,51 +97,35 @@ class TreeShap:
         with np.errstate(divide="ignore", invalid="ignore"):
             for start in range(0, n_rows, rows_at_once):
                 block = matrix[start : start + rows_at_once]
-                goes_left = _goes_left(self.forest, block)
+                goes_left = _goes_left(self.forest, self.by_feature, block)
                 for group in self.groups:
                     _explain_group(group, goes_left, phi[:, :, start : start + len(block)])
         return phi
 
 
-def _group(depth: int, paths: list[Any], values: Any, offset: list[int]) -> _Group:
-    import numpy as np
-
-    width = values.shape[1]
-    most = max(len(splits) for _, _, slots in paths for _, _, splits in slots)
-    split_node = np.full((depth, len(paths), most), -1, dtype=np.int64)
-    split_left = np.ones((depth, len(paths), most), dtype=bool)
-    for p, (_, _, slots) in enumerate(paths):
-        for slot, (_, _, splits) in enumerate(slots):
-            for k, (node, went_left) in enumerate(splits):
-                split_node[slot, p, k], split_left[slot, p, k] = node, went_left
-    leaves = np.array([leaf for _, leaf, _ in paths], dtype=np.int64)
-    first = np.array([offset[tree] for tree, _, _ in paths], dtype=np.int64)
-    return _Group(
-        depth=depth,
-        feature=np.array([[f for f, _, _ in s] for _, _, s in paths], dtype=np.int64),
-        zero=np.array([[z for _, z, _ in s] for _, _, s in paths], dtype=np.float64),
-        value=values[leaves],
-        output=first[:, None] + np.arange(width)[None, :],
-        split_node=split_node,
-        split_left=split_left,
-    )
-
-
-def _goes_left(forest: Any, block: Any) -> Any:
-    """``(nodes, rows)``: whether each row goes left at each node, as the scorer routes it."""
+def _goes_left(forest: Any, by_feature: list[Any], block: Any) -> Any:
+    """``(nodes + 1, rows)``: whether each row goes left at each inner node, as the scorer
+    routes it (``by_feature``: each feature's inner nodes; the last row, padding, and
+    leaves' rows are all true)."""
     import numpy as np
 
     values = block.astype(np.float32) if forest.float32 else block
-    values = np.asarray(values, dtype=np.float64).T[forest.numpy("feature")]  # (nodes, rows)
-    threshold = forest.numpy("threshold")[:, None]
-    missing_left = forest.numpy("missing_left").astype(bool)[:, None]
-    missing = np.isnan(values)
-    left = np.where(missing, missing_left, values <= threshold)
+    values = np.asarray(values, dtype=np.float64)
+    threshold, feature = forest.numpy("threshold"), forest.numpy("feature")
+    missing_left = forest.numpy("missing_left").astype(bool)
+    left = np.ones((len(threshold) + 1, len(values)), dtype=bool)
+    for column, nodes in enumerate(by_feature):
+        row_values = values[:, column]
+        found = np.greater_equal.outer(threshold[nodes], row_values)  # value <= threshold
+        missing = np.isnan(row_values)
+        if missing.any():
+            found = np.where(missing, missing_left[nodes, None], found)
+        left[nodes] = found
     if not forest.plain:
-        category = forest.numpy("category")
-        nodes = np.flatnonzero(category >= 0)
-        left[nodes] = _categorical_left(forest, nodes, values[nodes], missing_left[nodes])
-    return np.vstack([left, np.ones((1, left.shape[1]), dtype=bool)])  # index -1: padding
+        nodes = np.flatnonzero(forest.numpy("category") >= 0)
+        at = values.T[feature[nodes]]
+        left[nodes] = _categorical_left(forest, nodes, at, missing_left[nodes, None])
+    return left
 
 
 def _categorical_left(forest: Any, nodes: Any, values: Any, missing_left: Any) -> Any:
@@ -172,19 +145,22 @@ def _categorical_left(forest: Any, nodes: Any, values: Any, missing_left: Any) -
 
 
 def _explain_group(group: _Group, goes_left: Any, phi: Any) -> None:
+    import numpy as np
+
     for start in range(0, len(group.feature), _PATHS_AT_ONCE):
         block = slice(start, start + _PATHS_AT_ONCE)
         one = _one_fractions(group, block, goes_left)  # (depth, paths, rows) bool
         if one.shape[2] > 1 << group.depth:  # more rows than ways to follow the path
-            contributions = _looked_up(group, block, one)
+            table, column = _looked_up(group, block, one)
         else:
-            contributions = _shapley(group.depth, group.zero[block], one)
-        _add(group, block, contributions, phi)
+            table = _shapley(group.depth, group.zero[block], one)
+            column = np.broadcast_to(np.arange(one.shape[2]), one.shape[1:])
+        _add(group, block, table, column, phi)
 
 
-def _looked_up(group: _Group, block: slice, one: Any) -> Any:
+def _looked_up(group: _Group, block: slice, one: Any) -> tuple[Any, Any]:
     """``_shapley`` of every way a row can follow the block's paths (``2 ** depth``, computed
-    with the same operations, so the same bits), then each row's."""
+    with the same operations, so the same bits), and the way each row takes on each path."""
     import numpy as np
 
     depth, n_paths = group.depth, one.shape[1]
@@ -195,7 +171,7 @@ def _looked_up(group: _Group, block: slice, one: Any) -> Any:
     way = np.zeros(one.shape[1:], dtype=np.int64)
     for slot in range(depth):
         way |= one[slot].astype(np.int64) << slot
-    return np.take_along_axis(table, np.broadcast_to(way, one.shape), axis=2)
+    return table, way
 
 
 def _shapley(depth: int, zero: Any, one: Any) -> Any:
@@ -233,19 +209,36 @@ def _shapley(depth: int, zero: Any, one: Any) -> Any:
     return np.stack(found)
 
 
-def _add(group: _Group, block: slice, contributions: Any, phi: Any) -> None:
-    """Add each slot's value times the leaf's onto its feature and outputs, in (slot, path,
-    output) order: ``bincount`` sums its input in order, so each row's sums are the same
+def _add(group: _Group, block: slice, table: Any, column: Any, phi: Any) -> None:
+    """Add each slot's value (``table[slot, path, column[path, row]]``) times the leaf's
+    onto its feature and outputs: per (feature, first output), the block's paths in order,
+    summed pairwise in a fixed tree (``_pairwise``), so each row's sums are the same
     whatever rows are beside it."""
     import numpy as np
 
-    n_rows, n_outputs = contributions.shape[2], phi.shape[1]
-    value = group.value[block][None, :, :, None]  # (1, paths, width, 1)
-    found = contributions[:, :, None, :] * value  # (depth, paths, width, rows)
-    target = group.feature[block].T[:, :, None] * n_outputs + group.output[block][None]
-    cells = target[..., None] * n_rows + np.arange(n_rows)
-    size = phi.shape[0] * n_outputs * n_rows
-    phi += np.bincount(cells.ravel(), found.ravel(), size).reshape(phi.shape)
+    n_paths, n_columns = table.shape[1:]
+    flat = table.reshape(-1)
+    feature, output = group.feature[block], group.output[block]
+    value, width = group.value[block], group.value.shape[1]
+    key = feature * phi.shape[1] + output[:, None]  # (paths, depth)
+    for target in np.unique(key).tolist():
+        path, slot = np.nonzero(key == target)  # path order; a path has a feature once
+        cells = (slot * n_paths + path)[:, None] * n_columns + column[path]
+        found = flat[cells][:, None, :] * value[path][:, :, None]  # (entries, width, rows)
+        first = target % phi.shape[1]
+        phi[target // phi.shape[1], first : first + width] += _pairwise(found)
+
+
+def _pairwise(terms: Any) -> Any:
+    """The sum over the first axis, halves added elementwise until one is left: the order
+    depends only on how many terms there are."""
+    while len(terms) > 1:
+        half = len(terms) // 2
+        top = terms[:half] + terms[half : 2 * half]
+        if len(terms) % 2:
+            top[-1] += terms[-1]
+        terms = top
+    return terms[0]
 
 
 def _one_fractions(group: _Group, block: slice, goes_left: Any) -> Any:

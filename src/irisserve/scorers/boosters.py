@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["booster_covers", "export_booster"]
+__all__ = ["booster_covers", "export_booster", "library_of"]
 
 
-def _library(model: Any) -> str | None:
+def library_of(model: Any) -> str | None:
+    """``"xgboost"`` or ``"lightgbm"`` for a model of that library, else None."""
     library = type(model).__module__.partition(".")[0]
     return library if library in ("xgboost", "lightgbm") else None
 
@@ -21,7 +22,7 @@ def _library(model: Any) -> str | None:
 def export_booster(model: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The boosting spec and node arrays of an XGBoost or LightGBM model, or None if it
     is neither; ``NotExportable`` if it cannot be served exactly."""
-    library = _library(model)
+    library = library_of(model)
     if library == "xgboost":
         from irisserve.scorers._xgboost import export_xgboost
 
@@ -35,7 +36,7 @@ def export_booster(model: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
 
 def booster_covers(model: Any) -> Any:
     """Each exported node's cover (``shap.TreeExplainer``'s node weights), in node order."""
-    library = _library(model)
+    library = library_of(model)
     if library == "xgboost":
         from irisserve.scorers import _xgboost
 

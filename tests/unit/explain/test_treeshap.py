@@ -236,3 +236,10 @@ def test_categorical_splits_and_unseen_categories_match_the_definition() -> None
         assert np.abs(np.array(by_input) - found.attributions[:, 0, r]).max() <= TOLERANCE
     total = np.asarray(found.baseline) + found.attributions.sum(axis=0).T
     assert np.abs(total[:, 0] - estimator.predict(rows)).max() <= TOLERANCE
+
+
+def test_a_tree_of_one_leaf_attributes_nothing() -> None:
+    x, _ = _data(0, False)
+    found = explained(DecisionTreeRegressor().fit(x, np.full(len(x), 2.5)), x).explain(x[:4])
+    assert found.baseline == [2.5]
+    assert not found.attributions.any()
