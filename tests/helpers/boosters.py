@@ -91,6 +91,21 @@ def categorical_table(rng: Any, n: int, categories: int) -> Any:
     return table
 
 
+def unseen_category_rows(rng: Any) -> Any:
+    """300 rows of ``categorical_table`` with categories 8..11 unseen in training and the
+    first 20 rows' category negative (-1)."""
+    rows = categorical_table(rng, 300, 12)
+    rows[:20, 2] = -1.0
+    return rows
+
+
+def categories_above_255(rng: Any) -> Any:
+    """500 rows of ``categorical_table`` whose categories are 250..261."""
+    table = categorical_table(rng, 500, 8)
+    table[:, 2] = rng.integers(250, 262, 500)
+    return table
+
+
 def assert_walks_like_the_library(model: Any, scorer: Any, rows: list[list[float]]) -> None:
     """Each row alone answers as in the batch, and the batch as the library does."""
     table = np.array(rows)

@@ -28,6 +28,8 @@ from tests.helpers.boosters import (
     assert_served_without_the_library,
     assert_walks_like_the_library,
     categorical_table,
+    categories_above_255,
+    unseen_category_rows,
 )
 from tests.helpers.scorer_checks import case_id, near
 
@@ -191,11 +193,7 @@ def test_what_cannot_be_served_exactly_is_refused(make: Any, message: str) -> No
     assert_refused(make, message, "lightgbm")
 
 
-def _categorical_table(n: int, categories: int) -> Any:
-    return categorical_table(RNG, n, categories)
-
-
-CATEGORICAL_X = _categorical_table(500, 8)
+CATEGORICAL_X = categorical_table(RNG, 500, 8)
 CATEGORICAL_Y = ((CATEGORICAL_X[:, 2] % 3 == 0) ^ (CATEGORICAL_X[:, 0] > 0)).astype(int)
 CATEGORICAL = lgb.LGBMClassifier(n_estimators=10, num_leaves=6, min_data_per_group=5, verbose=-1)
 CATEGORICAL.fit(CATEGORICAL_X, CATEGORICAL_Y + (CATEGORICAL_X[:, 1] > 1), categorical_feature=[2])
@@ -204,8 +202,7 @@ CATEGORICAL_SCORER = load(export(CATEGORICAL))
 
 def test_categorical_splits_answer_as_lightgbm() -> None:
     assert '"decision_type": "=="' in json.dumps(CATEGORICAL.booster_.dump_model()["tree_info"])
-    rows = _categorical_table(300, 12)  # unseen categories 8..11
-    rows[:20, 2] = -1.0
+    rows = unseen_category_rows(RNG)  # unseen categories 8..11, and -1
     assert_served_exactly(CATEGORICAL, rows)
 
 
@@ -243,8 +240,7 @@ def test_an_ordinal_encoder_in_front_of_categorical_splits() -> None:
 
 
 def test_a_category_above_255_is_refused() -> None:
-    table = _categorical_table(500, 8)
-    table[:, 2] = RNG.integers(250, 262, 500)
+    table = categories_above_255(RNG)
     model = lgb.LGBMClassifier(n_estimators=3, min_data_per_group=5, verbose=-1)
     model.fit(table, (table[:, 2] % 2 == 0).astype(int), categorical_feature=[2])
     with pytest.raises(NotExportable, match="above 255"):

@@ -24,6 +24,8 @@ from tests.helpers.boosters import (
     assert_served_without_the_library,
     assert_walks_like_the_library,
     categorical_table,
+    categories_above_255,
+    unseen_category_rows,
 )
 from tests.helpers.scorer_checks import case_id, near
 
@@ -167,11 +169,7 @@ def test_what_cannot_be_served_exactly_is_refused(make: Any, message: str) -> No
     assert_refused(make, message, "xgboost")
 
 
-def _categorical_table(n: int, categories: int) -> Any:
-    return categorical_table(RNG, n, categories)
-
-
-CATEGORICAL_X = _categorical_table(500, 8)
+CATEGORICAL_X = categorical_table(RNG, 500, 8)
 CATEGORICAL = xgb.XGBClassifier(
     n_estimators=10, max_depth=3, enable_categorical=True, feature_types=["q", "q", "c"]
 )
@@ -185,8 +183,7 @@ CATEGORICAL_SCORER = load(export(CATEGORICAL))
 def test_categorical_splits_answer_as_xgboost() -> None:
     trees = json.loads(CATEGORICAL.get_booster().save_raw("json"))["learner"]
     assert any(any(t["split_type"]) for t in trees["gradient_booster"]["model"]["trees"])
-    rows = _categorical_table(300, 12)  # unseen categories 8..11
-    rows[:20, 2] = -1.0
+    rows = unseen_category_rows(RNG)  # unseen categories 8..11, and -1
     assert_served_exactly(CATEGORICAL, rows)
 
 
@@ -216,14 +213,12 @@ def test_one_hot_categorical_splits_answer_as_xgboost() -> None:
     )
     model.set_params(max_cat_to_onehot=10)  # one category against the rest
     model.fit(CATEGORICAL_X, (CATEGORICAL_X[:, 2] % 3 == 0) ^ (CATEGORICAL_X[:, 0] > 0))
-    rows = _categorical_table(300, 12)
-    rows[:20, 2] = -1.0
+    rows = unseen_category_rows(RNG)  # unseen categories 8..11, and -1
     assert_served_exactly(model, rows)
 
 
 def test_a_category_above_255_is_refused() -> None:
-    table = _categorical_table(500, 8)
-    table[:, 2] = RNG.integers(250, 262, 500)
+    table = categories_above_255(RNG)
     model = xgb.XGBClassifier(
         n_estimators=3, enable_categorical=True, feature_types=["q", "q", "c"]
     )
