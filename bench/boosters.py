@@ -10,18 +10,16 @@ with one. Figures depend on the machine: nothing here is asserted.
 
 from __future__ import annotations
 
-import json
-import math
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from bench.timing import best as _best
+from bench.timing import cold
 
 __all__ = [
     "FEATURES",
@@ -117,27 +115,7 @@ print(elapsed, open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
 
 def _cold(folder: Path, row: list[float], way: str, repeats: int) -> tuple[float, float]:
     """Best milliseconds to the first answer, and the peak RSS in MiB, of ``way``."""
-    best, rss = math.inf, 0.0
-    for _ in range(repeats):
-        done = subprocess.run(
-            [sys.executable, "-c", _COLD, str(folder), json.dumps(row), way],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=True,
-        )
-        seconds, kib = done.stdout.split()
-        best, rss = min(best, float(seconds)), max(rss, int(kib) / 1024)
-    return best * 1000, rss
-
-
-def _best(function: Callable[[], Any], repeats: int) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - started)
-    return best
+    return cold(_COLD, str(folder), row, way, repeats, timeout=300)
 
 
 def measure(family: str, estimator: Any, training: Any, batch: Any, repeats: int) -> BoosterRow:

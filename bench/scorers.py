@@ -17,11 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -41,6 +37,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from bench import boosters
 from bench.processes import compile_sources
+from bench.timing import best as _best
+from bench.timing import cold
 from irisserve.scorers.fast import FastScorer, export, load
 
 __all__ = ["Row", "main", "measure", "models"]
@@ -87,27 +85,7 @@ print(elapsed, status)
 
 def _cold(folder: str, row: list[Any], way: str, repeats: int) -> tuple[float, float]:
     """Best milliseconds to the first answer, and the peak RSS in MiB, of ``way``."""
-    best, rss = math.inf, 0.0
-    for _ in range(repeats):
-        done = subprocess.run(
-            [sys.executable, "-c", _COLD, folder, json.dumps(row), way],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        seconds, kib = done.stdout.split()
-        best, rss = min(best, float(seconds)), max(rss, int(kib) / 1024)
-    return best * 1000, rss
-
-
-def _best(function: Callable[[], Any], repeats: int) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - started)
-    return best
+    return cold(_COLD, folder, row, way, repeats, timeout=120)
 
 
 def models(trees: int, rng: np.random.Generator) -> list[tuple[str, Any, Any]]:

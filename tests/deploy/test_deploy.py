@@ -86,6 +86,11 @@ def run_deploy(tmp: Path, *args: str, env: Mapping[str, str] | None = None) -> D
     return Deployment(done.returncode, done.stdout, done.stderr, calls, stage)
 
 
+def _with_wheel(wheel: Path) -> tuple[str, ...]:
+    """The test project and ``wheel``: the arguments most deploys here start with."""
+    return ("--project", PROJECT, "--wheel", str(wheel))
+
+
 def printed_commands(dry_run: Deployment) -> list[list[str]]:
     """The commands a --dry-run printed, split as a POSIX shell would."""
     return [shlex.split(line) for line in dry_run.stdout.splitlines() if not line.startswith("#")]
@@ -735,16 +740,7 @@ def test_a_pickled_xgboost_model_deploys_with_xgboost_pinned_to_its_version(
 ) -> None:
     model = xgboost_artifact(tmp_path / "xgb")
     recorded = read_manifest(model).libraries["xgboost-cpu"]
-    run = run_deploy(
-        tmp_path,
-        "--project",
-        PROJECT,
-        "--wheel",
-        str(wheel),
-        "--model-dir",
-        str(model),
-        "--dry-run",
-    )
+    run = run_deploy(tmp_path, *_with_wheel(wheel), "--model-dir", str(model), "--dry-run")
     assert run.code == 0, run.stderr
     assert staged_requirements(run) == [
         *lock_pins(),
@@ -799,14 +795,7 @@ def test_missing_gcloud_stops_before_staging(tmp_path: Path) -> None:
 
 
 def test_a_failed_deploy_fails_the_script(wheel: Path, tmp_path: Path) -> None:
-    run = run_deploy(
-        tmp_path,
-        "--project",
-        PROJECT,
-        "--wheel",
-        str(wheel),
-        env={"FAKE_GCLOUD_FAIL": "functions deploy"},
-    )
+    run = run_deploy(tmp_path, *_with_wheel(wheel), env={"FAKE_GCLOUD_FAIL": "functions deploy"})
     assert run.code == 1
     assert [call[:2] for call in run.calls] == [["auth", "list"], ["functions", "deploy"]]
     assert "service URL" not in run.stdout
@@ -880,15 +869,8 @@ def test_log_metrics_are_created_after_the_deploy_when_asked(wheel: Path, tmp_pa
 
 
 def test_an_existing_log_metric_is_updated_instead(wheel: Path, tmp_path: Path) -> None:
-    run = run_deploy(
-        tmp_path,
-        "--project",
-        PROJECT,
-        "--wheel",
-        str(wheel),
-        "--create-log-metrics",
-        env={"FAKE_GCLOUD_FAIL": "logging metrics create"},
-    )
+    failing = {"FAKE_GCLOUD_FAIL": "logging metrics create"}
+    run = run_deploy(tmp_path, *_with_wheel(wheel), "--create-log-metrics", env=failing)
     assert run.code == 0, run.stderr
     metric_calls = [call for call in run.calls if call[:2] == ["logging", "metrics"]]
     assert [call[2] for call in metric_calls] == ["create", "update"] * 3

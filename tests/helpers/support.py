@@ -129,6 +129,26 @@ def run_python(script: str, *args: str, timeout: float = 60) -> str:
     return run_ok([sys.executable, "-c", script, *args], timeout)
 
 
+def package_through_the_cli(model_file: Path, train: Any, folder: Path, name: str) -> str:
+    """Write ``train`` (a data frame with its target in column ``y``) to ``folder/train.csv``
+    and package ``model_file`` with it by ``python -m irisserve.packaging`` into
+    ``folder/out``; assert the command succeeded and return the last line it wrote to stderr."""
+    train.to_csv(folder / "train.csv", index=False)
+    data, out = str(folder / "train.csv"), str(folder / "out")
+    command = [sys.executable, "-m", "irisserve.packaging", str(model_file), "--data", data]
+    done = subprocess.run(
+        [*command, "--target", "y", "--output", out, "--name", name],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    last: str = done.stderr.splitlines()[-1]
+    return last
+
+
 def gcloud_help_flags(command: Iterable[str]) -> set[str]:
     """The flags (without ``--``) the installed gcloud's ``COMMAND --help`` lists."""
     done = subprocess.run(

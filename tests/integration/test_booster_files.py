@@ -3,8 +3,6 @@ served by a real functions-framework process, answers what its library answers."
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ import xgboost
 from sklearn.datasets import make_classification, make_regression
 
 from irisserve.artifact.manifest import read_manifest
-from tests.helpers.support import REPO, FunctionProcess
+from tests.helpers.support import FunctionProcess, package_through_the_cli
 
 pytestmark = pytest.mark.integration
 
@@ -70,19 +68,8 @@ def test_a_booster_file_is_packaged_and_served_as_its_library_answers(
 ) -> None:
     path, library_predict = SAVERS[library](tmp_path, regression)
     x, y = _rows(regression)
-    x.assign(y=y).to_csv(tmp_path / "train.csv", index=False)
-    data, out = str(tmp_path / "train.csv"), str(tmp_path / "out")
-    command = [sys.executable, "-m", "irisserve.packaging", str(path), "--data", data]
-    done = subprocess.run(
-        [*command, "--target", "y", "--output", out, "--name", library],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.splitlines()[-1].startswith("served by: ")
+    said = package_through_the_cli(path, x.assign(y=y), tmp_path, library)
+    assert said.startswith("served by: ")
     manifest = read_manifest(tmp_path / "out")
     assert manifest.feature_names == FEATURES
     assert any(name.startswith(library) for name in manifest.libraries)

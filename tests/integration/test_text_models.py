@@ -5,8 +5,6 @@ no training text shows in the manifest, ``/model-info``, ``/openapi.json`` or V2
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from tests.helpers.support import REPO, FunctionProcess
+from tests.helpers.support import FunctionProcess, package_through_the_cli
 
 pytestmark = pytest.mark.integration
 
@@ -44,19 +42,10 @@ def _text_column() -> tuple[Any, pd.DataFrame, list[Any]]:
 def test_a_text_model_is_served_with_a_text_feature(tmp_path: Path, build: Any) -> None:
     model, frame, rows = build()
     joblib.dump(model, tmp_path / "model.joblib")
-    frame.assign(y=LABELS).to_csv(tmp_path / "train.csv", index=False)
-    data, out = str(tmp_path / "train.csv"), str(tmp_path / "out")
-    command = [sys.executable, "-m", "irisserve.packaging", str(tmp_path / "model.joblib")]
-    done = subprocess.run(
-        [*command, "--data", data, "--target", "y", "--output", out, "--name", "reviews"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    said = package_through_the_cli(
+        tmp_path / "model.joblib", frame.assign(y=LABELS), tmp_path, "reviews"
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.splitlines()[-1].startswith("served by: sklearn (model.joblib)")
+    assert said.startswith("served by: sklearn (model.joblib)")
     text_name = next(iter(rows[0]))
     with FunctionProcess(env={"IRISSERVE_MODEL_DIR": str(tmp_path / "out")}) as served:
         reply = served.post_json("/predict", {"instances": rows})

@@ -8,6 +8,7 @@ without ``--explain``; an artifact packaged before explanations fails at once, s
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,14 @@ def forest(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _explain(tmp_path: Path, model_dir: Path) -> subprocess.CompletedProcess[str]:
+    """``--explain`` over ``tmp_path/rows.jsonl`` into ``tmp_path/out``."""
+    rows, out = str(tmp_path / "rows.jsonl"), str(tmp_path / "out")
+    return command(
+        tmp_path, "--input", rows, "--output", out, "--model-dir", str(model_dir), "--explain"
+    )
+
+
 def _answers(tmp_path: Path) -> list[dict]:
     lines = [
         json.loads(line)
@@ -46,16 +55,7 @@ def test_explain_adds_each_rows_explanation(tmp_path: Path, forest: Path) -> Non
     rows = [SETOSA, VIRGINICA, [6.0, 2.9, 4.5, 1.5]] * 20
     lines = [json.dumps({"features": row, "id": i}) for i, row in enumerate(rows)]
     (tmp_path / "rows.jsonl").write_text("\n".join([*lines, "[]"]) + "\n")
-    done = command(
-        tmp_path,
-        "--input",
-        str(tmp_path / "rows.jsonl"),
-        "--output",
-        str(tmp_path / "out"),
-        "--model-dir",
-        str(forest),
-        "--explain",
-    )
+    done = _explain(tmp_path, forest)
     assert done.returncode == 0, done.stderr
     assert "scored 60, rejected 1" in done.stdout
     answers = _answers(tmp_path)
@@ -71,16 +71,7 @@ def test_explain_adds_each_rows_explanation(tmp_path: Path, forest: Path) -> Non
 
 def test_explain_refuses_an_artifact_packaged_before_explanations(tmp_path: Path) -> None:
     (tmp_path / "rows.jsonl").write_text(json.dumps({"features": SETOSA}) + "\n")
-    done = command(
-        tmp_path,
-        "--input",
-        str(tmp_path / "rows.jsonl"),
-        "--output",
-        str(tmp_path / "out"),
-        "--model-dir",
-        str(old_artifact(tmp_path / "old")),
-        "--explain",
-    )
+    done = _explain(tmp_path, old_artifact(tmp_path / "old"))
     assert done.returncode == 1
     assert "explain.npz" in done.stderr
     assert "repackage" in done.stderr

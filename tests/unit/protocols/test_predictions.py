@@ -124,6 +124,20 @@ LARGE_SCORES: list[tuple[Task, list[str], Callable[[random.Random, int], Scores]
 ]
 
 
+def large_case(
+    task: Task, names: list[str], make: Callable[[random.Random, int], Scores], n: int
+) -> tuple[random.Random, Model, Scores, dict[int, list[dict[str, Any]]]]:
+    """A bundled model of ``task``, ``n`` rows of its scores, and warnings for 40 rows at the
+    most (the first and last among them), all from ``random.Random(n)``; and that generator."""
+    rng = random.Random(n)
+    model, scores = bundled_with(task, names), make(rng, n)
+    warnings = {
+        row: [{"feature": "x\u00e9", "value": floats(rng, 1)[0], "message": "far"}]
+        for row in {*rng.sample(range(n), min(n, 40)), 0, n - 1}
+    }
+    return rng, model, scores, warnings
+
+
 def floats_of(value: Any) -> list[str]:
     """Every float in a parsed answer, in order, as its exact bits (``float.hex``)."""
     if isinstance(value, float):
@@ -137,12 +151,7 @@ def floats_of(value: Any) -> list[str]:
 def test_a_row_answers_the_same_floats_alone_and_in_any_batch(
     n: int, task: Task, names: list[str], make: Callable[[random.Random, int], Scores]
 ) -> None:
-    rng = random.Random(n)
-    model, scores = bundled_with(task, names), make(rng, n)
-    warnings = {
-        row: [{"feature": "x\u00e9", "value": floats(rng, 1)[0], "message": "far"}]
-        for row in {*rng.sample(range(n), min(n, 40)), 0, n - 1}
-    }
+    rng, model, scores, warnings = large_case(task, names, make, n)
     for flagged in ({}, warnings):
         native = json.loads(jsoncodec.encode(predictions_payload(model, scores, False, flagged)))
         v1 = {"predictions": prediction_objects(model, scores, flagged)}

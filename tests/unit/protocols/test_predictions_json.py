@@ -15,7 +15,13 @@ from irisserve.protocols.predictions import prediction_objects, predictions_payl
 from irisserve.protocols.predictions_json import objects_json, predictions_body
 from irisserve.scorers.contract import Scores
 from tests.unit.protocols.arrays import as_arrays
-from tests.unit.protocols.test_predictions import CLASSIFIER, LARGE_SCORES, bundled_with, floats
+from tests.unit.protocols.test_predictions import (
+    CLASSIFIER,
+    LARGE_SCORES,
+    bundled_with,
+    floats,
+    large_case,
+)
 
 
 @pytest.mark.parametrize("n", [1, 2, 9, 700])
@@ -23,12 +29,7 @@ from tests.unit.protocols.test_predictions import CLASSIFIER, LARGE_SCORES, bund
 def test_the_body_is_the_encoded_payload(
     n: int, task: Task, names: list[str], make: Callable[[random.Random, int], Scores]
 ) -> None:
-    rng = random.Random(n)
-    model, scores = bundled_with(task, names), make(rng, n)
-    warnings = {
-        row: [{"feature": "x\u00e9", "value": floats(rng, 1)[0], "message": "far"}]
-        for row in {*rng.sample(range(n), min(n, 40)), 0, n - 1}
-    }
+    _, model, scores, warnings = large_case(task, names, make, n)
     for flagged in (None, {}, warnings):
         for form in (scores, as_arrays(scores)):
             expected = jsoncodec.encode(predictions_payload(model, form, False, flagged))

@@ -15,17 +15,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import OrdinalEncoder
 
 from irisserve.scorers.boosters import booster_covers
 from irisserve.scorers.fast import NotExportable, export, load
 from tests.helpers.boosters import (
-    assert_identical,
     assert_inner_covers_add_up,
+    assert_pipeline_with_one_hot_columns_served,
+    assert_refused,
+    assert_same_anywhere_in_any_batch,
     assert_served_exactly,
     assert_served_without_the_library,
+    assert_walks_like_the_library,
+    categorical_table,
+    categories_above_255,
+    unseen_category_rows,
 )
-from tests.helpers.scorer_checks import case_id, cells, near, per_row
+from tests.helpers.scorer_checks import case_id, near
 
 RNG = np.random.default_rng(26)
 
@@ -73,13 +79,7 @@ def test_models_answer_as_lightgbm(model: Any, target: Any) -> None:
 
 
 def test_a_pipeline_with_a_scaler_and_one_hot_columns() -> None:
-    table = np.empty((400, 3), dtype=object)
-    table[:, 0], table[:, 1] = X[:, 1], X[:, 2]
-    table[:, 2] = RNG.choice(["red", "green", "blue"], 400)
-    front = ColumnTransformer([("n", StandardScaler(), [0, 1]), ("c", OneHotEncoder(), [2])])
-    pipeline = make_pipeline(front, _small(lgb.LGBMClassifier()))
-    pipeline.fit(table, THREE + (table[:, 2] == "red"))
-    assert_served_exactly(pipeline, table[:200], numeric=False)
+    assert_pipeline_with_one_hot_columns_served(_small(lgb.LGBMClassifier()), X, THREE, RNG)
 
 
 def test_early_stopping_serves_the_best_iteration() -> None:
@@ -121,21 +121,12 @@ def _thresholds(feature: int) -> list[float]:
     )
 )
 def test_rows_at_threshold_neighbours_walk_like_lightgbm(rows: list[list[float]]) -> None:
-    table = np.array(rows)
-    alone = [per_row(MULTICLASS_SCORER.score_rows([row]))[0] for row in cells(table)]
-    batch = MULTICLASS_SCORER.score_rows(table)
-    assert repr(alone) == repr(per_row(batch))
-    assert_identical(MULTICLASS, batch, table)
+    assert_walks_like_the_library(MULTICLASS, MULTICLASS_SCORER, rows)
 
 
 @pytest.mark.parametrize("size", [1, 3, 9, 57, 250])
 def test_a_row_answers_the_same_anywhere_in_any_batch(size: int) -> None:
-    rows = cells(ROWS)
-    expected = per_row(MULTICLASS_SCORER.score_rows([rows[7]]))[0]
-    for place in RNG.integers(0, size, 3):
-        batch = [rows[i] for i in RNG.integers(0, len(rows), size)]
-        batch[place] = rows[7]
-        assert repr(per_row(MULTICLASS_SCORER.score_rows(batch))[place]) == repr(expected)
+    assert_same_anywhere_in_any_batch(MULTICLASS_SCORER, ROWS, size, RNG)
 
 
 def test_serving_imports_no_lightgbm(tmp_path: Path) -> None:
@@ -199,19 +190,10 @@ def _ranker() -> Any:
     ],
 )
 def test_what_cannot_be_served_exactly_is_refused(make: Any, message: str) -> None:
-    with pytest.raises(NotExportable, match=message) as refused:
-        export(make())
-    assert "serve it through lightgbm itself" in str(refused.value)
+    assert_refused(make, message, "lightgbm")
 
 
-def _categorical_table(n: int, categories: int) -> Any:
-    table = RNG.normal(size=(n, 3))
-    table[:, 2] = RNG.integers(0, categories, n)
-    table[RNG.random(n) < 0.1, 2] = np.nan
-    return table
-
-
-CATEGORICAL_X = _categorical_table(500, 8)
+CATEGORICAL_X = categorical_table(RNG, 500, 8)
 CATEGORICAL_Y = ((CATEGORICAL_X[:, 2] % 3 == 0) ^ (CATEGORICAL_X[:, 0] > 0)).astype(int)
 CATEGORICAL = lgb.LGBMClassifier(n_estimators=10, num_leaves=6, min_data_per_group=5, verbose=-1)
 CATEGORICAL.fit(CATEGORICAL_X, CATEGORICAL_Y + (CATEGORICAL_X[:, 1] > 1), categorical_feature=[2])
@@ -220,8 +202,7 @@ CATEGORICAL_SCORER = load(export(CATEGORICAL))
 
 def test_categorical_splits_answer_as_lightgbm() -> None:
     assert '"decision_type": "=="' in json.dumps(CATEGORICAL.booster_.dump_model()["tree_info"])
-    rows = _categorical_table(300, 12)  # unseen categories 8..11
-    rows[:20, 2] = -1.0
+    rows = unseen_category_rows(RNG)  # unseen categories 8..11, and -1
     assert_served_exactly(CATEGORICAL, rows)
 
 
@@ -239,11 +220,7 @@ def test_categorical_splits_answer_as_lightgbm() -> None:
     )
 )
 def test_rows_with_any_category_walk_like_lightgbm(rows: list[list[float]]) -> None:
-    table = np.array(rows)
-    alone = [per_row(CATEGORICAL_SCORER.score_rows([row]))[0] for row in cells(table)]
-    batch = CATEGORICAL_SCORER.score_rows(table)
-    assert repr(alone) == repr(per_row(batch))
-    assert_identical(CATEGORICAL, batch, table)
+    assert_walks_like_the_library(CATEGORICAL, CATEGORICAL_SCORER, rows)
 
 
 def test_an_ordinal_encoder_in_front_of_categorical_splits() -> None:
@@ -263,8 +240,7 @@ def test_an_ordinal_encoder_in_front_of_categorical_splits() -> None:
 
 
 def test_a_category_above_255_is_refused() -> None:
-    table = _categorical_table(500, 8)
-    table[:, 2] = RNG.integers(250, 262, 500)
+    table = categories_above_255(RNG)
     model = lgb.LGBMClassifier(n_estimators=3, min_data_per_group=5, verbose=-1)
     model.fit(table, (table[:, 2] % 2 == 0).astype(int), categorical_feature=[2])
     with pytest.raises(NotExportable, match="above 255"):
