@@ -80,6 +80,11 @@ def test_large_bodies_decode_as_the_standard_library_does() -> None:
     assert jsoncodec.decode(body) == json.loads(body)
 
 
+def test_a_large_body_keeps_an_integer_beyond_64_bits() -> None:
+    document = large(json.dumps({"id": 2**64 + 1, "instances": [[5.1, 3.5, 1.4, 0.2]]}))
+    assert jsoncodec.decode(document)["id"] == 2**64 + 1
+
+
 @pytest.mark.parametrize(
     ("document", "message"),
     [

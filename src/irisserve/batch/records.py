@@ -32,11 +32,9 @@ ID = "id"
 #: Bytes read at a time: a chunk holds the lines that end in one block (see docs/batch.md).
 CHUNK_BYTES = 64 * 1024
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
-#: orjson reads an integer beyond 64 bits as a float, json as an int: lines with 19 digits
-#: in a row go to jsoncodec (found as 19 zeros once every digit is a zero: C speed). So do
-#: long lines, whose nesting could reach json's recursion limit.
-_DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
-_LONG_DIGITS = b"0" * 19
+#: Lines orjson would read otherwise than json (``jsoncodec.orjson_reads_alike``: 19 digits
+#: in a row) go to jsoncodec; so do long lines, whose nesting could reach json's recursion
+#: limit.
 _SHORT_LINE = 800
 
 
@@ -74,11 +72,6 @@ class Chunk:
         self.ids.append(row_id)
 
 
-def _exact(data: bytes) -> bool:
-    """orjson reads every number in ``data`` as json does: no run of 19 digits."""
-    return _LONG_DIGITS not in data.translate(_DIGITS_AS_ZEROS)
-
-
 def _decode(raw: bytes, exact: bool) -> Any:
     """``raw`` as ``jsoncodec.decode`` reads it; with orjson when the two read it alike."""
     if exact and len(raw) < _SHORT_LINE:
@@ -109,7 +102,7 @@ class _Jsonl:
     """JSONL lines into rows."""
 
     def fill(self, chunk: Chunk, first: int, lines: list[bytes], block: bytes) -> None:
-        exact = _exact(block)
+        exact = jsoncodec.orjson_reads_alike(block)
         if exact and b"\r" not in block and _bodies(lines, first, chunk):
             return
         for number, line in enumerate(lines, first):
@@ -117,7 +110,7 @@ class _Jsonl:
             if not raw.strip():
                 continue
             try:
-                body = _decode(raw, exact or _exact(raw))
+                body = _decode(raw, exact or jsoncodec.orjson_reads_alike(raw))
             except MalformedJSON as exc:
                 chunk.refused.append(Refused(number, raw, exc))
                 continue
